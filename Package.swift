@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "shmscope",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "shmscope", targets: ["shmscope"]),
+        .library(name: "ShmCore", targets: ["ShmCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C: union semun, fixed-argument wrappers for variadic calls, semtimedop, a SIGBUS-safe copy.
+        .target(name: "CShmShims"),
+        // Keys, segments, semaphores, catalog, hex formatting. No ncurses, no CLI.
+        .target(
+            name: "ShmCore",
+            dependencies: ["CShmShims", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "shmscope",
+            dependencies: [
+                "ShmCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Spawning peers (the Qt 5 program, Python, the shmscope binary) with a clean signal mask; unique names.
+        .target(name: "ShmTestSupport", dependencies: ["ShmCore", "CShmShims"], path: "Tests/ShmTestSupport"),
+        .testTarget(name: "ShmCoreTests", dependencies: ["ShmCore", "ShmTestSupport"], path: "Tests/ShmCoreTests"),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ShmCore", "ShmTestSupport"],
+            path: "Tests/EndToEndTests"
+        ),
+    ]
+)

@@ -1,0 +1,45 @@
+#ifndef CSHMSHIMS_H
+#define CSHMSHIMS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <semaphore.h>
+#include <time.h>
+
+/* Fixed-argument wrappers for variadic or macro-only C calls Swift cannot import.
+   Each is one call with no logic; the Swift side turns -1/errno into errors. */
+
+int shm_shim_semctl_getval(int semid, int semnum);
+int shm_shim_semctl_setval(int semid, int semnum, int value);
+int shm_shim_semctl_getpid(int semid, int semnum);
+int shm_shim_semctl_getncnt(int semid, int semnum);
+int shm_shim_semctl_getzcnt(int semid, int semnum);
+int shm_shim_semctl_rmid(int semid);
+int shm_shim_semctl_stat(int semid, struct semid_ds *out);
+/* semtimedop needs _GNU_SOURCE, which Swift's Glibc module does not define. */
+int shm_shim_semtimedop(int semid, struct sembuf *ops, size_t nops, const struct timespec *timeout);
+
+/* sem_open is variadic when O_CREAT is given. Returns NULL (not SEM_FAILED) on failure. */
+sem_t *shm_shim_sem_open(const char *name, int oflag, unsigned int mode, unsigned int value);
+
+/* open(2) is variadic for the mode argument. */
+int shm_shim_open(const char *path, int flags, unsigned int mode);
+
+/* flock(2): Swift sees `flock` as the struct of the same name. */
+int shm_shim_flock(int fd, int operation);
+
+/* Copies n bytes, returning -1 instead of dying when the source or destination page faults
+   (a POSIX segment truncated by a peer while we have it mapped). The fault handler is installed
+   once, process-wide, and chains to whatever handler was there before for faults outside a copy. */
+int shm_shim_safe_memcpy(void *dst, const void *src, size_t n);
+
+/* Decoders for wait(2) status macros. */
+int shm_shim_wifexited(int status);
+int shm_shim_wexitstatus(int status);
+int shm_shim_wifsignaled(int status);
+int shm_shim_wtermsig(int status);
+
+#endif

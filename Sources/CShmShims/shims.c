@@ -1,0 +1,99 @@
+#define _GNU_SOURCE
+#include "CShmShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+
+union semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+int shm_shim_semctl_getval(int semid, int semnum) { return semctl(semid, semnum, GETVAL); }
+int shm_shim_semctl_getpid(int semid, int semnum) { return semctl(semid, semnum, GETPID); }
+int shm_shim_semctl_getncnt(int semid, int semnum) { return semctl(semid, semnum, GETNCNT); }
+int shm_shim_semctl_getzcnt(int semid, int semnum) { return semctl(semid, semnum, GETZCNT); }
+int shm_shim_semctl_rmid(int semid) { return semctl(semid, 0, IPC_RMID); }
+
+int shm_shim_semctl_setval(int semid, int semnum, int value) {
+    union semun u;
+    u.val = value;
+    return semctl(semid, semnum, SETVAL, u);
+}
+
+int shm_shim_semctl_stat(int semid, struct semid_ds *out) {
+    union semun u;
+    u.buf = out;
+    return semctl(semid, 0, IPC_STAT, u);
+}
+
+int shm_shim_semtimedop(int semid, struct sembuf *ops, size_t nops, const struct timespec *timeout) {
+    return semtimedop(semid, ops, nops, timeout);
+}
+
+sem_t *shm_shim_sem_open(const char *name, int oflag, unsigned int mode, unsigned int value) {
+    sem_t *s = (oflag & O_CREAT) ? sem_open(name, oflag, (mode_t)mode, value) : sem_open(name, oflag);
+    return s == SEM_FAILED ? NULL : s;
+}
+
+int shm_shim_open(const char *path, int flags, unsigned int mode) { return open(path, flags, (mode_t)mode); }
+
+int shm_shim_flock(int fd, int operation) { return flock(fd, operation); }
+
+/* SIGBUS/SIGSEGV guard. A thread-local jump buffer is armed only for the duration of one memcpy;
+   faults anywhere else go to the previously installed handler (the Swift runtime's backtracer). */
+static __thread sigjmp_buf *guard_jmp;
+static struct sigaction previous_bus, previous_segv;
+static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
+static void chain(int sig, siginfo_t *info, void *ctx, struct sigaction *prev) {
+    if (prev->sa_flags & SA_SIGINFO) {
+        if (prev->sa_sigaction) { prev->sa_sigaction(sig, info, ctx); return; }
+    } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+        prev->sa_handler(sig);
+        return;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void on_fault(int sig, siginfo_t *info, void *ctx) {
+    if (guard_jmp) siglongjmp(*guard_jmp, 1);
+    chain(sig, info, ctx, sig == SIGBUS ? &previous_bus : &previous_segv);
+}
+
+static void install_guard(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &previous_bus);
+    sigaction(SIGSEGV, &sa, &previous_segv);
+}
+
+int shm_shim_safe_memcpy(void *dst, const void *src, size_t n) {
+    pthread_once(&guard_once, install_guard);
+    sigjmp_buf jb;
+    volatile int rc = 0;
+    if (sigsetjmp(jb, 1) == 0) {
+        guard_jmp = &jb;
+        memcpy(dst, src, n);
+    } else {
+        rc = -1;
+    }
+    guard_jmp = NULL;
+    return rc;
+}
+
+int shm_shim_wifexited(int status) { return WIFEXITED(status); }
+int shm_shim_wexitstatus(int status) { return WEXITSTATUS(status); }
+int shm_shim_wifsignaled(int status) { return WIFSIGNALED(status); }
+int shm_shim_wtermsig(int status) { return WTERMSIG(status); }

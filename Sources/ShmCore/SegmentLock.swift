@@ -1,0 +1,403 @@
+import CShmShims
+import Glibc
+
+/// One lock mechanism behind a segment. Implementations never block forever without the caller asking:
+/// `lock()` blocks like Qt's, `tryLock(timeout:)` gives up.
+protocol SegmentLock: AnyObject {
+    var isHeld: Bool { get }
+    /// Makes sure the lock object exists (creating it when `create` is true and the mechanism allows).
+    func prepare(create: Bool) throws(ShmError)
+    func lock() throws(ShmError)
+    func tryLock(timeout: Duration) throws(ShmError) -> Bool
+    func unlock() throws(ShmError)
+    func state() -> LockState?
+    /// Removes the lock object from the system (only for `rm` and for Qt's "owner" cleanup).
+    func destroy()
+}
+
+/// Creates a Qt key file the way Qt's `createUnixKeyFile` does: `O_EXCL|O_CREAT`, mode 0640, empty, closed at once.
+/// Returns true when this call created it. Never follows a symlink planted at `path`: an existing entry must be
+/// a regular file.
+func createQtKeyFile(_ path: String, target: String) throws(ShmError) -> Bool {
+    do {
+        let fd = try Sys.open(path, O_EXCL | O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o640)
+        Sys.close(fd)
+        return true
+    } catch let e {
+        if e.code != EEXIST {
+            throw ShmError.fromErrno(e.code, operation: "open", target: target, context: "cannot create key file \(path)")
+        }
+    }
+    try checkRegularKeyFile(path, target: target)
+    return false
+}
+
+/// Refuses key files that are symlinks or not regular files, so a planted link never redirects `ftok`.
+func checkRegularKeyFile(_ path: String, target: String) throws(ShmError) {
+    let st: stat
+    do { st = try Sys.lstat(path) } catch let e {
+        throw ShmError.fromErrno(e.code, operation: "lstat", target: target, context: "key file \(path)")
+    }
+    if (st.st_mode & S_IFMT) != S_IFREG {
+        throw ShmError(
+            .keyError, operation: "lstat", target: target,
+            message: "key file \(path) is not a regular file (a symlink?); refusing to use it: remove it and retry")
+    }
+}
+
+/// Qt's System V semaphore (qt-ipc.md §3): a set of one, mode 0600, initial value 1, every operation with SEM_UNDO
+/// so a crash gives the lock back. Also serves a raw System V set the user names (no key file, never created).
+final class SystemVSemaphoreLock: SegmentLock {
+    enum Source {
+        /// Qt: the key comes from `ftok(keyFile, 'Q')`; the file and set are created on demand.
+        case qtKeyFile(String)
+        case key(key_t)
+        case id(Int32)
+    }
+
+    let source: Source
+    let target: String
+    let number: UInt16
+    private(set) var semid: Int32 = -1
+    private(set) var createdFile = false
+    private(set) var createdSemaphore = false
+    private(set) var isHeld = false
+
+    init(source: Source, target: String, number: UInt16 = 0) {
+        self.source = source
+        self.target = target
+        self.number = number
+        if case .id(let id) = source { semid = id }
+    }
+
+    var nativeName: String {
+        switch source {
+        case .qtKeyFile(let path): path
+        case .key(let k): "semkey:" + hex32(k)
+        case .id(let id): "semid:\(id)"
+        }
+    }
+
+    func prepare(create: Bool) throws(ShmError) {
+        if semid != -1 { return }
+        switch source {
+        case .id(let id):
+            semid = id
+        case .key(let key):
+            do { semid = try Sys.semget(key, 0, 0) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "semget", target: target, context: "semaphore set " + hex32(key))
+            }
+        case .qtKeyFile(let path):
+            if create {
+                if try createQtKeyFile(path, target: target) { createdFile = true }
+            } else {
+                try checkRegularKeyFile(path, target: target)
+            }
+            let key: key_t
+            do { key = try Sys.ftok(path, QtNaming.ftokProjectID) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "ftok", target: target, context: "semaphore key file \(path)")
+            }
+            if !create {
+                do { semid = try Sys.semget(key, 1, 0) } catch let e {
+                    throw ShmError.fromErrno(e.code, operation: "semget", target: target, context: "Qt lock semaphore")
+                }
+                return
+            }
+            do {
+                semid = try Sys.semget(key, 1, 0o600 | IPC_CREAT | IPC_EXCL)
+                createdSemaphore = true
+                // A new Qt semaphore starts at 1 (a free mutex).
+                try? Sys.semctl(semid, setValue: 1, number: Int32(number))
+            } catch let e where e.code == EEXIST {
+                do { semid = try Sys.semget(key, 1, 0o600 | IPC_CREAT) } catch let e2 {
+                    throw ShmError.fromErrno(e2.code, operation: "semget", target: target, context: "Qt lock semaphore")
+                }
+            } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "semget", target: target, context: "Qt lock semaphore")
+            }
+        }
+    }
+
+    /// Qt re-creates the semaphore when it was removed under it (EINVAL/EIDRM); so do we, for Qt key files.
+    private func reopenAfterRemoval(_ error: Errno) throws(ShmError) -> Bool {
+        guard error.code == EINVAL || error.code == EIDRM, case .qtKeyFile = source else { return false }
+        semid = -1
+        try prepare(create: true)
+        return true
+    }
+
+    private func lockError(_ e: Errno, _ op: String) -> ShmError {
+        var err = ShmError.fromErrno(e.code, operation: op, target: target, context: "cannot lock")
+        if err.kind == .unknown || err.kind == .notFound { err.kind = .lockError }
+        return err
+    }
+
+    func lock() throws(ShmError) {
+        if isHeld { return }
+        try prepare(create: true)
+        for _ in 0..<4 {
+            do {
+                try Sys.semop(semid, -1, undo: true, number: number)
+                isHeld = true
+                return
+            } catch let e {
+                if try !reopenAfterRemoval(e) { throw lockError(e, "semop") }
+            }
+        }
+        throw ShmError(.lockError, operation: "semop", target: target, message: "the lock semaphore keeps disappearing")
+    }
+
+    func tryLock(timeout: Duration) throws(ShmError) -> Bool {
+        if isHeld { return true }
+        try prepare(create: true)
+        let deadline = monotonicNanos() + UInt64(max(0, timeout.nanoseconds))
+        var retries = 0
+        while true {
+            let now = monotonicNanos()
+            let remaining = deadline > now ? Duration.nanoseconds(Int64(deadline - now)) : .zero
+            do {
+                try Sys.semtimedop(semid, -1, undo: true, number: number, timeout: remaining)
+                isHeld = true
+                return true
+            } catch let e {
+                if e.code == EAGAIN { return false }
+                if e.code == EINTR { continue }
+                retries += 1
+                if retries > 3 { throw lockError(e, "semtimedop") }
+                if try !reopenAfterRemoval(e) { throw lockError(e, "semtimedop") }
+            }
+        }
+    }
+
+    func unlock() throws(ShmError) {
+        guard isHeld else { return }
+        isHeld = false
+        do { try Sys.semop(semid, 1, undo: true, number: number) } catch let e {
+            // A removed semaphore has nothing left to release.
+            if e.code == EINVAL || e.code == EIDRM { return }
+            throw ShmError(
+                .lockError, operation: "semop", target: target, errno: e.code, message: "cannot unlock")
+        }
+    }
+
+    func state() -> LockState? {
+        if semid == -1 { try? prepare(create: false) }
+        guard semid != -1, let value = try? Sys.semctl(semid, getValue: Int32(number)) else { return nil }
+        let pid = try? Sys.semctl(semid, getPid: Int32(number))
+        let waiters = try? Sys.semctl(semid, getWaiters: Int32(number))
+        return LockState(
+            mechanism: { if case .qtKeyFile = source { return .qtSystemV } else { return .systemVSet } }(),
+            value: Int(value), lastPID: pid.flatMap { $0 > 0 ? $0 : nil }, waiters: waiters.map(Int.init),
+            heldByUs: isHeld, nativeName: nativeName)
+    }
+
+    func destroy() {
+        if semid == -1 { try? prepare(create: false) }
+        if semid != -1 { try? Sys.semRemove(semid) }
+        semid = -1
+        if case .qtKeyFile(let path) = source { Sys.unlink(path) }
+    }
+}
+
+/// A POSIX named semaphore, as Qt POSIX builds use for their lock (qt-ipc.md §4). There is no undo: whatever
+/// we take we must give back on every exit path we can catch.
+final class PosixSemaphoreLock: SegmentLock {
+    let name: String
+    let target: String
+    private var sem: UnsafeMutablePointer<sem_t>?
+    private(set) var isHeld = false
+    private(set) var created = false
+
+    init(name: String, target: String) {
+        self.name = name
+        self.target = target
+    }
+
+    deinit { if let sem { sem_close(sem) } }
+
+    func prepare(create: Bool) throws(ShmError) {
+        if sem != nil { return }
+        if create, let s = shm_shim_sem_open(name, O_CREAT | O_EXCL, 0o600, 1) {
+            sem = s
+            created = true
+            return
+        }
+        if let s = shm_shim_sem_open(name, 0, 0, 0) {
+            sem = s
+            return
+        }
+        throw ShmError.fromErrno(Glibc.errno, operation: "sem_open", target: target, context: "semaphore \(name)")
+    }
+
+    func lock() throws(ShmError) {
+        if isHeld { return }
+        try prepare(create: true)
+        while sem_wait(sem!) == -1 {
+            if Glibc.errno != EINTR {
+                throw ShmError(.lockError, operation: "sem_wait", target: target, errno: Glibc.errno, message: "cannot lock")
+            }
+        }
+        isHeld = true
+    }
+
+    func tryLock(timeout: Duration) throws(ShmError) -> Bool {
+        if isHeld { return true }
+        try prepare(create: true)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let total = Int64(now.tv_nsec) + max(0, timeout.nanoseconds)
+        var abs = timespec(tv_sec: now.tv_sec + Int(total / 1_000_000_000), tv_nsec: Int(total % 1_000_000_000))
+        while sem_timedwait(sem!, &abs) == -1 {
+            switch Glibc.errno {
+            case EINTR: continue
+            case ETIMEDOUT, EAGAIN: return false
+            default:
+                throw ShmError(
+                    .lockError, operation: "sem_timedwait", target: target, errno: Glibc.errno, message: "cannot lock")
+            }
+        }
+        isHeld = true
+        return true
+    }
+
+    func unlock() throws(ShmError) {
+        guard isHeld, let sem else { return }
+        isHeld = false
+        if sem_post(sem) == -1 {
+            throw ShmError(.lockError, operation: "sem_post", target: target, errno: Glibc.errno, message: "cannot unlock")
+        }
+    }
+
+    func state() -> LockState? {
+        if sem == nil { try? prepare(create: false) }
+        guard let sem else { return nil }
+        var value: Int32 = 0
+        guard sem_getvalue(sem, &value) == 0 else { return nil }
+        return LockState(
+            mechanism: .posixSemaphore, value: Int(value), lastPID: nil, waiters: nil, heldByUs: isHeld,
+            nativeName: name)
+    }
+
+    func destroy() {
+        if let sem { sem_close(sem) }
+        sem = nil
+        _ = sem_unlink(name)
+    }
+}
+
+/// An advisory `flock(LOCK_EX)` on the `/dev/shm` file of a plain POSIX segment. POSIX shared memory has no lock
+/// of its own; this one keeps out only peers that take the same flock (another shmscope, `flock(1)`).
+final class FileLock: SegmentLock {
+    let path: String
+    let target: String
+    private var fd: Int32 = -1
+    private(set) var isHeld = false
+
+    init(path: String, target: String) {
+        self.path = path
+        self.target = target
+    }
+
+    deinit { if fd != -1 { Sys.close(fd) } }
+
+    func prepare(create: Bool) throws(ShmError) {
+        if fd != -1 { return }
+        do { fd = try Sys.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "open", target: target, context: "lock file \(path)")
+        }
+    }
+
+    func lock() throws(ShmError) {
+        if isHeld { return }
+        try prepare(create: false)
+        do { try Sys.flock(fd, LOCK_EX) } catch let e {
+            throw ShmError(.lockError, operation: "flock", target: target, errno: e.code, message: "cannot lock")
+        }
+        isHeld = true
+    }
+
+    func tryLock(timeout: Duration) throws(ShmError) -> Bool {
+        if isHeld { return true }
+        try prepare(create: false)
+        let deadline = monotonicNanos() + UInt64(max(0, timeout.nanoseconds))
+        while true {
+            do {
+                try Sys.flock(fd, LOCK_EX | LOCK_NB)
+                isHeld = true
+                return true
+            } catch let e {
+                guard e.code == EWOULDBLOCK else {
+                    throw ShmError(.lockError, operation: "flock", target: target, errno: e.code, message: "cannot lock")
+                }
+            }
+            if monotonicNanos() >= deadline { return false }
+            usleep(5_000)
+        }
+    }
+
+    func unlock() throws(ShmError) {
+        guard isHeld else { return }
+        isHeld = false
+        try? Sys.flock(fd, LOCK_UN)
+    }
+
+    func state() -> LockState? {
+        guard let st = try? Sys.lstat(path) else { return nil }
+        let holder = FileLocks.holder(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        return LockState(
+            mechanism: .flock, value: nil, lastPID: holder, waiters: nil, heldByUs: isHeld, nativeName: path)
+    }
+
+    func destroy() {}
+}
+
+/// Reads `/proc/locks` to find who holds a flock on a file.
+enum FileLocks {
+    static func holder(device: UInt64, inode: UInt64, locksText: String? = nil) -> Int32? {
+        let text = locksText ?? (readTextFile("/proc/locks") ?? "")
+        let major = (device >> 8) & 0xfff | ((device >> 32) & ~0xfff)
+        let minor = (device & 0xff) | ((device >> 12) & ~0xff)
+        for line in text.split(separator: "\n") {
+            // "1: FLOCK  ADVISORY  WRITE 1234 00:1b:5 0 EOF"; blocked waiters have "->" and are skipped.
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count >= 6, f[1] == "FLOCK", f[2] != "->" else { continue }
+            let dev = f[5].split(separator: ":")
+            guard dev.count == 3, UInt64(dev[0], radix: 16) == major, UInt64(dev[1], radix: 16) == minor,
+                UInt64(dev[2]) == inode
+            else { continue }
+            return Int32(f[4])
+        }
+        return nil
+    }
+}
+
+/// Reads a whole (small, /proc) text file; nil when it cannot be read.
+func readTextFile(_ path: String) -> String? {
+    guard let bytes = readFileBytes(path) else { return nil }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+func readFileBytes(_ path: String) -> [UInt8]? {
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { Glibc.close(fd) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if Glibc.errno == EINTR { continue }
+            return out.isEmpty ? nil : out
+        }
+        if n == 0 { break }
+        out.append(contentsOf: chunk[0..<n])
+    }
+    return out
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, a) = components
+        return s * 1_000_000_000 + a / 1_000_000_000
+    }
+}

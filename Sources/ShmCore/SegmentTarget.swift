@@ -1,0 +1,112 @@
+import Glibc
+
+/// Which Qt backend a legacy Qt key uses. Linux builds of Qt use System V unless configured with
+/// `-feature-ipc_posix` (qt-ipc.md §0).
+public enum QtBackend: String, Sendable, Hashable {
+    case systemV = "sysv"
+    case posix
+}
+
+/// Names one shared-memory segment, in any of the dialects shmscope speaks.
+public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
+    /// A Qt key as passed to `QSharedMemory(key)`, mapped to native names by Qt's legacy algorithm.
+    case qt(key: String, backend: QtBackend)
+    /// A POSIX shared-memory object, `/name` (Python's `multiprocessing.shared_memory`, Boost, `shm_open`).
+    case posix(name: String)
+    /// A System V segment by IPC key.
+    case sysvKey(key_t)
+    /// A System V segment by shmid.
+    case sysvID(Int32)
+
+    /// The form a user types to name this target again (see `parse`).
+    public var description: String {
+        switch self {
+        case .qt(let key, .systemV): "qt:\(key)"
+        case .qt(let key, .posix): "qt-posix:\(key)"
+        case .posix(let name): name
+        case .sysvKey(let key): "sysv:" + hex32(key)
+        case .sysvID(let id): "shmid:\(id)"
+        }
+    }
+
+    /// The one TARGET syntax of every command:
+    /// - `qt:KEY` or a bare word: a Qt key (System V backend); `qt-posix:KEY`: a Qt key on a POSIX-IPC Qt build;
+    /// - `/name` or `posix:/name` (`posix:name` also works): a POSIX object;
+    /// - `sysv:0x5100c078` (hex or decimal): a System V key; `shmid:30`: a System V id.
+    public static func parse(_ text: String) throws(ShmError) -> SegmentTarget {
+        func bad(_ message: String) -> ShmError {
+            ShmError(.keyError, operation: "parse", target: text, message: message)
+        }
+        if text.isEmpty { throw bad("empty target: give a Qt key, /posix-name, sysv:0xKEY or shmid:N") }
+        if let rest = text.dropPrefix("qt:") {
+            guard !rest.isEmpty else { throw bad("empty Qt key after `qt:`") }
+            return .qt(key: rest, backend: .systemV)
+        }
+        if let rest = text.dropPrefix("qt-posix:") {
+            guard !rest.isEmpty else { throw bad("empty Qt key after `qt-posix:`") }
+            return .qt(key: rest, backend: .posix)
+        }
+        if let rest = text.dropPrefix("posix:") {
+            return .posix(name: try validatedPosixName(rest.hasPrefix("/") ? rest : "/" + rest, target: text))
+        }
+        if text.hasPrefix("/") { return .posix(name: try validatedPosixName(text, target: text)) }
+        if let rest = text.dropPrefix("sysv:") {
+            guard let value = parseInteger(rest), value >= Int64(Int32.min), value <= Int64(UInt32.max) else {
+                throw bad("`\(rest)` is not a System V key: write it as sysv:0x5100c078 or a decimal number")
+            }
+            return .sysvKey(key_t(truncatingIfNeeded: value))
+        }
+        if let rest = text.dropPrefix("shmid:") {
+            guard let value = parseInteger(rest), value >= 0, value <= Int64(Int32.max) else {
+                throw bad("`\(rest)` is not a shmid: write it as shmid:30 (see `shmscope list`)")
+            }
+            return .sysvID(Int32(value))
+        }
+        if text.contains(":"), let scheme = text.split(separator: ":").first,
+            scheme.allSatisfy({ $0.isLetter || $0 == "-" }), !scheme.isEmpty
+        {
+            throw bad(
+                "unknown target kind `\(scheme):`: use qt:KEY, qt-posix:KEY, /name, posix:/name, sysv:0xKEY or shmid:N"
+            )
+        }
+        return .qt(key: text, backend: .systemV)
+    }
+
+    static func validatedPosixName(_ name: String, target: String) throws(ShmError) -> String {
+        let body = name.dropFirst()
+        if body.isEmpty || body.contains("/") || body == "." || body == ".." {
+            throw ShmError(
+                .keyError, operation: "parse", target: target,
+                message: "a POSIX name is one slash and a file name, like /my_segment")
+        }
+        if body.utf8.count > QtNaming.nameMax {
+            throw ShmError(
+                .keyError, operation: "parse", target: target,
+                message: "POSIX name is \(body.utf8.count) bytes; the limit is \(QtNaming.nameMax)")
+        }
+        return name
+    }
+}
+
+/// `0x1f`, `31`, `-5` → integer.
+func parseInteger(_ text: String) -> Int64? {
+    var s = Substring(text)
+    var negative = false
+    if s.hasPrefix("-") { negative = true; s = s.dropFirst() } else if s.hasPrefix("+") { s = s.dropFirst() }
+    let value: Int64?
+    if s.hasPrefix("0x") || s.hasPrefix("0X") { value = Int64(s.dropFirst(2), radix: 16) } else { value = Int64(s) }
+    guard let v = value else { return nil }
+    return negative ? -v : v
+}
+
+/// A System V key as `ipcs` shows it: `0x` and 8 hex digits of its 32-bit pattern.
+public func hex32(_ key: key_t) -> String {
+    let s = String(UInt32(bitPattern: key), radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - s.count)) + s
+}
+
+extension String {
+    func dropPrefix(_ prefix: String) -> String? {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
+    }
+}

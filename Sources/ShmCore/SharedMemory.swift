@@ -1,0 +1,485 @@
+import Glibc
+
+/// A shared-memory segment, with the API and behaviour of `QSharedMemory`: name it, `create` or `attach`,
+/// read and write bytes, `lock`/`unlock` it with the same lock its peers use, `detach`.
+///
+/// For Qt keys every step follows Qt's own sequence (qt-ipc.md §8), so Qt programs and shmscope share segments
+/// and exclude each other while writing.
+public final class SharedMemory {
+    public enum AccessMode: Sendable {
+        case readOnly
+        case readWrite
+    }
+
+    /// What `detach()` does when this process is the last one attached to a Qt segment.
+    public enum DetachPolicy: Sendable {
+        /// Qt's behaviour: the last one out removes the segment and its key file.
+        case removeWhenLastOut
+        /// Leave everything in place: what a monitor must do, so that looking never destroys a peer's data.
+        case keep
+    }
+
+    /// A System V semaphore set that guards a raw System V segment (raw segments have no lock of their own).
+    public enum SemaphoreReference: Sendable, Hashable {
+        case key(key_t, number: UInt16 = 0)
+        case id(Int32, number: UInt16 = 0)
+    }
+
+    public struct Options: Sendable {
+        /// Qt semantics by default; monitors pass `.keep`.
+        public var detachPolicy: DetachPolicy = .removeWhenLastOut
+        /// Qt's temp dir for key files; nil means Qt's rule on this process's `TMPDIR`.
+        public var temporaryDirectory: String?
+        /// The lock of a raw System V segment, if the user names one.
+        public var semaphore: SemaphoreReference?
+        /// How long create/attach/detach wait for the lock before going on without it (Qt waits forever;
+        /// a monitor must not hang because a peer holds its lock).
+        public var lifecycleLockTimeout: Duration = .seconds(2)
+
+        public init(
+            detachPolicy: DetachPolicy = .removeWhenLastOut, temporaryDirectory: String? = nil,
+            semaphore: SemaphoreReference? = nil
+        ) {
+            self.detachPolicy = detachPolicy
+            self.temporaryDirectory = temporaryDirectory
+            self.semaphore = semaphore
+        }
+    }
+
+    public let target: SegmentTarget
+    public let options: Options
+    private var mapping: Mapping?
+    private let lockImpl: (any SegmentLock)?
+    /// Set when this object created the Qt semaphore (Qt's "owner"), so it cleans up after itself.
+    private var ownsLock = false
+
+    public init(_ target: SegmentTarget, options: Options = Options()) {
+        self.target = target
+        self.options = options
+        let tmp = options.temporaryDirectory ?? QtNaming.tempPath()
+        let name = target.description
+        switch target {
+        case .qt(let key, .systemV):
+            lockImpl = SystemVSemaphoreLock(
+                source: .qtKeyFile(tmp + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix)),
+                target: name)
+        case .qt(let key, .posix):
+            lockImpl = PosixSemaphoreLock(
+                name: "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix), target: name)
+        case .posix(let posixName):
+            lockImpl = FileLock(path: "/dev/shm" + posixName, target: name)
+        case .sysvKey, .sysvID:
+            switch options.semaphore {
+            case .key(let k, let n): lockImpl = SystemVSemaphoreLock(source: .key(k), target: name, number: n)
+            case .id(let id, let n): lockImpl = SystemVSemaphoreLock(source: .id(id), target: name, number: n)
+            case nil: lockImpl = nil
+            }
+        }
+    }
+
+    deinit {
+        if isAttached { try? detach() }
+        try? lockImpl?.unlock()
+    }
+
+    // MARK: Names
+
+    /// The Qt key (`QSharedMemory::key()`), or nil for targets that are not Qt keys.
+    public var key: String? {
+        if case .qt(let key, _) = target { return key }
+        return nil
+    }
+
+    /// The temp dir Qt key files live in for this object.
+    public var temporaryDirectory: String { options.temporaryDirectory ?? QtNaming.tempPath() }
+
+    /// The OS-level name (`QSharedMemory::nativeKey()`): a key file path for Qt System V keys, a `/name` for
+    /// POSIX objects, `0x…` for a System V key and `shmid:N` for an id.
+    public var nativeKey: String {
+        switch target {
+        case .qt(let key, .systemV):
+            key.isEmpty ? "" : temporaryDirectory + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
+        case .qt(let key, .posix):
+            key.isEmpty ? "" : "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
+        case .posix(let name): name
+        case .sysvKey(let key): hex32(key)
+        case .sysvID(let id): "shmid:\(id)"
+        }
+    }
+
+    public var isAttached: Bool { mapping != nil }
+    /// The segment's size in bytes while attached (Qt: `shm_segsz` or `st_size`, never page-rounded), else 0.
+    public var size: Int { mapping?.size ?? 0 }
+    public var isReadOnly: Bool { mapping?.readOnly ?? false }
+    /// The System V id of the attached segment.
+    public var shmid: Int32? {
+        if case .systemV(let id) = mapping?.backing { return id }
+        return nil
+    }
+
+    /// Whether this object has a lock mechanism at all (a raw System V segment has one only when named).
+    public var hasLock: Bool { lockImpl != nil }
+
+    private var displayName: String { target.description }
+
+    // MARK: Lifecycle
+
+    /// Creates the segment and attaches to it read-write, as `QSharedMemory::create` does.
+    /// The mode applies to the segment (Qt: 0600); key files are 0640.
+    public func create(size: Int, mode: mode_t = 0o600) throws(ShmError) {
+        guard !isAttached else {
+            throw ShmError(.alreadyExists, operation: "create", target: displayName, message: "already attached: detach first")
+        }
+        try validateKey()
+        guard size > 0 else {
+            throw ShmError(
+                .invalidSize, operation: "create", target: displayName,
+                message: "size \(size) is invalid: give a size of at least 1 byte")
+        }
+        let perms = Int32(mode & 0o777)
+        switch target {
+        case .qt(_, .systemV):
+            try prepareQtLock(create: true)
+            ownsLock = true
+            let locked = try lifecycleLock()
+            defer { if locked { try? lockImpl?.unlock() } }
+            let keyFile = nativeKey
+            let createdFile = try createQtKeyFile(keyFile, target: displayName)
+            do throws(ShmError) {
+                let key = try qtSystemVKey(keyFile)
+                let id: Int32
+                do { id = try Sys.shmget(key, size, perms | IPC_CREAT | IPC_EXCL) } catch let e {
+                    throw mapShmgetError(e, size: size)
+                }
+                mapping = try attachSystemV(id: id, readOnly: false)
+            } catch let error {
+                if createdFile && error.kind != .alreadyExists { Sys.unlink(keyFile) }
+                throw error
+            }
+        case .qt(_, .posix), .posix:
+            if case .qt = target {
+                try prepareQtLock(create: true)
+                ownsLock = true
+            }
+            let locked = try lifecycleLock()
+            defer { if locked { try? lockImpl?.unlock() } }
+            let name = nativeKey
+            let fd: Int32
+            do { fd = try Sys.shmOpen(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(perms)) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shm_open", target: displayName, context: "cannot create")
+            }
+            do { try Sys.ftruncate(fd, size) } catch let e {
+                Sys.close(fd)
+                _ = try? Sys.shmUnlink(name)
+                var err = ShmError.fromErrno(e.code, operation: "ftruncate", target: displayName, context: "cannot size to \(size) bytes")
+                if e.code == EINVAL { err.kind = .invalidSize }
+                throw err
+            }
+            Sys.close(fd)
+            do { mapping = try attachPosix(readOnly: false) } catch let error {
+                _ = try? Sys.shmUnlink(name)
+                throw error
+            }
+        case .sysvKey(let key):
+            let id: Int32
+            do { id = try Sys.shmget(key, size, perms | IPC_CREAT | IPC_EXCL) } catch let e {
+                throw mapShmgetError(e, size: size)
+            }
+            mapping = try attachSystemV(id: id, readOnly: false)
+        case .sysvID:
+            throw ShmError(
+                .keyError, operation: "create", target: displayName,
+                message: "a shmid names an existing segment: create by key (sysv:0x…) instead")
+        }
+    }
+
+    /// Attaches to an existing segment, as `QSharedMemory::attach` does. `.readOnly` maps without write permission.
+    public func attach(_ mode: AccessMode = .readWrite) throws(ShmError) {
+        guard !isAttached else {
+            throw ShmError(.alreadyExists, operation: "attach", target: displayName, message: "already attached: detach first")
+        }
+        try validateKey()
+        let readOnly = mode == .readOnly
+        switch target {
+        case .qt(_, .systemV):
+            // Qt creates its lock when it attaches; a read-only monitor only uses one that exists.
+            let haveLock = (try? prepareQtLock(create: !readOnly)) != nil
+            let locked = haveLock ? try lifecycleLock() : false
+            defer { if locked { try? lockImpl?.unlock() } }
+            let keyFile = nativeKey
+            guard (try? Sys.lstat(keyFile)) != nil else {
+                throw ShmError(
+                    .notFound, operation: "attach", target: displayName, errno: ENOENT,
+                    message: "no Qt key file \(keyFile): is the segment created, and does the peer use the same TMPDIR?")
+            }
+            try checkRegularKeyFile(keyFile, target: displayName)
+            let key = try qtSystemVKey(keyFile)
+            let id: Int32
+            do { id = try Sys.shmget(key, 0, readOnly ? 0o400 : 0o600) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shmget", target: displayName, context: "cannot attach")
+            }
+            mapping = try attachSystemV(id: id, readOnly: readOnly)
+        case .qt(_, .posix):
+            let haveLock = (try? prepareQtLock(create: !readOnly)) != nil
+            let locked = haveLock ? try lifecycleLock() : false
+            defer { if locked { try? lockImpl?.unlock() } }
+            mapping = try attachPosix(readOnly: readOnly)
+        case .posix:
+            mapping = try attachPosix(readOnly: readOnly)
+        case .sysvKey(let key):
+            let id: Int32
+            do { id = try Sys.shmget(key, 0, 0) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shmget", target: displayName, context: "cannot attach")
+            }
+            mapping = try attachSystemV(id: id, readOnly: readOnly)
+        case .sysvID(let id):
+            mapping = try attachSystemV(id: id, readOnly: readOnly)
+        }
+    }
+
+    /// Detaches. For Qt System V keys under `.removeWhenLastOut`, the last process out removes the segment and
+    /// its key file, exactly as Qt does; a creator also removes the lock it created (Qt's owner cleanup).
+    /// POSIX objects are never unlinked here (Qt never unlinks them on Linux): use `remove()`.
+    public func detach() throws(ShmError) {
+        guard let mapping else {
+            throw ShmError(.notFound, operation: "detach", target: displayName, message: "not attached")
+        }
+        let isQt: Bool = { if case .qt = target { return true } else { return false } }()
+        let locked = isQt ? ((try? lifecycleLock()) ?? false) : false
+        defer { if locked { try? lockImpl?.unlock() } }
+        mapping.unmap()
+        self.mapping = nil
+        guard case .qt(_, .systemV) = target, options.detachPolicy == .removeWhenLastOut,
+            case .systemV(let id) = mapping.backing
+        else { return }
+        guard let ds = try? Sys.shmStat(id) else { return }
+        if ds.shm_nattch == 0 {
+            do { try Sys.shmRemove(id) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot remove")
+            }
+            Sys.unlink(nativeKey)
+            if ownsLock {
+                if locked { try? lockImpl?.unlock() }
+                lockImpl?.destroy()
+            }
+        }
+    }
+
+    /// Removes the segment from the system, whoever is attached: for Qt keys also the key files and the lock
+    /// semaphore; for POSIX `shm_unlink`. Processes still attached keep their mapping until they detach.
+    public func remove() throws(ShmError) {
+        try validateKey()
+        switch target {
+        case .qt(_, .systemV):
+            let keyFile = nativeKey
+            var found = false
+            if (try? checkRegularKeyFile(keyFile, target: displayName)) != nil,
+                let key = try? qtSystemVKey(keyFile), let id = try? Sys.shmget(key, 0, 0)
+            {
+                do { try Sys.shmRemove(id) } catch let e {
+                    throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot remove")
+                }
+                found = true
+            }
+            if (try? Sys.lstat(keyFile)) != nil { found = true }
+            Sys.unlink(keyFile)
+            if let lockImpl, lockImpl.state() != nil { found = true }
+            lockImpl?.destroy()
+            if !found {
+                throw ShmError(.notFound, operation: "remove", target: displayName, errno: ENOENT,
+                    message: "nothing to remove: no key file, segment or semaphore for this key")
+            }
+        case .qt(_, .posix), .posix:
+            do { try Sys.shmUnlink(nativeKey) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shm_unlink", target: displayName, context: "cannot remove")
+            }
+            if case .qt = target { lockImpl?.destroy() }
+        case .sysvKey(let key):
+            do { try Sys.shmRemove(try Sys.shmget(key, 0, 0)) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot remove")
+            }
+        case .sysvID(let id):
+            do { try Sys.shmRemove(id) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot remove")
+            }
+        }
+    }
+
+    // MARK: Data
+
+    /// Copies `count` bytes at `offset` into a new array (a snapshot).
+    public func read(offset: Int = 0, count: Int? = nil) throws(ShmError) -> [UInt8] {
+        let m = try attachedMapping("read")
+        let n = count ?? (m.size - max(0, offset))
+        try checkRange(offset: offset, count: n, size: m.size, operation: "read")
+        var out = [UInt8](repeating: 0, count: n)
+        let ok = out.withUnsafeMutableBytes { m.copy(to: $0.baseAddress!, offset: offset, count: n) }
+        if n > 0 && !ok { throw truncated(m, operation: "read") }
+        return out
+    }
+
+    /// Copies bytes at `offset` into `buffer`, filling it entirely.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws(ShmError) {
+        let m = try attachedMapping("read")
+        try checkRange(offset: offset, count: buffer.count, size: m.size, operation: "read")
+        guard buffer.count > 0 else { return }
+        if !m.copy(to: buffer.baseAddress!, offset: offset, count: buffer.count) { throw truncated(m, operation: "read") }
+    }
+
+    /// Writes `bytes` at `offset`: all of them or, when out of range or read-only, none.
+    public func write(_ bytes: [UInt8], at offset: Int) throws(ShmError) {
+        let m = try attachedMapping("write")
+        if m.readOnly {
+            throw ShmError(
+                .permissionDenied, operation: "write", target: displayName,
+                message: "attached read-only: attach read-write to change bytes")
+        }
+        try checkRange(offset: offset, count: bytes.count, size: m.size, operation: "write")
+        let ok = bytes.withUnsafeBytes { m.copy(from: $0.baseAddress!, offset: offset, count: bytes.count) }
+        if !bytes.isEmpty && !ok { throw truncated(m, operation: "write") }
+    }
+
+    /// For POSIX objects: the object's size now (a peer may have resized it since we attached).
+    public func currentSize() -> Int? { mapping?.currentFileSize() ?? mapping?.size }
+
+    private func attachedMapping(_ op: String) throws(ShmError) -> Mapping {
+        guard let mapping else {
+            throw ShmError(.notFound, operation: op, target: displayName, message: "not attached: attach first")
+        }
+        return mapping
+    }
+
+    private func checkRange(offset: Int, count: Int, size: Int, operation: String) throws(ShmError) {
+        if offset < 0 || count < 0 || offset > size || count > size - offset {
+            throw ShmError(
+                .invalidSize, operation: operation, target: displayName,
+                message: "range \(offset)+\(count) is outside the segment (\(size) bytes)")
+        }
+    }
+
+    private func truncated(_ m: Mapping, operation: String) -> ShmError {
+        let now = m.currentFileSize().map { "now \($0) bytes" } ?? "removed"
+        return ShmError(
+            .notFound, operation: operation, target: displayName,
+            message: "segment was truncated by a peer (\(now), mapped \(m.size)): re-attach to see the new size")
+    }
+
+    // MARK: Lock
+
+    /// Takes the segment's lock, blocking like `QSharedMemory::lock()`. A second `lock()` while held is a no-op.
+    public func lock() throws(ShmError) {
+        try requireLock("lock").lock()
+    }
+
+    /// Takes the lock if it becomes free within `timeout`; returns false otherwise. Never blocks longer.
+    public func tryLock(timeout: Duration) throws(ShmError) -> Bool {
+        try requireLock("lock").tryLock(timeout: timeout)
+    }
+
+    /// Releases the lock if this object holds it.
+    public func unlock() throws(ShmError) {
+        try requireLock("unlock").unlock()
+    }
+
+    /// Runs `body` while holding the lock and releases it on every path (the seed's `lock_guard`).
+    public func withLock<R>(_ body: () throws -> R) throws -> R {
+        try lock()
+        defer { try? unlock() }
+        return try body()
+    }
+
+    public var isLockedByUs: Bool { lockImpl?.isHeld ?? false }
+
+    /// The lock's state (value, last pid, waiters) without taking it; nil when there is no lock or it does not
+    /// exist yet.
+    public func lockState() -> LockState? { lockImpl?.state() }
+
+    private func requireLock(_ op: String) throws(ShmError) -> any SegmentLock {
+        guard let lockImpl else {
+            throw ShmError(
+                .lockError, operation: op, target: displayName,
+                message: "a raw System V segment has no lock of its own: name a semaphore set (--sem)")
+        }
+        if case .qt = target { try validateKey() }
+        return lockImpl
+    }
+
+    // MARK: Helpers
+
+    private func validateKey() throws(ShmError) {
+        guard case .qt(let key, let backend) = target else { return }
+        if key.isEmpty {
+            throw ShmError(.keyError, operation: "key", target: displayName, message: "key is empty: give a Qt key")
+        }
+        let letters = QtNaming.letters(of: key).utf8.count
+        // Names must fit NAME_MAX (qt-ipc.md §1.4): SysV 18+|L|+40 for the segment and 15+|L|+40 for the
+        // semaphore key file; POSIX `sem.` + 15 + |L| + 40 for the semaphore.
+        let limit = backend == .systemV ? 197 : 196
+        if letters > limit {
+            throw ShmError(
+                .keyError, operation: "key", target: String(displayName.prefix(60)) + "…",
+                message: "key has \(letters) ASCII letters; Qt's limit is \(limit): use a shorter key")
+        }
+    }
+
+    private func prepareQtLock(create: Bool) throws(ShmError) {
+        try lockImpl?.prepare(create: create)
+    }
+
+    /// Takes the lock around a lifecycle step, giving up after `lifecycleLockTimeout`.
+    private func lifecycleLock() throws(ShmError) -> Bool {
+        guard let lockImpl, !lockImpl.isHeld else { return false }
+        return (try? lockImpl.tryLock(timeout: options.lifecycleLockTimeout)) ?? false
+    }
+
+    private func qtSystemVKey(_ keyFile: String) throws(ShmError) -> key_t {
+        do { return try Sys.ftok(keyFile, QtNaming.ftokProjectID) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "ftok", target: displayName, context: "key file \(keyFile)")
+        }
+    }
+
+    private func mapShmgetError(_ e: Errno, size: Int) -> ShmError {
+        if e.code == EINVAL {
+            return ShmError(
+                .invalidSize, operation: "shmget", target: displayName, errno: e.code,
+                message: "size \(size) is outside the system's limits (kernel.shmmax) or the existing segment's size")
+        }
+        return ShmError.fromErrno(e.code, operation: "shmget", target: displayName, context: "cannot create")
+    }
+
+    private func attachSystemV(id: Int32, readOnly: Bool) throws(ShmError) -> Mapping {
+        let base: UnsafeMutableRawPointer
+        do { base = try Sys.shmat(id, readOnly: readOnly) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "shmat", target: displayName, context: "cannot attach")
+        }
+        let size: Int
+        do { size = Int(try Sys.shmStat(id).shm_segsz) } catch let e {
+            try? Sys.shmdt(base)
+            throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot read size")
+        }
+        return Mapping(base: base, size: size, readOnly: readOnly, backing: .systemV(shmid: id))
+    }
+
+    private func attachPosix(readOnly: Bool) throws(ShmError) -> Mapping {
+        let name = nativeKey
+        let fd: Int32
+        do {
+            fd = try Sys.shmOpen(name, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW, readOnly ? 0o400 : 0o600)
+        } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "shm_open", target: displayName, context: "cannot attach")
+        }
+        let size: Int
+        do { size = Int(try Sys.fstat(fd).st_size) } catch let e {
+            Sys.close(fd)
+            throw ShmError.fromErrno(e.code, operation: "fstat", target: displayName, context: "cannot read size")
+        }
+        var base: UnsafeMutableRawPointer? = nil
+        if size > 0 {
+            do { base = try Sys.mmap(fd, size, writable: !readOnly) } catch let e {
+                Sys.close(fd)
+                throw ShmError.fromErrno(e.code, operation: "mmap", target: displayName, context: "cannot map \(size) bytes")
+            }
+        }
+        return Mapping(base: base, size: size, readOnly: readOnly, backing: .posix(fd: fd, path: "/dev/shm" + name))
+    }
+}

@@ -1,0 +1,94 @@
+// A real Qt peer for shmscope's tests: QSharedMemory driven by line commands on stdin, the way the seed
+// article uses it (create + write under the lock, attach + read, lock, detach).
+//
+// Build: g++ -std=c++17 -fPIC qtpeer.cpp $(pkg-config --cflags --libs Qt5Core) -o qtpeer
+// Protocol: one command per line; one reply line each, "ok ..." or "err <code> <errorString>".
+//   key KEY                 setKey(KEY)
+//   create SIZE             create(SIZE)
+//   attach ro|rw            attach(ReadOnly|ReadWrite)
+//   detach                  detach()
+//   lock                    lock(); replies "ok waited_ms=N"
+//   unlock                  unlock()
+//   write OFFSET TEXT       copies TEXT (rest of line) at OFFSET (caller holds the lock or not, as it chooses)
+//   writehex OFFSET HEX     copies bytes given as hex at OFFSET
+//   read OFFSET LEN         replies "ok <hex of LEN bytes>"
+//   hold MS                 lock(), sleep MS, unlock(); replies "ok waited_ms=N" after unlocking
+//   info                    replies "ok size=N attached=0|1 native=PATH"
+//   quit                    exits 0
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QSharedMemory>
+#include <QThread>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+static void reply(const std::string &s) {
+    std::cout << s << std::endl;
+}
+
+static void fail(const QSharedMemory &m) {
+    reply("err " + std::to_string(int(m.error())) + " " + m.errorString().toStdString());
+}
+
+int main(int argc, char **argv) {
+    QCoreApplication app(argc, argv);
+    QSharedMemory mem;
+    std::string line;
+    reply("ready pid=" + std::to_string(QCoreApplication::applicationPid()));
+    while (std::getline(std::cin, line)) {
+        auto sp = line.find(' ');
+        std::string cmd = line.substr(0, sp);
+        std::string rest = sp == std::string::npos ? "" : line.substr(sp + 1);
+        if (cmd == "key") {
+            mem.setKey(QString::fromStdString(rest));
+            reply("ok " + mem.nativeKey().toStdString());
+        } else if (cmd == "create") {
+            if (mem.create(std::stoi(rest))) reply("ok"); else fail(mem);
+        } else if (cmd == "attach") {
+            if (mem.attach(rest == "ro" ? QSharedMemory::ReadOnly : QSharedMemory::ReadWrite)) reply("ok");
+            else fail(mem);
+        } else if (cmd == "detach") {
+            if (mem.detach()) reply("ok"); else fail(mem);
+        } else if (cmd == "lock" || cmd == "hold") {
+            QElapsedTimer t;
+            t.start();
+            if (!mem.lock()) { fail(mem); continue; }
+            qint64 waited = t.elapsed();
+            if (cmd == "hold") {
+                reply("locked waited_ms=" + std::to_string(waited));
+                QThread::msleep(std::stoul(rest));
+                mem.unlock();
+            }
+            reply("ok waited_ms=" + std::to_string(waited));
+        } else if (cmd == "unlock") {
+            if (mem.unlock()) reply("ok"); else fail(mem);
+        } else if (cmd == "write" || cmd == "writehex") {
+            auto sp2 = rest.find(' ');
+            int off = std::stoi(rest.substr(0, sp2));
+            std::string payload = sp2 == std::string::npos ? "" : rest.substr(sp2 + 1);
+            QByteArray bytes = cmd == "write" ? QByteArray::fromStdString(payload)
+                                              : QByteArray::fromHex(QByteArray::fromStdString(payload));
+            if (!mem.isAttached() || off < 0 || off + bytes.size() > mem.size()) { reply("err 2 out of range"); continue; }
+            std::memcpy(static_cast<char *>(mem.data()) + off, bytes.constData(), bytes.size());
+            reply("ok");
+        } else if (cmd == "read") {
+            auto sp2 = rest.find(' ');
+            int off = std::stoi(rest.substr(0, sp2));
+            int len = std::stoi(rest.substr(sp2 + 1));
+            if (!mem.isAttached() || off < 0 || off + len > mem.size()) { reply("err 2 out of range"); continue; }
+            QByteArray bytes(static_cast<const char *>(mem.constData()) + off, len);
+            reply("ok " + bytes.toHex().toStdString());
+        } else if (cmd == "info") {
+            reply("ok size=" + std::to_string(mem.size()) + " attached=" + (mem.isAttached() ? "1" : "0") +
+                  " native=" + mem.nativeKey().toStdString());
+        } else if (cmd == "quit") {
+            reply("ok");
+            return 0;
+        } else {
+            reply("err 8 unknown command " + cmd);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,6 @@
+import CShmShims
+
+/// Sets a System V semaphore's value (tests build raw semaphore sets by hand).
+public func setSemaphore(_ semid: Int32, _ value: Int32) -> Bool { shm_shim_semctl_setval(semid, 0, value) == 0 }
+
+public func cleanUpSemaphore(_ semid: Int32) { _ = shm_shim_semctl_rmid(semid) }
