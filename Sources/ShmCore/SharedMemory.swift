@@ -36,6 +36,13 @@ public final class SharedMemory {
         /// a monitor must not hang because a peer holds its lock).
         public var lifecycleLockTimeout: Duration = .seconds(2)
 
+        /// The same options with another lifecycle lock timeout.
+        public func lifecycleLockTimeout(_ timeout: Duration) -> Options {
+            var copy = self
+            copy.lifecycleLockTimeout = timeout
+            return copy
+        }
+
         public init(
             detachPolicy: DetachPolicy = .removeWhenLastOut, temporaryDirectory: String? = nil,
             semaphore: SemaphoreReference? = nil
@@ -202,9 +209,9 @@ public final class SharedMemory {
         let readOnly = mode == .readOnly
         switch target {
         case .qt(_, .systemV):
-            // Qt creates its lock when it attaches; a read-only monitor only uses one that exists.
-            let haveLock = (try? prepareQtLock(create: !readOnly)) != nil
-            let locked = haveLock ? try lifecycleLock() : false
+            // Qt takes its lock around attach (and creates it). A read-only attach neither creates the lock nor
+            // waits for it: a monitor must never stall or leave objects behind because it looked.
+            let locked = readOnly ? false : ((try? prepareQtLock(create: true)) != nil ? try lifecycleLock() : false)
             defer { if locked { try? lockImpl?.unlock() } }
             let keyFile = nativeKey
             guard (try? Sys.lstat(keyFile)) != nil else {
@@ -220,8 +227,7 @@ public final class SharedMemory {
             }
             mapping = try attachSystemV(id: id, readOnly: readOnly)
         case .qt(_, .posix):
-            let haveLock = (try? prepareQtLock(create: !readOnly)) != nil
-            let locked = haveLock ? try lifecycleLock() : false
+            let locked = readOnly ? false : ((try? prepareQtLock(create: true)) != nil ? try lifecycleLock() : false)
             defer { if locked { try? lockImpl?.unlock() } }
             mapping = try attachPosix(readOnly: readOnly)
         case .posix:
@@ -245,7 +251,7 @@ public final class SharedMemory {
             throw ShmError(.notFound, operation: "detach", target: displayName, message: "not attached")
         }
         let isQt: Bool = { if case .qt = target { return true } else { return false } }()
-        let locked = isQt ? ((try? lifecycleLock()) ?? false) : false
+        let locked = isQt && !mapping.readOnly ? ((try? lifecycleLock()) ?? false) : false
         defer { if locked { try? lockImpl?.unlock() } }
         mapping.unmap()
         self.mapping = nil

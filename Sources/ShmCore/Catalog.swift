@@ -1,0 +1,313 @@
+import Glibc
+
+/// What shmscope knows about a segment's lock, read without taking it.
+public struct LockInfo: Equatable, Sendable {
+    public var mechanism: LockState.Mechanism
+    /// Key file, semaphore name or locked file.
+    public var nativeName: String
+    public var semid: Int32?
+    public var value: Int?
+    public var lastPID: Int32?
+    public var lastCommand: String?
+    public var waiters: Int?
+    /// Held (value 0) with no live holder: a POSIX semaphore left at 0 by a crash never comes back by itself.
+    public var stuck: Bool
+
+    /// "free", "held by pid N (cmd)", "stuck at 0 (no holder alive)", with waiters when any.
+    public var summary: String {
+        var text: String
+        if stuck {
+            text = "stuck at 0 (no holder alive)"
+        } else if let value {
+            if value > 0 {
+                text = "free"
+            } else if let pid = lastPID {
+                text = "held by pid \(pid)" + (lastCommand.map { " (\($0))" } ?? "")
+            } else {
+                text = "held"
+            }
+        } else if let pid = lastPID {
+            text = "held by pid \(pid)" + (lastCommand.map { " (\($0))" } ?? "")
+        } else {
+            text = "free"
+        }
+        if let waiters, waiters > 0 { text += ", \(waiters) waiting" }
+        return text
+    }
+}
+
+/// One thing the catalog lists: a segment of any kind, a stale Qt key file, or (with `all`) a semaphore.
+public struct CatalogEntry: Equatable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case qt
+        case qtPosix = "qt-posix"
+        case sysv
+        case posix
+        case sysvSemaphore = "sysv-sem"
+        case posixSemaphore = "posix-sem"
+    }
+
+    public enum Status: String, Sendable {
+        case ok
+        /// A Qt key file whose segment is gone.
+        case stale
+        /// A Qt segment whose key file is gone (or an ftok('Q') key with no key file).
+        case orphaned
+        /// IPC_RMID done; it disappears when the last process detaches.
+        case removing
+        /// A POSIX Qt segment nobody is attached to (Qt never unlinks them on Linux).
+        case leftover
+    }
+
+    public var kind: Kind
+    /// How to open it again, when it can be opened.
+    public var target: SegmentTarget?
+    /// The KEY column: the real Qt key when known, else letters + short hash; a POSIX name; a System V key.
+    public var label: String
+    /// The real Qt key, when a known key hashes to this name.
+    public var qtKey: String?
+    public var qtLetters: String?
+    public var qtHash: String?
+    /// Key file path, POSIX name, or `0x…` key.
+    public var nativeKey: String
+    public var sysvKey: key_t?
+    public var shmid: Int32?
+    public var semid: Int32?
+    public var size: Int?
+    public var mode: UInt32?
+    public var uid: UInt32?
+    public var cpid: Int32?
+    public var lpid: Int32?
+    public var nattch: Int
+    public var attached: [AttachedProcess]
+    public var lock: LockInfo?
+    public var status: Status
+    public var note: String?
+    /// Seconds since the epoch of the last attach, detach and change (System V).
+    public var times: (attach: Int, detach: Int, change: Int)?
+
+    public static func == (a: CatalogEntry, b: CatalogEntry) -> Bool {
+        a.kind == b.kind && a.nativeKey == b.nativeKey && a.shmid == b.shmid && a.size == b.size
+            && a.nattch == b.nattch && a.status == b.status && a.lock == b.lock && a.attached == b.attached
+            && a.label == b.label
+    }
+
+    public var owner: String? { uid.map(Accounts.userName) }
+}
+
+/// The catalog of every segment shmscope can see: System V (`/proc/sysvipc`), POSIX (`/dev/shm`) and Qt keys (key
+/// files in Qt's temp dir matched through `ftok`), with attached processes and lock state.
+public struct Catalog: Sendable {
+    public var entries: [CatalogEntry]
+    public var hiddenProcesses: Int
+    public var temporaryDirectory: String
+
+    public struct Sources: Sendable {
+        public var temporaryDirectory: String
+        public var devShm = "/dev/shm"
+        public var knownKeys: KnownKeys
+        public var includeSemaphores = false
+
+        public init(temporaryDirectory: String? = nil, knownKeys: KnownKeys = KnownKeys.load(), includeSemaphores: Bool = false) {
+            self.temporaryDirectory = temporaryDirectory ?? QtNaming.tempPath()
+            self.knownKeys = knownKeys
+            self.includeSemaphores = includeSemaphores
+        }
+    }
+
+    public static func scan(_ sources: Sources) -> Catalog {
+        let segments = ProcViews.systemVSegments()
+        let semaphores = ProcViews.systemVSemaphores()
+        let attachments = AttachmentScan.scan()
+        var entries: [CatalogEntry] = []
+        var claimedSegments = Set<Int32>()
+        var claimedSemaphores = Set<Int32>()
+        let segmentsByKey = Dictionary(
+            segments.filter { $0.key != 0 }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let semaphoresByKey = Dictionary(
+            semaphores.filter { $0.key != 0 }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+
+        // Qt System V keys: key files in the temp dir.
+        let tmp = sources.temporaryDirectory.isEmpty ? "/" : sources.temporaryDirectory
+        for file in listDirectory(tmp) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
+            guard let parsed = QtNaming.parseLegacyName(file) else { continue }
+            let path = (tmp == "/" ? "" : tmp) + "/" + file
+            guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG else { continue }
+            let realKey = sources.knownKeys.key(forHash: parsed.hash, letters: parsed.letters)
+            var entry = CatalogEntry(
+                kind: .qt, target: realKey.map { .qt(key: $0, backend: .systemV) },
+                label: realKey ?? qtLabel(parsed.letters, parsed.hash), qtKey: realKey, qtLetters: parsed.letters,
+                qtHash: parsed.hash, nativeKey: path, nattch: 0, attached: [], status: .stale)
+            if let key = try? Sys.ftok(path, QtNaming.ftokProjectID) {
+                entry.sysvKey = key
+                if let seg = segmentsByKey[key] {
+                    claimedSegments.insert(seg.shmid)
+                    fill(&entry, from: seg, attachments: attachments)
+                    if entry.target == nil { entry.target = .sysvID(seg.shmid) }
+                    entry.status = .ok
+                } else {
+                    entry.note = "key file without a segment"
+                }
+            }
+            let semPath = (tmp == "/" ? "" : tmp) + "/" + QtNaming.semaphorePrefix + parsed.letters + parsed.hash
+            if let semKey = try? Sys.ftok(semPath, QtNaming.ftokProjectID), let sem = semaphoresByKey[semKey] {
+                claimedSemaphores.insert(sem.semid)
+                entry.lock = systemVLockInfo(sem, mechanism: .qtSystemV, name: semPath)
+                entry.semid = sem.semid
+            }
+            entries.append(entry)
+        }
+
+        // POSIX objects; glibc's `sem.*` files are semaphores.
+        var posixSemaphores: [String] = []
+        for file in listDirectory(sources.devShm) {
+            let path = sources.devShm + "/" + file
+            guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG else { continue }
+            if file.hasPrefix("sem.") {
+                posixSemaphores.append(file)
+                continue
+            }
+            let name = "/" + file
+            let attached = attachments.processes(posixName: name)
+            var entry = CatalogEntry(
+                kind: .posix, target: .posix(name: name), label: name, nativeKey: name, size: Int(st.st_size),
+                mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, nattch: attached.count, attached: attached,
+                status: .ok)
+            if let parsed = QtNaming.parseLegacyName(file), parsed.prefix == QtNaming.sharedMemoryPrefix {
+                let realKey = sources.knownKeys.key(forHash: parsed.hash, letters: parsed.letters)
+                entry.kind = .qtPosix
+                entry.qtKey = realKey
+                entry.qtLetters = parsed.letters
+                entry.qtHash = parsed.hash
+                entry.label = realKey ?? qtLabel(parsed.letters, parsed.hash)
+                if let realKey { entry.target = .qt(key: realKey, backend: .posix) }
+                let semName = QtNaming.semaphorePrefix + parsed.letters + parsed.hash
+                entry.lock = posixSemaphoreInfo("/" + semName, attachments: attachments, devShm: sources.devShm)
+                if attached.isEmpty {
+                    entry.status = .leftover
+                    entry.note = "nobody attached: Qt never unlinks POSIX segments; `shmscope rm` removes it"
+                }
+            } else {
+                entry.lock = LockInfo(
+                    mechanism: .flock, nativeName: path, semid: nil, value: nil,
+                    lastPID: FileLocks.holder(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)),
+                    lastCommand: nil, waiters: nil, stuck: false)
+                if let pid = entry.lock?.lastPID { entry.lock?.lastCommand = ProcessInfoReader.command(pid: pid) }
+            }
+            entries.append(entry)
+        }
+
+        // Remaining System V segments.
+        for seg in segments where !claimedSegments.contains(seg.shmid) {
+            var entry = CatalogEntry(
+                kind: .sysv, target: seg.key != 0 ? .sysvKey(seg.key) : .sysvID(seg.shmid),
+                label: seg.key != 0 ? hex32(seg.key) : "IPC_PRIVATE", nativeKey: hex32(seg.key), sysvKey: seg.key,
+                nattch: 0, attached: [], status: .ok)
+            fill(&entry, from: seg, attachments: attachments)
+            if seg.isMarkedForRemoval {
+                entry.status = .removing
+                entry.target = .sysvID(seg.shmid)
+                entry.note = "removed; goes away when the last process detaches"
+            } else if UInt32(bitPattern: seg.key) >> 24 == UInt32(QtNaming.ftokProjectID) {
+                entry.status = .orphaned
+                entry.note = "ftok('Q') key with no Qt key file in \(tmp): probably a Qt segment whose key file was deleted"
+            }
+            entries.append(entry)
+        }
+
+        if sources.includeSemaphores {
+            for sem in semaphores where !claimedSemaphores.contains(sem.semid) {
+                entries.append(
+                    CatalogEntry(
+                        kind: .sysvSemaphore, target: nil, label: sem.key != 0 ? hex32(sem.key) : "IPC_PRIVATE",
+                        nativeKey: hex32(sem.key), sysvKey: sem.key, semid: sem.semid, size: sem.nsems,
+                        mode: sem.perms & 0o777, uid: sem.uid, nattch: 0, attached: [],
+                        lock: systemVLockInfo(sem, mechanism: .systemVSet, name: "semid:\(sem.semid)"), status: .ok))
+            }
+            for file in posixSemaphores {
+                let name = "/" + file.dropFirst(4)
+                var st = stat()
+                _ = lstat(sources.devShm + "/" + file, &st)
+                entries.append(
+                    CatalogEntry(
+                        kind: .posixSemaphore, target: nil, label: name, nativeKey: name, size: nil,
+                        mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, nattch: 0, attached: [],
+                        lock: posixSemaphoreInfo(name, attachments: attachments, devShm: sources.devShm), status: .ok))
+            }
+        }
+        return Catalog(entries: entries, hiddenProcesses: attachments.hiddenProcesses, temporaryDirectory: tmp)
+    }
+
+    /// The entry a target names, if the catalog has it.
+    public func entry(for target: SegmentTarget) -> CatalogEntry? {
+        switch target {
+        case .qt(let key, .systemV):
+            let file = QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
+            return entries.first { $0.kind == .qt && $0.nativeKey.hasSuffix("/" + file) }
+        case .qt(let key, .posix):
+            let name = "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
+            return entries.first { $0.kind == .qtPosix && $0.nativeKey == name }
+        case .posix(let name):
+            return entries.first { ($0.kind == .posix || $0.kind == .qtPosix) && $0.nativeKey == name }
+        case .sysvKey(let key):
+            return entries.first { ($0.kind == .sysv || $0.kind == .qt) && $0.sysvKey == key && $0.shmid != nil }
+        case .sysvID(let id):
+            return entries.first { ($0.kind == .sysv || $0.kind == .qt) && $0.shmid == id }
+        }
+    }
+
+    static func qtLabel(_ letters: String, _ hash: String) -> String {
+        (letters.isEmpty ? "" : letters + "…") + hash.prefix(8)
+    }
+
+    private static func fill(_ entry: inout CatalogEntry, from seg: SystemVSegmentRecord, attachments: AttachmentScan) {
+        entry.shmid = seg.shmid
+        entry.size = seg.size
+        entry.mode = seg.perms & 0o777
+        entry.uid = seg.uid
+        entry.cpid = seg.cpid
+        entry.lpid = seg.lpid
+        entry.nattch = seg.nattch
+        entry.attached = attachments.processes(shmid: seg.shmid)
+        entry.times = (seg.atime, seg.dtime, seg.ctime)
+        if seg.isMarkedForRemoval { entry.status = .removing }
+    }
+
+    static func systemVLockInfo(_ sem: SystemVSemaphoreRecord, mechanism: LockState.Mechanism, name: String) -> LockInfo {
+        let value = try? Sys.semctl(sem.semid, getValue: 0)
+        let pid = (try? Sys.semctl(sem.semid, getPid: 0)).flatMap { $0 > 0 ? $0 : nil }
+        let waiters = try? Sys.semctl(sem.semid, getWaiters: 0)
+        let alive = pid.map(ProcessInfoReader.isAlive) ?? false
+        return LockInfo(
+            mechanism: mechanism, nativeName: name, semid: sem.semid, value: value.map(Int.init), lastPID: pid,
+            lastCommand: pid.flatMap { alive ? ProcessInfoReader.command(pid: $0) : nil },
+            waiters: waiters.map(Int.init), stuck: value == 0 && pid != nil && !alive)
+    }
+
+    /// A POSIX semaphore's value. It records no holder, so "stuck" means: at 0 while no process has it mapped.
+    static func posixSemaphoreInfo(_ name: String, attachments: AttachmentScan, devShm: String) -> LockInfo? {
+        guard access(devShm + "/sem." + name.dropFirst(), F_OK) == 0 else { return nil }
+        let state = PosixSemaphoreLock(name: name, target: name).state()
+        let users = attachments.processes(posixName: "/sem." + name.dropFirst())
+        let value = state?.value
+        return LockInfo(
+            mechanism: .posixSemaphore, nativeName: name, semid: nil, value: value,
+            lastPID: value == 0 && users.count == 1 ? users[0].pid : nil,
+            lastCommand: value == 0 && users.count == 1 ? users[0].command : nil, waiters: nil,
+            stuck: value == 0 && users.isEmpty)
+    }
+}
+
+/// Names in a directory (no `.`/`..`), sorted; empty when it cannot be read.
+func listDirectory(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+}

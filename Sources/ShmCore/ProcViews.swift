@@ -1,0 +1,174 @@
+import Glibc
+
+/// One line of `/proc/sysvipc/shm`.
+public struct SystemVSegmentRecord: Equatable, Sendable {
+    public var key: key_t
+    public var shmid: Int32
+    /// Permission bits plus SHM_DEST (0o1000) once removal is pending.
+    public var perms: UInt32
+    public var size: Int
+    public var cpid: Int32
+    public var lpid: Int32
+    public var nattch: Int
+    public var uid: UInt32
+    public var gid: UInt32
+    public var atime: Int
+    public var dtime: Int
+    public var ctime: Int
+    public var rss: Int
+    public var swap: Int
+
+    /// IPC_RMID was called; the segment goes away when the last process detaches.
+    public var isMarkedForRemoval: Bool { perms & 0o1000 != 0 }
+}
+
+/// One line of `/proc/sysvipc/sem`.
+public struct SystemVSemaphoreRecord: Equatable, Sendable {
+    public var key: key_t
+    public var semid: Int32
+    public var perms: UInt32
+    public var nsems: Int
+    public var uid: UInt32
+    public var gid: UInt32
+}
+
+/// Parsers for the kernel's text views. The key column is signed decimal (keys ≥ 0x80000000 print negative).
+public enum ProcViews {
+    public static func parseSystemVSegments(_ text: String) -> [SystemVSegmentRecord] {
+        rows(text).compactMap { f in
+            guard f.count >= 14, let key = Int64(f[0]), let id = Int32(f[1]), let perms = UInt32(f[2], radix: 8),
+                let size = Int(f[3])
+            else { return nil }
+            return SystemVSegmentRecord(
+                key: key_t(truncatingIfNeeded: key), shmid: id, perms: perms, size: size,
+                cpid: Int32(f[4]) ?? 0, lpid: Int32(f[5]) ?? 0, nattch: Int(f[6]) ?? 0,
+                uid: UInt32(f[7]) ?? 0, gid: UInt32(f[8]) ?? 0,
+                atime: Int(f[11]) ?? 0, dtime: Int(f[12]) ?? 0, ctime: Int(f[13]) ?? 0,
+                rss: f.count > 14 ? Int(f[14]) ?? 0 : 0, swap: f.count > 15 ? Int(f[15]) ?? 0 : 0)
+        }
+    }
+
+    public static func parseSystemVSemaphores(_ text: String) -> [SystemVSemaphoreRecord] {
+        rows(text).compactMap { f in
+            guard f.count >= 6, let key = Int64(f[0]), let id = Int32(f[1]), let perms = UInt32(f[2], radix: 8)
+            else { return nil }
+            return SystemVSemaphoreRecord(
+                key: key_t(truncatingIfNeeded: key), semid: id, perms: perms, nsems: Int(f[3]) ?? 0,
+                uid: UInt32(f[4]) ?? 0, gid: UInt32(f[5]) ?? 0)
+        }
+    }
+
+    private static func rows(_ text: String) -> [[String]] {
+        text.split(separator: "\n").dropFirst().map { $0.split(separator: " ").map(String.init) }
+    }
+
+    /// The current System V segments, or an empty list where /proc is not readable.
+    public static func systemVSegments() -> [SystemVSegmentRecord] {
+        parseSystemVSegments(readTextFile("/proc/sysvipc/shm") ?? "")
+    }
+
+    public static func systemVSemaphores() -> [SystemVSemaphoreRecord] {
+        parseSystemVSemaphores(readTextFile("/proc/sysvipc/sem") ?? "")
+    }
+}
+
+/// A process that has a segment mapped.
+public struct AttachedProcess: Equatable, Sendable, Hashable {
+    public enum Access: String, Sendable { case readOnly = "r", readWrite = "rw" }
+    public var pid: Int32
+    public var command: String
+    public var uid: UInt32
+    public var access: Access
+}
+
+/// Who has which segment mapped, from `/proc/*/maps`: System V mappings appear as `/SYSV%08x (deleted)` with the
+/// shmid as inode; POSIX ones as `/dev/shm/NAME`.
+public struct AttachmentScan: Sendable {
+    public var bySystemVID: [Int32: [AttachedProcess]] = [:]
+    public var byPosixName: [String: [AttachedProcess]] = [:]
+    /// Processes whose maps we may not read (another user's, without privilege).
+    public var hiddenProcesses = 0
+
+    public init() {}
+
+    public static func scan(procRoot: String = "/proc") -> AttachmentScan {
+        var result = AttachmentScan()
+        guard let dir = opendir(procRoot) else { return result }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let pid = Int32(name) else { continue }
+            guard let maps = readTextFile("\(procRoot)/\(pid)/maps") else {
+                if access("\(procRoot)/\(pid)", F_OK) == 0 { result.hiddenProcesses += 1 }
+                continue
+            }
+            result.add(pid: pid, maps: maps, procRoot: procRoot)
+        }
+        return result
+    }
+
+    mutating func add(pid: Int32, maps: String, procRoot: String = "/proc") {
+        var sysv: [Int32: AttachedProcess.Access] = [:]
+        var posix: [String: AttachedProcess.Access] = [:]
+        for line in maps.split(separator: "\n") {
+            guard line.contains("/SYSV") || line.contains("/dev/shm/") else { continue }
+            // address perms offset dev inode path...
+            let f = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+            guard f.count == 6 else { continue }
+            let access: AttachedProcess.Access = f[1].dropFirst().first == "w" ? .readWrite : .readOnly
+            let path = f[5].trimmingPrefixSpaces()
+            if path.hasPrefix("/SYSV"), let id = Int32(f[4]) {
+                if sysv[id] != .readWrite { sysv[id] = access }
+            } else if path.hasPrefix("/dev/shm/") {
+                var name = String(path.dropFirst("/dev/shm".count))
+                if name.hasSuffix(" (deleted)") { name = String(name.dropLast(" (deleted)".count)) }
+                if posix[name] != .readWrite { posix[name] = access }
+            }
+        }
+        guard !sysv.isEmpty || !posix.isEmpty else { return }
+        let command = ProcessInfoReader.command(pid: pid, procRoot: procRoot)
+        let uid = ProcessInfoReader.uid(pid: pid, procRoot: procRoot)
+        for (id, a) in sysv {
+            bySystemVID[id, default: []].append(AttachedProcess(pid: pid, command: command, uid: uid, access: a))
+        }
+        for (n, a) in posix {
+            byPosixName[n, default: []].append(AttachedProcess(pid: pid, command: command, uid: uid, access: a))
+        }
+    }
+
+    public func processes(shmid: Int32) -> [AttachedProcess] { (bySystemVID[shmid] ?? []).sorted { $0.pid < $1.pid } }
+    public func processes(posixName: String) -> [AttachedProcess] {
+        (byPosixName[posixName] ?? []).sorted { $0.pid < $1.pid }
+    }
+}
+
+extension Substring {
+    func trimmingPrefixSpaces() -> Substring { drop(while: { $0 == " " }) }
+}
+
+/// Reads a process's command name and uid.
+public enum ProcessInfoReader {
+    public static func command(pid: Int32, procRoot: String = "/proc") -> String {
+        let comm = readTextFile("\(procRoot)/\(pid)/comm")?.split(separator: "\n").first.map(String.init)
+        return comm ?? "?"
+    }
+
+    public static func uid(pid: Int32, procRoot: String = "/proc") -> UInt32 {
+        var st = stat()
+        return stat("\(procRoot)/\(pid)", &st) == 0 ? st.st_uid : 0
+    }
+
+    public static func isAlive(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+}
+
+/// User and group names for ids, from the passwd database.
+public enum Accounts {
+    public static func userName(_ uid: UInt32) -> String {
+        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return String(uid) }
+        return String(cString: name)
+    }
+}

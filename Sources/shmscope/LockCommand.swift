@@ -1,0 +1,123 @@
+import ArgumentParser
+import CShmShims
+import Glibc
+import ShmCore
+
+struct Lock: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Hold a segment's lock for a while or while a command runs (to freeze a Qt peer), then release it.",
+        discussion: """
+            The lock is released on every exit: when the time is up, when COMMAND ends, and on SIGINT, SIGTERM or \
+            SIGHUP. System V locks also carry SEM_UNDO, so even kill -9 gives them back. Prints `locked` once held.
+            With a COMMAND, the exit status is the command's.
+
+            Examples:
+              shmscope lock SharedMemory_Key --hold 5
+              shmscope lock SharedMemory_Key -- shmscope dump SharedMemory_Key
+              shmscope lock /psm_1234 --timeout 2 --hold 1
+            """)
+
+    @OptionGroup var target: TargetOptions
+
+    @Option(name: .long, help: "Seconds to wait for the lock before giving up (default: wait, Ctrl-C cancels).")
+    var timeout: Double?
+
+    @Option(name: .long, help: "Seconds to hold the lock.")
+    var hold: Double?
+
+    @Argument(parsing: .postTerminator, help: "A command to run while the lock is held (after --).")
+    var command: [String] = []
+
+    func validate() throws {
+        if (hold == nil) == command.isEmpty { throw ValidationError("give --hold SECONDS or -- COMMAND, one of them") }
+        if let hold, hold < 0 { throw ValidationError("--hold must not be negative") }
+        if let timeout, timeout < 0 { throw ValidationError("--timeout must not be negative") }
+    }
+
+    func run() throws {
+        let memory = try target.memory()
+        guard memory.hasLock else {
+            throw CommandError(message: "\(memory.target) has no lock: a raw System V segment needs --sem")
+        }
+        // Signals are taken synchronously, so the lock is always released before we exit.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let deadline = timeout.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        while !(try memory.tryLock(timeout: .milliseconds(100))) {
+            if let sig = pendingSignal(signals) { throw CommandError(message: "interrupted while waiting for the lock", code: 128 + sig) }
+            if let deadline, ContinuousClock.now >= deadline {
+                let holder = memory.lockState()?.lastPID.map { " (held by pid \($0) \(ProcessInfoReader.command(pid: $0)))" } ?? ""
+                throw CommandError(message: "\(memory.target): lock not free after \(timeout!) s\(holder)")
+            }
+        }
+        defer { try? memory.unlock() }
+        Output.standard.print("locked \(memory.target)")
+        Output.standard.flush()
+
+        if let hold {
+            var ts = timespec(tv_sec: Int(hold), tv_nsec: Int((hold - hold.rounded(.down)) * 1e9))
+            let end = ContinuousClock.now + .milliseconds(Int64(hold * 1000))
+            while ContinuousClock.now < end {
+                let left = end - ContinuousClock.now
+                let (s, a) = left.components
+                ts = timespec(tv_sec: Int(s), tv_nsec: Int(a / 1_000_000_000))
+                let sig = sigtimedwait(&signals, nil, &ts)
+                if sig > 0 {
+                    try? memory.unlock()
+                    Output.standard.print("unlocked (signal \(sig))")
+                    Output.standard.flush()
+                    throw CommandError(message: "interrupted; lock released", code: 128 + sig)
+                }
+            }
+            try memory.unlock()
+            Output.standard.print("unlocked")
+            return
+        }
+        let status = try runChild(command)
+        try memory.unlock()
+        Output.standard.flush()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    private func pendingSignal(_ set: sigset_t) -> Int32? {
+        var pending = sigset_t()
+        sigpending(&pending)
+        for s in [SIGINT, SIGTERM, SIGHUP] where sigismember(&pending, s) == 1 {
+            var one = sigset_t()
+            sigemptyset(&one)
+            sigaddset(&one, s)
+            var got: Int32 = 0
+            sigwait(&one, &got)
+            return s
+        }
+        return nil
+    }
+
+    /// Runs the command with a clean signal state and waits for it, returning its exit status (128+signal).
+    private func runChild(_ argv: [String]) throws -> Int32 {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        var pid: pid_t = 0
+        Output.standard.flush()
+        let rc = posix_spawnp(&pid, argv[0], nil, &attr, cargs, environ)
+        guard rc == 0 else {
+            throw CommandError(message: "cannot run \(argv[0]): \(String(cString: strerror(rc)))", code: 127)
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return shm_shim_wifexited(status) != 0 ? shm_shim_wexitstatus(status) : 128 + shm_shim_wtermsig(status)
+    }
+}
