@@ -11,6 +11,7 @@ public final class Child: @unchecked Sendable {
     public let stdoutFD: Int32
     public let stderrFD: Int32
     private var buffered: [UInt8] = []
+    private var stdinOpen = true
     private var exitStatus: Int32?
 
     public init(
@@ -65,7 +66,7 @@ public final class Child: @unchecked Sendable {
             kill(pid, SIGKILL)
             _ = wait()
         }
-        close(stdinFD)
+        closeStdin()
         close(stdoutFD)
         close(stderrFD)
     }
@@ -75,7 +76,11 @@ public final class Child: @unchecked Sendable {
         _ = data.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress, $0.count) }
     }
 
-    public func closeStdin() { close(stdinFD) }
+    /// Closes our end of the child's stdin, once (a second close could hit a descriptor another test reused).
+    public func closeStdin() {
+        if stdinOpen { close(stdinFD) }
+        stdinOpen = false
+    }
 
     /// Reads one line from stdout, waiting at most `timeout` seconds; nil on timeout or EOF.
     public func readLine(timeout: Double = 10) -> String? {

@@ -1,0 +1,35 @@
+import Foundation
+import Glibc
+
+/// Runs the built `shmscope` binary with a private known-keys store, so tests never touch the user's.
+public enum ShmscopeBinary {
+    public static var path: String { productsDirectory.appendingPathComponent("shmscope").path }
+
+    /// A private state dir for the known-keys store, removed at process exit by the OS temp cleaner only:
+    /// each test run uses its own, named after the pid.
+    public static let stateHome: String = {
+        let dir = "/tmp/shmscope-test-state-\(getpid())"
+        mkdir(dir, 0o700)
+        return dir
+    }()
+
+    public static var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_STATE_HOME"] = stateHome
+        env["SHMSCOPE_KEYS"] = nil
+        env["NO_COLOR"] = "1"
+        return env
+    }
+
+    @discardableResult
+    public static func run(_ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        try ShmTestSupport.run(path, arguments, environment: environment ?? Self.environment, stdin: stdin)
+    }
+
+    /// Starts it in the background (for `lock --hold`).
+    public static func start(_ arguments: [String]) throws -> Child {
+        try Child(path, arguments, environment: environment)
+    }
+}
