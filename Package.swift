@@ -20,6 +20,8 @@ let package = Package(
             name: "ShmCore",
             dependencies: ["CShmShims", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Micro-benchmarks run by scripts/bench.sh side by side with the tools users would otherwise use.
+        .executableTarget(name: "shmbench", dependencies: ["ShmCore"]),
         .executableTarget(
             name: "shmscope",
             dependencies: [

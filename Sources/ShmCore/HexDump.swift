@@ -16,6 +16,8 @@ public struct HexDumpFormatter {
     private var havePrevious = false
     private var squeezing = false
     private var started = false
+    /// Reused output buffer of the hot path, so no chunk pays for a fresh allocation.
+    private var scratch: [UInt8] = []
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
     private static let printable: [UInt8] = (0..<256).map { $0 >= 0x20 && $0 < 0x7f ? UInt8($0) : UInt8(ascii: ".") }
@@ -44,9 +46,10 @@ public struct HexDumpFormatter {
                 line.removeAll(keepingCapacity: true)
             }
         }
-        while bytes.count - i >= 16 {
-            emitFull(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + 16)]), into: &out)
-            i += 16
+        let whole = (bytes.count - i) / 16
+        if whole > 0 {
+            emitFullLines(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + whole * 16)]), count: whole, into: &out)
+            i += whole * 16
         }
         if i < bytes.count { line.append(contentsOf: bytes[i...]) }
     }
@@ -70,23 +73,110 @@ public struct HexDumpFormatter {
     }
 
     private mutating func emitFull(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        if squeeze && havePrevious && previous.elementsEqual(bytes) {
-            if !squeezing {
-                out.append(UInt8(ascii: "*"))
-                out.append(UInt8(ascii: "\n"))
-                squeezing = true
+        emitFullLines(bytes, count: 1, into: &out)
+    }
+
+    /// The hot path: `count` whole lines formatted straight into `out`'s spare capacity with raw stores.
+    private mutating func emitFullLines(_ bytes: UnsafeRawBufferPointer, count: Int, into out: inout [UInt8]) {
+        if style != .canonical {
+            for k in 0..<count {
+                emitLine(UnsafeRawBufferPointer(rebasing: bytes[(k * 16)..<(k * 16 + 16)]), into: &out)
+                offset += 16
             }
-            offset += 16
             return
         }
-        squeezing = false
-        if squeeze {
+        let maxLine = 96
+        var written = 0
+        var off = offset
+        var squeezingNow = squeezing
+        var prevValid = havePrevious
+        var prevLo: UInt64 = 0
+        var prevHi: UInt64 = 0
+        if prevValid && previous.count == 16 {
+            previous.withUnsafeBytes {
+                prevLo = $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+                prevHi = $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            }
+        }
+        let doSqueeze = squeeze
+        let src = bytes.baseAddress!
+        let pairs = Self.hexPairs
+        let printable = Self.printable
+        let hex = Self.hexDigits
+        if scratch.count < count * maxLine { scratch = [UInt8](repeating: 0, count: count * maxLine) }
+        scratch.withUnsafeMutableBufferPointer { dstBuf in
+            let dst = dstBuf.baseAddress!
+            pairs.withUnsafeBufferPointer { pairs in
+                printable.withUnsafeBufferPointer { printable in
+                    for k in 0..<count {
+                        let line = src + k * 16
+                        let lo = line.loadUnaligned(as: UInt64.self)
+                        let hi = line.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                        if doSqueeze && prevValid && lo == prevLo && hi == prevHi {
+                            if !squeezingNow {
+                                dst[written] = UInt8(ascii: "*")
+                                dst[written + 1] = UInt8(ascii: "\n")
+                                written += 2
+                                squeezingNow = true
+                            }
+                            off += 16
+                            continue
+                        }
+                        squeezingNow = false
+                        prevLo = lo
+                        prevHi = hi
+                        prevValid = true
+                        var digits = 8
+                        while digits < 16 && off >> (digits * 4) != 0 { digits += 1 }
+                        var shift = (digits - 1) * 4
+                        while shift >= 0 {
+                            dst[written] = hex[(off >> shift) & 0xf]
+                            written += 1
+                            shift -= 4
+                        }
+                        dst[written] = 0x20
+                        dst[written + 1] = 0x20
+                        written += 2
+                        for j in 0..<16 {
+                            let pair = pairs[Int(line.load(fromByteOffset: j, as: UInt8.self))]
+                            dst[written] = UInt8(truncatingIfNeeded: pair >> 8)
+                            dst[written + 1] = UInt8(truncatingIfNeeded: pair)
+                            dst[written + 2] = 0x20
+                            written += 3
+                            if j == 7 {
+                                dst[written] = 0x20
+                                written += 1
+                            }
+                        }
+                        dst[written] = 0x20
+                        dst[written + 1] = UInt8(ascii: "|")
+                        written += 2
+                        for j in 0..<16 { dst[written + j] = printable[Int(line.load(fromByteOffset: j, as: UInt8.self))] }
+                        written += 16
+                        dst[written] = UInt8(ascii: "|")
+                        dst[written + 1] = UInt8(ascii: "\n")
+                        written += 2
+                        off += 16
+                    }
+                }
+            }
+        }
+        out.append(contentsOf: scratch[0..<written])
+        offset = off
+        squeezing = squeezingNow
+        if doSqueeze && prevValid {
             if previous.count != 16 { previous = [UInt8](repeating: 0, count: 16) }
-            previous.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+            previous.withUnsafeMutableBytes {
+                $0.storeBytes(of: prevLo, toByteOffset: 0, as: UInt64.self)
+                $0.storeBytes(of: prevHi, toByteOffset: 8, as: UInt64.self)
+            }
             havePrevious = true
         }
-        emitLine(bytes, into: &out)
-        offset += 16
+    }
+
+    /// "00".."ff" as two ASCII bytes packed high-first in a UInt16.
+    private static let hexPairs: [UInt16] = (0..<256).map { b in
+        UInt16(hexDigits[b >> 4]) << 8 | UInt16(hexDigits[b & 0xf])
     }
 
     private func appendOffset(_ value: Int, into out: inout [UInt8]) {

@@ -59,6 +59,8 @@ public final class SharedMemory {
     private let lockImpl: (any SegmentLock)?
     /// Set when this object created the Qt semaphore (Qt's "owner"), so it cleans up after itself.
     private var ownsLock = false
+    /// The key passed `validateKey` once; it never changes, so lock/unlock need not check it again.
+    private var keyValidated = false
 
     public init(_ target: SegmentTarget, options: Options = Options()) {
         self.target = target
@@ -413,6 +415,12 @@ public final class SharedMemory {
     // MARK: Helpers
 
     private func validateKey() throws(ShmError) {
+        if keyValidated { return }
+        try checkKey()
+        keyValidated = true
+    }
+
+    private func checkKey() throws(ShmError) {
         guard case .qt(let key, let backend) = target else { return }
         if key.isEmpty {
             throw ShmError(.keyError, operation: "key", target: displayName, message: "key is empty: give a Qt key")

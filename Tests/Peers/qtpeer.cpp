@@ -14,6 +14,7 @@
 //   read OFFSET LEN         replies "ok <hex of LEN bytes>"
 //   hold MS                 lock(), sleep MS, unlock(); replies "ok waited_ms=N" after unlocking
 //   info                    replies "ok size=N attached=0|1 native=PATH"
+//   lockloop N              N x (lock(); unlock()); replies "ok ns_per_cycle=X" (for scripts/bench.sh)
 //   quit                    exits 0
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -80,6 +81,12 @@ int main(int argc, char **argv) {
             if (!mem.isAttached() || off < 0 || off + len > mem.size()) { reply("err 2 out of range"); continue; }
             QByteArray bytes(static_cast<const char *>(mem.constData()) + off, len);
             reply("ok " + bytes.toHex().toStdString());
+        } else if (cmd == "lockloop") {
+            int n = std::stoi(rest);
+            QElapsedTimer t;
+            t.start();
+            for (int i = 0; i < n; ++i) { mem.lock(); mem.unlock(); }
+            reply("ok ns_per_cycle=" + std::to_string(t.nsecsElapsed() / n));
         } else if (cmd == "info") {
             reply("ok size=" + std::to_string(mem.size()) + " attached=" + (mem.isAttached() ? "1" : "0") +
                   " native=" + mem.nativeKey().toStdString());
