@@ -41,6 +41,10 @@ public struct CatalogEntry: Equatable, Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case qt
         case qtPosix = "qt-posix"
+        /// A Qt 6.6+ native POSIX key: `/dev/shm/NAME` with a matching `sem.NAME`.
+        case qt6
+        /// A Qt 6.6+ native System V key: the key file is in Qt's runtime dir.
+        case qt6Sysv = "qt6-sysv"
         case sysv
         case posix
         case sysvSemaphore = "sysv-sem"
@@ -101,15 +105,21 @@ public struct Catalog: Sendable {
     public var entries: [CatalogEntry]
     public var hiddenProcesses: Int
     public var temporaryDirectory: String
+    public var runtimeDirectory: String
 
     public struct Sources: Sendable {
         public var temporaryDirectory: String
         public var devShm = "/dev/shm"
+        /// Where Qt 6.6+ puts native System V key files (`$XDG_RUNTIME_DIR` or `<temp>/runtime-<user>`).
+        public var runtimeDirectory: String
         public var knownKeys: KnownKeys
         public var includeSemaphores = false
 
         public init(temporaryDirectory: String? = nil, knownKeys: KnownKeys = KnownKeys.load(), includeSemaphores: Bool = false) {
             self.temporaryDirectory = temporaryDirectory ?? QtNaming.tempPath()
+            var env = currentEnvironment()
+            if let temporaryDirectory { env["TMPDIR"] = temporaryDirectory }
+            self.runtimeDirectory = QtNaming.runtimeDirectory(environment: env)
             self.knownKeys = knownKeys
             self.includeSemaphores = includeSemaphores
         }
@@ -160,7 +170,9 @@ public struct Catalog: Sendable {
 
         // POSIX objects; glibc's `sem.*` files are semaphores.
         var posixSemaphores: [String] = []
-        for file in listDirectory(sources.devShm) {
+        let shmFiles = listDirectory(sources.devShm)
+        let posixSemaphoreNames = Set(shmFiles.filter { $0.hasPrefix("sem.") })
+        for file in shmFiles {
             let path = sources.devShm + "/" + file
             guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG else { continue }
             if file.hasPrefix("sem.") {
@@ -173,7 +185,18 @@ public struct Catalog: Sendable {
                 kind: .posix, target: .posix(name: name), label: name, nativeKey: name, size: Int(st.st_size),
                 mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, nattch: attached.count, attached: attached,
                 status: .ok)
-            if let parsed = QtNaming.parseLegacyName(file), parsed.prefix == QtNaming.sharedMemoryPrefix {
+            if posixSemaphoreNames.contains("sem." + file), QtNaming.parseLegacyName(file) == nil {
+                // Qt 6.6+ native key: the lock semaphore has the segment's own name.
+                entry.kind = .qt6
+                entry.target = .qtNative(key: file, type: .posix)
+                entry.label = file
+                entry.lock = posixSemaphoreInfo(name, attachments: attachments, devShm: sources.devShm)
+                entry.note = "Qt 6 native key (POSIX); lock semaphore /dev/shm/sem.\(file)"
+                if attached.isEmpty {
+                    entry.status = .leftover
+                    entry.note! += "; nobody attached: Qt never unlinks POSIX segments; `shmscope rm` removes it"
+                }
+            } else if let parsed = QtNaming.parseLegacyName(file), parsed.prefix == QtNaming.sharedMemoryPrefix {
                 let realKey = sources.knownKeys.key(forHash: parsed.hash, letters: parsed.letters)
                 entry.kind = .qtPosix
                 entry.qtKey = realKey
@@ -193,6 +216,28 @@ public struct Catalog: Sendable {
                     lastPID: FileLocks.holder(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)),
                     lastCommand: nil, waiters: nil, stuck: false)
                 if let pid = entry.lock?.lastPID { entry.lock?.lastCommand = ProcessInfoReader.command(pid: pid) }
+            }
+            entries.append(entry)
+        }
+
+        // Qt 6.6+ native System V keys: files in the runtime dir whose ftok key names a segment.
+        let runtime = sources.runtimeDirectory
+        for file in listDirectory(runtime) {
+            let path = runtime + "/" + file
+            guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG,
+                let key = try? Sys.ftok(path, QtNaming.ftokProjectID), let seg = segmentsByKey[key],
+                !claimedSegments.contains(seg.shmid)
+            else { continue }
+            claimedSegments.insert(seg.shmid)
+            var entry = CatalogEntry(
+                kind: .qt6Sysv, target: .qtNative(key: file, type: .systemV), label: file, nativeKey: path,
+                sysvKey: key, nattch: 0, attached: [], status: .ok,
+                note: "Qt 6 native key (System V); segment and lock share key \(hex32(key))")
+            fill(&entry, from: seg, attachments: attachments)
+            if let sem = semaphoresByKey[key] {
+                claimedSemaphores.insert(sem.semid)
+                entry.lock = systemVLockInfo(sem, mechanism: .qtSystemV, name: path)
+                entry.semid = sem.semid
             }
             entries.append(entry)
         }
@@ -235,7 +280,9 @@ public struct Catalog: Sendable {
                         lock: posixSemaphoreInfo(name, attachments: attachments, devShm: sources.devShm), status: .ok))
             }
         }
-        return Catalog(entries: entries, hiddenProcesses: attachments.hiddenProcesses, temporaryDirectory: tmp)
+        return Catalog(
+            entries: entries, hiddenProcesses: attachments.hiddenProcesses, temporaryDirectory: tmp,
+            runtimeDirectory: runtime)
     }
 
     /// The entry a target names, if the catalog has it.
@@ -247,12 +294,19 @@ public struct Catalog: Sendable {
         case .qt(let key, .posix):
             let name = "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
             return entries.first { $0.kind == .qtPosix && $0.nativeKey == name }
+        case .qtNative(let key, .posix):
+            let name = key.hasPrefix("/") ? key : "/" + key
+            return entries.first { ($0.kind == .qt6 || $0.kind == .posix) && $0.nativeKey == name }
+        case .qtNative(let key, .systemV):
+            let path = key.hasPrefix("/") ? key : runtimeDirectory + "/" + key
+            return entries.first { $0.kind == .qt6Sysv && $0.nativeKey == path }
+                ?? entries.first { $0.kind == .sysv && $0.sysvKey == (try? Sys.ftok(path, QtNaming.ftokProjectID)) }
         case .posix(let name):
-            return entries.first { ($0.kind == .posix || $0.kind == .qtPosix) && $0.nativeKey == name }
+            return entries.first { ($0.kind == .posix || $0.kind == .qtPosix || $0.kind == .qt6) && $0.nativeKey == name }
         case .sysvKey(let key):
-            return entries.first { ($0.kind == .sysv || $0.kind == .qt) && $0.sysvKey == key && $0.shmid != nil }
+            return entries.first { [.sysv, .qt, .qt6Sysv].contains($0.kind) && $0.sysvKey == key && $0.shmid != nil }
         case .sysvID(let id):
-            return entries.first { ($0.kind == .sysv || $0.kind == .qt) && $0.shmid == id }
+            return entries.first { [.sysv, .qt, .qt6Sysv].contains($0.kind) && $0.shmid == id }
         }
     }
 

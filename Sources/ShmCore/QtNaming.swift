@@ -56,6 +56,25 @@ public enum QtNaming {
         return String(cString: resolved)
     }
 
+    /// Qt 6.6+ `platformSafeKey(key, type)` for non-legacy keys (qt-ipc.md §5): POSIX `"/" + key`; System V the key
+    /// itself when absolute, else `runtimeDirectory + "/" + key`.
+    public static func nativeKey(for key: String, type: QtNativeType, environment: [String: String]) -> String {
+        switch type {
+        case .posix: key.hasPrefix("/") ? key : "/" + key
+        case .systemV: key.hasPrefix("/") ? key : runtimeDirectory(environment: environment) + "/" + key
+        }
+    }
+
+    /// `QStandardPaths::writableLocation(RuntimeLocation)`: `$XDG_RUNTIME_DIR` when it is a directory, else
+    /// `tempPath() + "/runtime-" + user` (qstandardpaths_unix.cpp, checkXdgRuntimeDir).
+    public static func runtimeDirectory(environment: [String: String]) -> String {
+        if let dir = environment["XDG_RUNTIME_DIR"], dir.hasPrefix("/") {
+            var st = stat()
+            if stat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { return dir }
+        }
+        return tempPath(environment: environment) + "/runtime-" + Accounts.userName(getuid())
+    }
+
     /// Qt's temp path for this process's environment.
     public static func tempPath() -> String {
         tempPath(environment: currentEnvironment())

@@ -13,6 +13,9 @@ protocol SegmentLock: AnyObject {
     func state() -> LockState?
     /// Removes the lock object from the system (only for `rm` and for Qt's "owner" cleanup).
     func destroy()
+    /// Gives a lock stuck at 0 back (one post / value 1) without holding it: the deliberate repair for a holder
+    /// that died without undo. Returns false when the lock was not taken.
+    func forceRelease() throws(ShmError) -> Bool
 }
 
 /// Creates a Qt key file the way Qt's `createUnixKeyFile` does: `O_EXCL|O_CREAT`, mode 0640, empty, closed at once.
@@ -191,6 +194,19 @@ final class SystemVSemaphoreLock: SegmentLock {
             heldByUs: isHeld, nativeName: nativeName)
     }
 
+    func forceRelease() throws(ShmError) -> Bool {
+        try prepare(create: false)
+        let value: Int32
+        do { value = try Sys.semctl(semid, getValue: Int32(number)) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "semctl", target: target, context: "cannot read the lock")
+        }
+        guard value <= 0 else { return false }
+        do { try Sys.semctl(semid, setValue: 1, number: Int32(number)) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "semctl", target: target, context: "cannot reset the lock")
+        }
+        return true
+    }
+
     func destroy() {
         if semid == -1 { try? prepare(create: false) }
         if semid != -1 { try? Sys.semRemove(semid) }
@@ -278,6 +294,19 @@ final class PosixSemaphoreLock: SegmentLock {
             nativeName: name)
     }
 
+    func forceRelease() throws(ShmError) -> Bool {
+        try prepare(create: false)
+        var value: Int32 = 0
+        guard sem_getvalue(sem!, &value) == 0 else {
+            throw ShmError.fromErrno(Glibc.errno, operation: "sem_getvalue", target: target, context: "cannot read the lock")
+        }
+        guard value <= 0 else { return false }
+        if sem_post(sem!) == -1 {
+            throw ShmError.fromErrno(Glibc.errno, operation: "sem_post", target: target, context: "cannot release the lock")
+        }
+        return true
+    }
+
     func destroy() {
         if let sem { sem_close(sem) }
         sem = nil
@@ -349,6 +378,12 @@ final class FileLock: SegmentLock {
     }
 
     func destroy() {}
+
+    func forceRelease() throws(ShmError) -> Bool {
+        throw ShmError(
+            .lockError, operation: "flock", target: target,
+            message: "an flock dies with its holder and never gets stuck: nothing to repair")
+    }
 }
 
 /// Reads `/proc/locks` to find who holds a flock on a file.

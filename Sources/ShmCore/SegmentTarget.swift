@@ -7,10 +7,20 @@ public enum QtBackend: String, Sendable, Hashable {
     case posix
 }
 
+/// The type of a Qt 6.6+ `QNativeIpcKey` made by `QSharedMemory::platformSafeKey(key, type)` (qt-ipc.md §5).
+public enum QtNativeType: String, Sendable, Hashable {
+    /// `PosixRealtime`, the default on Linux: the object is `"/" + key`, and so is the lock semaphore.
+    case posix
+    /// `SystemV`: a key file `$XDG_RUNTIME_DIR/key` whose `ftok` key names both segment and semaphore.
+    case systemV = "sysv"
+}
+
 /// Names one shared-memory segment, in any of the dialects shmscope speaks.
 public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
     /// A Qt key as passed to `QSharedMemory(key)`, mapped to native names by Qt's legacy algorithm.
     case qt(key: String, backend: QtBackend)
+    /// A Qt 6.6+ native key (`QSharedMemory(QSharedMemory::platformSafeKey(key))`): no prefix, no hash.
+    case qtNative(key: String, type: QtNativeType)
     /// A POSIX shared-memory object, `/name` (Python's `multiprocessing.shared_memory`, Boost, `shm_open`).
     case posix(name: String)
     /// A System V segment by IPC key.
@@ -23,6 +33,8 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .qt(let key, .systemV): "qt:\(key)"
         case .qt(let key, .posix): "qt-posix:\(key)"
+        case .qtNative(let key, .posix): "qt6:\(key)"
+        case .qtNative(let key, .systemV): "qt6-sysv:\(key)"
         case .posix(let name): name
         case .sysvKey(let key): "sysv:" + hex32(key)
         case .sysvID(let id): "shmid:\(id)"
@@ -31,6 +43,7 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
 
     /// The one TARGET syntax of every command:
     /// - `qt:KEY` or a bare word: a Qt key (System V backend); `qt-posix:KEY`: a Qt key on a POSIX-IPC Qt build;
+    /// - `qt6:KEY`, `qt6-sysv:KEY`: a Qt 6.6+ native key (`platformSafeKey`), POSIX (Qt's default) or System V;
     /// - `/name` or `posix:/name` (`posix:name` also works): a POSIX object;
     /// - `sysv:0x5100c078` (hex or decimal): a System V key; `shmid:30`: a System V id.
     public static func parse(_ text: String) throws(ShmError) -> SegmentTarget {
@@ -45,6 +58,17 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
         if let rest = text.dropPrefix("qt-posix:") {
             guard !rest.isEmpty else { throw bad("empty Qt key after `qt-posix:`") }
             return .qt(key: rest, backend: .posix)
+        }
+        if let rest = text.dropPrefix("qt6:") {
+            guard !rest.isEmpty, !rest.dropFirst().contains("/") else {
+                throw bad("a Qt native POSIX key is a name without slashes, like qt6:mykey")
+            }
+            _ = try validatedPosixName(rest.hasPrefix("/") ? rest : "/" + rest, target: text)
+            return .qtNative(key: rest, type: .posix)
+        }
+        if let rest = text.dropPrefix("qt6-sysv:") {
+            guard !rest.isEmpty else { throw bad("empty Qt native key after `qt6-sysv:`") }
+            return .qtNative(key: rest, type: .systemV)
         }
         if let rest = text.dropPrefix("posix:") {
             return .posix(name: try validatedPosixName(rest.hasPrefix("/") ? rest : "/" + rest, target: text))
@@ -66,7 +90,7 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
             scheme.allSatisfy({ $0.isLetter || $0 == "-" }), !scheme.isEmpty
         {
             throw bad(
-                "unknown target kind `\(scheme):`: use qt:KEY, qt-posix:KEY, /name, posix:/name, sysv:0xKEY or shmid:N"
+                "unknown target kind `\(scheme):`: use qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY or shmid:N"
             )
         }
         return .qt(key: text, backend: .systemV)

@@ -75,6 +75,13 @@ public final class SharedMemory {
         case .qt(let key, .posix):
             lockImpl = PosixSemaphoreLock(
                 name: "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix), target: name)
+        case .qtNative(let key, let type):
+            // Qt 6.6+ native keys: the semaphore has the same native key as the segment.
+            let native = QtNaming.nativeKey(for: key, type: type, environment: currentEnvironment())
+            switch type {
+            case .posix: lockImpl = PosixSemaphoreLock(name: native, target: name)
+            case .systemV: lockImpl = SystemVSemaphoreLock(source: .qtKeyFile(native), target: name)
+            }
         case .posix(let posixName):
             lockImpl = FileLock(path: "/dev/shm" + posixName, target: name)
         case .sysvKey, .sysvID:
@@ -95,7 +102,10 @@ public final class SharedMemory {
 
     /// The Qt key (`QSharedMemory::key()`), or nil for targets that are not Qt keys.
     public var key: String? {
-        if case .qt(let key, _) = target { return key }
+        switch target {
+        case .qt(let key, _), .qtNative(let key, _): return key
+        default: break
+        }
         return nil
     }
 
@@ -110,6 +120,8 @@ public final class SharedMemory {
             key.isEmpty ? "" : temporaryDirectory + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
         case .qt(let key, .posix):
             key.isEmpty ? "" : "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
+        case .qtNative(let key, let type):
+            QtNaming.nativeKey(for: key, type: type, environment: currentEnvironment())
         case .posix(let name): name
         case .sysvKey(let key): hex32(key)
         case .sysvID(let id): "shmid:\(id)"
@@ -147,7 +159,8 @@ public final class SharedMemory {
         }
         let perms = Int32(mode & 0o777)
         switch target {
-        case .qt(_, .systemV):
+        case .qt(_, .systemV), .qtNative(_, .systemV):
+            try makeRuntimeDirectoryIfNeeded()
             try prepareQtLock(create: true)
             ownsLock = true
             let locked = try lifecycleLock()
@@ -165,8 +178,8 @@ public final class SharedMemory {
                 if createdFile && error.kind != .alreadyExists { Sys.unlink(keyFile) }
                 throw error
             }
-        case .qt(_, .posix), .posix:
-            if case .qt = target {
+        case .qt(_, .posix), .qtNative(_, .posix), .posix:
+            if isQt {
                 try prepareQtLock(create: true)
                 ownsLock = true
             }
@@ -210,7 +223,7 @@ public final class SharedMemory {
         try validateKey()
         let readOnly = mode == .readOnly
         switch target {
-        case .qt(_, .systemV):
+        case .qt(_, .systemV), .qtNative(_, .systemV):
             // Qt takes its lock around attach (and creates it). A read-only attach neither creates the lock nor
             // waits for it: a monitor must never stall or leave objects behind because it looked.
             let locked = readOnly ? false : ((try? prepareQtLock(create: true)) != nil ? try lifecycleLock() : false)
@@ -228,7 +241,7 @@ public final class SharedMemory {
                 throw ShmError.fromErrno(e.code, operation: "shmget", target: displayName, context: "cannot attach")
             }
             mapping = try attachSystemV(id: id, readOnly: readOnly)
-        case .qt(_, .posix):
+        case .qt(_, .posix), .qtNative(_, .posix):
             let locked = readOnly ? false : ((try? prepareQtLock(create: true)) != nil ? try lifecycleLock() : false)
             defer { if locked { try? lockImpl?.unlock() } }
             mapping = try attachPosix(readOnly: readOnly)
@@ -252,12 +265,11 @@ public final class SharedMemory {
         guard let mapping else {
             throw ShmError(.notFound, operation: "detach", target: displayName, message: "not attached")
         }
-        let isQt: Bool = { if case .qt = target { return true } else { return false } }()
         let locked = isQt && !mapping.readOnly ? ((try? lifecycleLock()) ?? false) : false
         defer { if locked { try? lockImpl?.unlock() } }
         mapping.unmap()
         self.mapping = nil
-        guard case .qt(_, .systemV) = target, options.detachPolicy == .removeWhenLastOut,
+        guard isQtSystemV, options.detachPolicy == .removeWhenLastOut,
             case .systemV(let id) = mapping.backing
         else { return }
         guard let ds = try? Sys.shmStat(id) else { return }
@@ -278,7 +290,7 @@ public final class SharedMemory {
     public func remove() throws(ShmError) {
         try validateKey()
         switch target {
-        case .qt(_, .systemV):
+        case .qt(_, .systemV), .qtNative(_, .systemV):
             let keyFile = nativeKey
             var found = false
             if (try? checkRegularKeyFile(keyFile, target: displayName)) != nil,
@@ -297,11 +309,11 @@ public final class SharedMemory {
                 throw ShmError(.notFound, operation: "remove", target: displayName, errno: ENOENT,
                     message: "nothing to remove: no key file, segment or semaphore for this key")
             }
-        case .qt(_, .posix), .posix:
+        case .qt(_, .posix), .qtNative(_, .posix), .posix:
             do { try Sys.shmUnlink(nativeKey) } catch let e {
                 throw ShmError.fromErrno(e.code, operation: "shm_unlink", target: displayName, context: "cannot remove")
             }
-            if case .qt = target { lockImpl?.destroy() }
+            if isQt { lockImpl?.destroy() }
         case .sysvKey(let key):
             do { try Sys.shmRemove(try Sys.shmget(key, 0, 0)) } catch let e {
                 throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot remove")
@@ -398,6 +410,12 @@ public final class SharedMemory {
 
     public var isLockedByUs: Bool { lockImpl?.isHeld ?? false }
 
+    /// Gives back a lock left taken by a holder that died (a POSIX semaphore has no undo): one post, or value 1
+    /// for a System V semaphore. Returns false when the lock was free. Only for deliberate repair.
+    public func repairLock() throws(ShmError) -> Bool {
+        try requireLock("repair").forceRelease()
+    }
+
     /// The lock's state (value, last pid, waiters) without taking it; nil when there is no lock or it does not
     /// exist yet.
     public func lockState() -> LockState? { lockImpl?.state() }
@@ -408,7 +426,7 @@ public final class SharedMemory {
                 .lockError, operation: op, target: displayName,
                 message: "a raw System V segment has no lock of its own: name a semaphore set (--sem)")
         }
-        if case .qt = target { try validateKey() }
+        if isQt { try validateKey() }
         return lockImpl
     }
 
@@ -421,6 +439,18 @@ public final class SharedMemory {
     }
 
     private func checkKey() throws(ShmError) {
+        if case .qtNative(let key, let type) = target {
+            if key.isEmpty {
+                throw ShmError(.keyError, operation: "key", target: displayName, message: "key is empty: give a Qt key")
+            }
+            // POSIX names (and `sem.` + name) must fit NAME_MAX: Qt's limit for "/" + key is 251 bytes.
+            if type == .posix && nativeKey.utf8.count - 1 > 251 {
+                throw ShmError(
+                    .keyError, operation: "key", target: String(displayName.prefix(60)) + "…",
+                    message: "native key is \(nativeKey.utf8.count - 1) bytes; Qt's limit is 251: use a shorter key")
+            }
+            return
+        }
         guard case .qt(let key, let backend) = target else { return }
         if key.isEmpty {
             throw ShmError(.keyError, operation: "key", target: displayName, message: "key is empty: give a Qt key")
@@ -433,6 +463,29 @@ public final class SharedMemory {
             throw ShmError(
                 .keyError, operation: "key", target: String(displayName.prefix(60)) + "…",
                 message: "key has \(letters) ASCII letters; Qt's limit is \(limit): use a shorter key")
+        }
+    }
+
+    private var isQt: Bool {
+        switch target {
+        case .qt, .qtNative: true
+        default: false
+        }
+    }
+
+    private var isQtSystemV: Bool {
+        switch target {
+        case .qt(_, .systemV), .qtNative(_, .systemV): true
+        default: false
+        }
+    }
+
+    /// Qt creates its fallback runtime dir (`<temp>/runtime-<user>`, 0700) when `XDG_RUNTIME_DIR` is unusable.
+    private func makeRuntimeDirectoryIfNeeded() throws(ShmError) {
+        guard case .qtNative(let key, .systemV) = target, !key.hasPrefix("/") else { return }
+        let dir = String(nativeKey.dropLast(key.utf8.count + 1))
+        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
+            throw ShmError.fromErrno(errno, operation: "mkdir", target: displayName, context: "runtime dir \(dir)")
         }
     }
 

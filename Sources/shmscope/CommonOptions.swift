@@ -3,7 +3,7 @@ import ShmCore
 
 /// The TARGET argument and the options that change how it is resolved; shared by every command that opens one.
 struct TargetOptions: ParsableArguments {
-    @Argument(help: "The segment: KEY, qt:KEY, qt-posix:KEY, /name, posix:/name, sysv:0xKEY or shmid:N.")
+    @Argument(help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY or shmid:N.")
     var target: String
 
     @Option(name: .long, help: "Qt's temp dir for key files (default: $TMPDIR resolved, or /tmp).")
@@ -31,7 +31,7 @@ struct TargetOptions: ParsableArguments {
     /// Opens the target (not attached yet) and remembers its Qt key.
     func memory(lockTimeout: Double? = nil) throws -> SharedMemory {
         let target = try parsedTarget()
-        if case .qt(let key, _) = target { KnownKeys.remember(key) }
+        if case .qt(let key, _) = target { KnownKeys.remember(key) }  // native keys need no remembering
         var options = try options()
         if let lockTimeout { options = options.lifecycleLockTimeout(.milliseconds(Int64(lockTimeout * 1000))) }
         return SharedMemory(target, options: options)

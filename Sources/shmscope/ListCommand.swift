@@ -18,7 +18,7 @@ struct List: ParsableCommand {
     @Flag(name: .long, help: "Print JSON (schema 1, see README).")
     var json = false
 
-    @Option(name: .long, help: "Only this kind: qt, qt-posix, sysv or posix.")
+    @Option(name: .long, help: "Only this kind: qt, qt-posix, qt6, qt6-sysv, sysv or posix.")
     var kind: String?
 
     @Flag(name: .long, help: "Also list semaphore sets and POSIX semaphores.")
@@ -32,7 +32,7 @@ struct List: ParsableCommand {
 
     func validate() throws {
         if let kind, CatalogEntry.Kind(rawValue: kind) == nil || kind.hasSuffix("-sem") {
-            throw ValidationError("--kind must be qt, qt-posix, sysv or posix, not `\(kind)`")
+            throw ValidationError("--kind must be qt, qt-posix, qt6, qt6-sysv, sysv or posix, not `\(kind)`")
         }
     }
 

@@ -11,6 +11,8 @@ struct Shmscope: ParsableCommand {
             TARGET syntax (every command):
               KEY or qt:KEY        a Qt key, as passed to QSharedMemory(KEY) (System V backend)
               qt-posix:KEY         a Qt key on a Qt build configured with POSIX IPC
+              qt6:KEY              a Qt 6.6+ native key, platformSafeKey(KEY): POSIX /KEY (Qt's default)
+              qt6-sysv:KEY         a Qt 6.6+ native System V key: $XDG_RUNTIME_DIR/KEY
               /name, posix:/name   a POSIX shared-memory object (/dev/shm/name)
               sysv:0x5100c078      a System V segment by IPC key
               shmid:30             a System V segment by id
@@ -19,7 +21,7 @@ struct Shmscope: ParsableCommand {
             Exit status: 0 success, 1 runtime failure, 2 usage error.
             """,
         version: shmscopeVersion,
-        subcommands: [List.self, Info.self, Create.self, Dump.self, Write.self, Lock.self, Remove.self]
+        subcommands: [List.self, Info.self, Create.self, Dump.self, Write.self, Lock.self, Remove.self, RepairLock.self]
     )
 
     /// Runs the command line and maps failures to the documented exit codes, each as one line on stderr.

@@ -108,3 +108,30 @@ public func cleanUp(_ target: SegmentTarget, temporaryDirectory: String? = nil) 
     let m = SharedMemory(target, options: .init(detachPolicy: .keep, temporaryDirectory: temporaryDirectory))
     try? m.remove()
 }
+
+/// A real Qt 6.6 peer through PyQt6 from PyPI (Tests/Peers/pyqt6peer.py), run by the virtual environment that
+/// `.ci/run` creates (`.venv-pyqt6`, or `SHMSCOPE_PYQT6_PYTHON`).
+public enum Qt6Peer {
+    public static var python: String {
+        ProcessInfo.processInfo.environment["SHMSCOPE_PYQT6_PYTHON"]
+            ?? packageRoot.appendingPathComponent(".venv-pyqt6/bin/python").path
+    }
+
+    public static let available: Bool = toolAvailable("PyQt6 6.6 (run .ci/run or scripts/setup-pyqt6.sh)") {
+        access(python, X_OK) == 0 && (try? run(python, ["-c", "import PyQt6.QtCore"]).status) == 0
+    }
+
+    /// Starts the peer; `setup` is its first command (`legacy KEY`, `native posix KEY`, `native sysv KEY`).
+    public static func start(_ setup: String, environment: [String: String]? = nil) throws -> Child {
+        let script = packageRoot.appendingPathComponent("Tests/Peers/pyqt6peer.py").path
+        var env = environment ?? ProcessInfo.processInfo.environment
+        env["QT_QPA_PLATFORM"] = "offscreen"
+        let child = try Child(python, ["-u", script], environment: env)
+        guard let ready = child.readLine(timeout: 30), ready.hasPrefix("ready") else {
+            throw PeerError("pyqt6peer did not start: \(child.finish().stderr)")
+        }
+        let reply = child.ask(setup)
+        guard reply.hasPrefix("ok") else { throw PeerError("pyqt6peer: \(reply)") }
+        return child
+    }
+}
