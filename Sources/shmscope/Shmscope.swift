@@ -15,6 +15,7 @@ struct Shmscope: ParsableCommand {
               shmid:30             a System V segment by id
             Qt key files live in Qt's temp dir: $TMPDIR resolved like realpath, or /tmp.
             """,
-        version: shmscopeVersion
+        version: shmscopeVersion,
+        subcommands: [Open.self]
     )
 }
