@@ -42,7 +42,8 @@ package final class HexSession: TUIProgram {
     package func tick(now: Double) {
         dispatch(.tick(now: now))
         if state.lockWait != nil { attemptLock() }
-        if now - lastRefresh >= Double(state.intervalMS) / 1000 {
+        // A millisecond of slack so a loop woken exactly one interval later does refresh.
+        if now - lastRefresh >= Double(state.intervalMS) / 1000 - 0.001 {
             if !state.paused { refresh(now: now) }
             lastRefresh = now
             if state.lockWait == nil { dispatch(.lockStatus(source.lockStatus())) }

@@ -15,7 +15,8 @@ package func renderHexScreen(_ s: HexViewState, theme: Theme) -> ScreenBuffer {
     return buffer
 }
 
-/// `qt:demo (Qt SysV) │ 4096 B │ RW │ unlocked │ @0x00000010 16 │ 10 Hz`, then `│ PAUSED` and staged count.
+/// ` qt:demo (Qt SysV) 4096 B RW │ unlocked │ @0x00000010 │ 10 Hz`, then `│ PAUSED` and the staged count;
+/// it fits 80 columns in every lock state.
 /// The lock part is coloured when someone other than nobody holds it.
 package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
     buffer.fill(y: y, style: theme.status)
@@ -23,7 +24,7 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     let lockStyle: Style
     switch (s.lockWait, s.lock) {
     case (.some, .heldBy):
-        lockText = "waiting… (" + s.lock.holderText + ")"
+        lockText = "waiting… " + s.lock.holderText
         lockStyle = theme.statusAlert
     case (.some, _):
         lockText = "waiting…"
@@ -39,9 +40,10 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
         lockStyle = theme.status
     }
     let rate = 1000 % s.intervalMS == 0 ? "\(1000 / s.intervalMS) Hz" : "every \(s.intervalMS) ms"
-    var x = buffer.put(" \(s.target) (\(s.kind)) │ \(s.size) B │ \(s.readOnly ? "RO" : "RW") │ ", x: 0, y: y, style: theme.status)
+    var x = buffer.put(
+        " \(s.target) (\(s.kind)) \(s.size) B \(s.readOnly ? "RO" : "RW") │ ", x: 0, y: y, style: theme.status)
     x = buffer.put(lockText, x: x, y: y, style: lockStyle)
-    var tail = " │ @0x\(hexPadded(s.cursor, width: 8)) \(s.cursor) │ \(rate)"
+    var tail = " │ @0x\(hexPadded(s.cursor, width: 8)) │ \(rate)"
     if s.paused { tail += " │ PAUSED" }
     if !s.staged.isEmpty { tail += " │ \(s.staged.count) staged" }
     buffer.put(tail, x: x, y: y, style: theme.status)
