@@ -16,6 +16,7 @@ struct Shmscope: ParsableCommand {
             Qt key files live in Qt's temp dir: $TMPDIR resolved like realpath, or /tmp.
             """,
         version: shmscopeVersion,
-        subcommands: [Open.self]
+        subcommands: [Open.self, Browse.self],
+        defaultSubcommand: Browse.self
     )
 }

@@ -208,7 +208,10 @@ struct TUITmuxTests {
 
     @Test func missingSegmentFailsWithOneLine() throws {
         let binary = productsDirectory.appendingPathComponent("shmscope").path
-        let r = try run(binary, ["open", "qt:" + uniqueName("absent")])
+        let absent = uniqueName("absent")
+        // Attaching to a Qt key creates its lock semaphore and key file, as Qt's attach does.
+        defer { cleanUp(.qt(key: absent, backend: .systemV)) }
+        let r = try run(binary, ["open", "qt:" + absent])
         #expect(r.status == 1)
         #expect(r.stderr.hasPrefix("shmscope: "))
         #expect(r.stderr.split(separator: "\n").count == 1)
