@@ -206,6 +206,37 @@ struct TUITmuxTests {
         #expect(qt.ask("quit") == "ok")
     }
 
+    @Test func browserFiltersOpensAndComesBack() throws {
+        let name = "/" + uniqueName("tuibrowse")
+        defer { cleanUp(.posix(name: name)) }
+        let m = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try m.create(size: 256)
+        try m.write(Array("browse me".utf8), at: 0)
+        try m.detach()
+
+        let screen = try TmuxScreen(arguments: [])
+        defer { screen.kill() }
+        try #require(screen.waitFor("KIND    KEY") != nil)
+        #expect(screen.waitFor(String(name.prefix(30))) != nil)
+        screen.send("/")
+        screen.send("-l", String(name.dropFirst()))
+        screen.send("Enter")
+        let filtered = try #require(screen.waitFor("1 match"))
+        #expect(filtered.contains("POSIX   " + name))
+        screen.send("Enter")
+        let hex = try #require(screen.waitFor("|browse me"))
+        #expect(hex.contains("\(name) (POSIX) 256 B RW"))
+        screen.send("q")
+        #expect(screen.waitFor("KIND    KEY") != nil)
+        screen.send("r")
+        #expect(screen.waitFor("256 B RO") != nil)
+        screen.send("q")
+        try #require(screen.waitFor("KIND    KEY") != nil)
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(screen.display("#{alternate_on}") == "0")
+    }
+
     @Test func missingSegmentFailsWithOneLine() throws {
         let binary = productsDirectory.appendingPathComponent("shmscope").path
         let absent = uniqueName("absent")
