@@ -73,10 +73,8 @@ struct TUITmuxTests {
     }
 
     func lockValue(_ key: String) throws -> Int? {
-        let m = SharedMemory(.qt(key: key, backend: .systemV), options: .init(detachPolicy: .keep))
-        try m.attach(.readOnly)
-        defer { try? m.detach() }
-        return m.lockState()?.value
+        // No attach: attaching takes the lock briefly, as Qt does, and would wait while the TUI holds it.
+        SharedMemory(.qt(key: key, backend: .systemV), options: .init(detachPolicy: .keep)).lockState()?.value
     }
 
     @Test func showsQtSegmentAndFollowsPeerWrites() throws {
@@ -175,7 +173,8 @@ struct TUITmuxTests {
         #expect(qt.ask("quit") == "ok")
     }
 
-    @Test func sigtermRestoresTheTerminalAndReleasesTheLock() throws {
+    @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
+    func exitSignalRestoresTheTerminalAndReleasesTheLock(signal: Int32) throws {
         let (key, qt) = try qtSegment("tuisigterm")
         defer { cleanUp(.qt(key: key, backend: .systemV)) }
         let screen = try TmuxScreen(arguments: ["open", "qt:" + key])
@@ -185,10 +184,29 @@ struct TUITmuxTests {
         try #require(screen.waitFor("│ locked by us │") != nil)
         #expect(try lockValue(key) == 0)
         let pid = try #require(screen.appPID)
-        Glibc.kill(pid, SIGTERM)
-        #expect(screen.waitFor("EXIT=143") != nil)
+        Glibc.kill(pid, signal)
+        #expect(screen.waitFor("EXIT=\(128 + signal)") != nil)
         #expect(screen.display("#{alternate_on}") == "0")
         #expect(try lockValue(key) == 1)
+        #expect(qt.ask("quit") == "ok")
+    }
+
+    @Test func mouseClickPlacesTheCursorAndTheWheelScrolls() throws {
+        let (key, qt) = try qtSegment("tuimouse")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        let screen = try TmuxScreen(arguments: ["open", "qt:" + key])
+        defer { screen.kill() }
+        try #require(screen.waitFor("|hello") != nil)
+        // SGR mouse reports (xterm-256color's kmous is \e[<): press and release of button 1 at column 15, row 3
+        // (1-based), which is the second byte of the second row.
+        screen.send("-l", "\u{1b}[<0;15;3M\u{1b}[<0;15;3m")
+        #expect(screen.waitFor("│ @0x00000011 │") != nil)
+        // Wheel down (button 65) scrolls three rows.
+        screen.send("-l", "\u{1b}[<65;15;3M")
+        let scrolled = try #require(screen.waitFor("RW │ unlocked │ @0x00000031 │"))
+        #expect(scrolled.split(separator: "\n")[1].hasPrefix("00000030  "))
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
         #expect(qt.ask("quit") == "ok")
     }
 
