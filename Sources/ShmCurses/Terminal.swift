@@ -21,7 +21,8 @@ package final class Terminal {
         setlocale(LC_ALL, "")
         // newterm, unlike initscr, returns nil on an unknown TERM instead of exiting the process.
         guard let out = fdopen(1, "w"), let input = fdopen(0, "r"), let s = newterm(nil, out, input) else {
-            throw SetupError(description: "cannot start the terminal UI: is TERM set to a terminal type this system knows?")
+            throw SetupError(
+                description: "cannot start the terminal UI: is TERM set to a terminal type this system knows?")
         }
         screen = s
         raw()  // Ctrl-S, Ctrl-C and Ctrl-U reach us as keys, not as flow control or signals.

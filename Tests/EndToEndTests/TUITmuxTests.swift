@@ -17,7 +17,11 @@ final class TmuxScreen {
         // The pane stays open after shmscope exits, so its exit code and the restored screen can be read.
         let command = "env LANG=C.UTF-8 TERM=xterm-256color \(quoted); echo EXIT=$?; sleep 120"
         let r = try run(
-            tmux, ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)", command])
+            tmux,
+            [
+                "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)",
+                command,
+            ])
         guard r.status == 0 else { throw PeerError("tmux new-session failed: \(r.stderr)") }
     }
 

@@ -7,7 +7,8 @@ import Testing
     static let rows = [
         BrowserRow(
             kind: "Qt SysV", key: "SharedMemory_Key", id: "32769", size: 4096, perms: "0600", owner: "root", nattch: 2,
-            attached: ["qtpeer", "shmscope"], lock: "held by 4242", target: .qt(key: "SharedMemory_Key", backend: .systemV)),
+            attached: ["qtpeer", "shmscope"], lock: "held by 4242",
+            target: .qt(key: "SharedMemory_Key", backend: .systemV)),
         BrowserRow(
             kind: "SysV", key: "0x5100c078", id: "5", size: 1024, perms: "0644", owner: "alice", nattch: 0,
             attached: [], lock: "-", target: .sysvID(5)),
@@ -70,7 +71,10 @@ import Testing
         s.mode = .help(scroll: 0)
         let lines = renderBrowserScreen(s, theme: theme).lines
         for line in browserHelpLines { #expect(lines.contains { $0.contains("│ " + line) }, "missing \(line)") }
-        #expect(renderBrowserScreen(state(width: 30, height: 8), theme: theme).lines.contains { $0.contains("terminal too small") })
+        #expect(
+            renderBrowserScreen(state(width: 30, height: 8), theme: theme).lines.contains {
+                $0.contains("terminal too small")
+            })
     }
 
     func press(_ s: inout BrowserState, _ keys: Key...) -> [BrowserEffect] {

@@ -446,6 +446,7 @@ import Testing
         #expect(findBytes([1, 2], in: [1, 2, 0, 1, 2], from: 2, forward: false)! == (0, false))
         #expect(findBytes([1, 2], in: [1, 2, 0, 1, 2], from: -1, forward: false)! == (3, true))
         #expect(findBytes([9], in: [1, 2], from: 0, forward: true) == nil)
-        #expect(writeRuns([5: 1, 6: 2, 9: 3]) == [WriteRun(offset: 5, bytes: [1, 2]), WriteRun(offset: 9, bytes: [3])])
+        #expect(
+            writeRuns([5: 1, 6: 2, 9: 3]) == [WriteRun(offset: 5, bytes: [1, 2]), WriteRun(offset: 9, bytes: [3])])
     }
 }

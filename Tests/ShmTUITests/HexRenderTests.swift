@@ -5,7 +5,8 @@ import Testing
 
 /// Widgets drawn into a ScreenBuffer and compared line by line, styles included.
 @Suite struct HexRenderTests {
-    static let bytes: [UInt8] = Array("hello".utf8) + [0x00, 0x20, 0x09, 0x01, 0xff] + Array(repeating: 0x41, count: 30)
+    static let bytes: [UInt8] =
+        Array("hello".utf8) + [0x00, 0x20, 0x09, 0x01, 0xff] + Array(repeating: 0x41, count: 30)
     let color = Theme(useColor: true)
     let mono = Theme(useColor: false)
 
@@ -143,7 +144,8 @@ import Testing
         s.cursor = 33
         s.intervalMS = 300
         let b = renderHexScreen(s, theme: color)
-        #expect(b.line(0) == " qt:demo (Qt SysV) 40 B RO │ unlocked │ @0x00000021 │ every 300 ms │ PAUSED"
+        #expect(
+            b.line(0) == " qt:demo (Qt SysV) 40 B RO │ unlocked │ @0x00000021 │ every 300 ms │ PAUSED"
         )
         s.intervalMS = 250
         #expect(renderHexScreen(s, theme: color).line(0).hasSuffix("│ 4 Hz │ PAUSED"))
@@ -203,9 +205,12 @@ import Testing
 
     @Test func tooSmallNotice() {
         let b = renderHexScreen(state(width: 39, height: 10), theme: color)
-        #expect(b.lines == ["", "", "", "", "          terminal too small", "              need 40x10", "", "", "", ""])
+        #expect(
+            b.lines == ["", "", "", "", "          terminal too small", "              need 40x10", "", "", "", ""])
         #expect(b.style(x: 10, y: 4) == Style(bold: true))
-        #expect(renderHexScreen(state(width: 80, height: 9), theme: color).lines.contains("terminal too small".centered(80)))
+        #expect(
+            renderHexScreen(state(width: 80, height: 9), theme: color).lines.contains("terminal too small".centered(80))
+        )
     }
 
     @Test func smallestUsableScreenShowsFourBytesPerRow() {
