@@ -106,10 +106,10 @@ package let helpLines: [String] = [
     "Undo        u  Backspace   all: Ctrl-U",
     "Lock        L  F2     Unlock  U  F3",
     "Pause       p  F5",
-    "Cancel      Esc (prompt, lock wait)",
+    "Cancel      Esc (prompt, lock wait, text pane)",
     "Redraw      Ctrl-L",
     "Mouse       click: cursor  wheel: scroll",
     "Help        ?  F1     Quit  q  F10",
-    "In the text pane typing edits: use Tab,",
-    "F-keys and Ctrl keys there.",
+    "In the text pane typing edits: use Tab or",
+    "Esc, F-keys and Ctrl keys there.",
 ]

@@ -57,6 +57,10 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             if s.lockWait != nil {
                 s.lockWait = nil
                 s.message = .info("stopped waiting for the lock")
+            } else if s.pane == .ascii {
+                // In the text pane letters are edits, so Esc is the way back to the command keys.
+                s.pane = .hex
+                s.message = .info("hex pane")
             } else {
                 s.message = nil
                 s.midByte = false

@@ -11,11 +11,12 @@ final class TmuxScreen {
     let socket = uniqueName("tmux")
     let tmux = which("tmux") ?? "/usr/bin/tmux"
 
-    init(width: Int = 100, height: Int = 30, arguments: [String]) throws {
+    init(width: Int = 100, height: Int = 30, environment: [String] = [], arguments: [String]) throws {
         let binary = productsDirectory.appendingPathComponent("shmscope").path
-        let quoted = ([binary] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
+        let quoted = (environment + [binary] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
         // The pane stays open after shmscope exits, so its exit code and the restored screen can be read.
-        let command = "env LANG=C.UTF-8 TERM=xterm-256color \(quoted); echo EXIT=$?; sleep 120"
+        // NO_COLOR is cleared so a caller's setting never leaks in; tests that want it pass it in `environment`.
+        let command = "env -u NO_COLOR LANG=C.UTF-8 TERM=xterm-256color \(quoted); echo EXIT=$?; sleep 120"
         let r = try run(
             tmux,
             [
@@ -29,6 +30,11 @@ final class TmuxScreen {
 
     func capture() -> String {
         (try? run(tmux, ["-L", socket, "capture-pane", "-p", "-t", "main"]).stdout) ?? ""
+    }
+
+    /// The screen with SGR escapes (`capture-pane -e`).
+    func captureWithEscapes() -> String {
+        (try? run(tmux, ["-L", socket, "capture-pane", "-p", "-e", "-t", "main"]).stdout) ?? ""
     }
 
     func display(_ format: String) -> String {
@@ -131,8 +137,13 @@ struct TUITmuxTests {
         #expect(screen.waitFor("stopped waiting for the lock") != nil)
         #expect(qt.ask("unlock") == "ok")
         #expect(screen.waitFor("│ unlocked │") != nil)
+        // Quitting while we hold the lock gives it back.
+        screen.send("L")
+        try #require(screen.waitFor("│ locked by us │") != nil)
+        #expect(try lockValue(key) == 0)
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(try lockValue(key) == 1)
         #expect(qt.ask("quit") == "ok")
     }
 
@@ -211,6 +222,27 @@ struct TUITmuxTests {
         #expect(scrolled.split(separator: "\n")[1].hasPrefix("00000030  "))
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(qt.ask("quit") == "ok")
+    }
+
+    @Test func noColorDrawsWithoutColours() throws {
+        let (key, qt) = try qtSegment("tuinocolor")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        let plain = try TmuxScreen(environment: ["NO_COLOR=1"], arguments: ["open", "qt:" + key])
+        defer { plain.kill() }
+        let colored = try TmuxScreen(arguments: ["open", "qt:" + key])
+        defer { colored.kill() }
+        try #require(plain.waitFor("|hello") != nil)
+        try #require(colored.waitFor("|hello") != nil)
+        // SGR 30-37/90-97 set a foreground colour, 40-47 a background.
+        let colour = try Regex("\u{1b}\\[([0-9;]*;)?(3[0-7]|9[0-7]|4[0-7])(;[0-9;]*)?m")
+        #expect(colored.captureWithEscapes().contains(colour))
+        #expect(!plain.captureWithEscapes().contains(colour))
+        #expect(plain.captureWithEscapes().contains("\u{1b}[7m"))
+        plain.send("q")
+        colored.send("q")
+        #expect(plain.waitFor("EXIT=0") != nil)
+        #expect(colored.waitFor("EXIT=0") != nil)
         #expect(qt.ask("quit") == "ok")
     }
 

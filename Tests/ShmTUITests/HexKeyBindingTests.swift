@@ -92,6 +92,11 @@ import Testing
         #expect(!h.session.isFinished)
         h.press(.backTab)
         #expect(h.state.pane == .hex)
+        h.press(.tab, .escape)
+        #expect(h.state.pane == .hex)
+        #expect(h.message == "hex pane")
+        h.press(.escape)
+        #expect(h.message == nil)
     }
 
     @Test func gotoAcceptsDecimalHexAndRelative() {

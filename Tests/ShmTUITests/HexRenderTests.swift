@@ -199,7 +199,7 @@ import Testing
         #expect(top.contains { $0.contains("more: j/↓") })
         s.mode = .help(scroll: 100)
         let bottom = renderHexScreen(s, theme: color).lines
-        #expect(bottom.contains { $0.contains("F-keys and Ctrl keys there.") })
+        #expect(bottom.contains { $0.contains("Esc, F-keys and Ctrl keys there.") })
         #expect(!bottom.contains { $0.contains("Move ") })
     }
 
