@@ -103,6 +103,9 @@ struct TUITmuxTests {
         let live = try #require(screen.waitFor("77 6f 72 6c 64"), "the peer's write never showed up")
         #expect(live.contains("|world⋄"))
         #expect(Date().timeIntervalSince(start) < 1.0, "took more than a second at 10 Hz")
+        // Just changed: white on red (SGR 41), fading to red (31); a second later the highlight is gone.
+        #expect(screen.captureWithEscapes().contains(try Regex("(41|31)mw")))
+        #expect(screen.waitFor(timeout: 3) { _ in !screen.captureWithEscapes().contains("41m") } != nil)
 
         screen.send("q")
         let after = try #require(screen.waitFor("EXIT="))
@@ -135,12 +138,13 @@ struct TUITmuxTests {
         #expect(screen.waitFor("waiting for lock held by pid \(qt.pid) (qtpeer-test)… Esc cancels") != nil)
         screen.send("Escape")
         #expect(screen.waitFor("stopped waiting for the lock") != nil)
-        #expect(qt.ask("unlock") == "ok")
-        #expect(screen.waitFor("│ unlocked │") != nil)
-        // Quitting while we hold the lock gives it back.
+        // Waiting again; when Qt lets go, the TUI gets the lock without another key press.
         screen.send("L")
+        try #require(screen.waitFor("│ waiting… pid \(qt.pid) (qtpeer-test) │") != nil)
+        #expect(qt.ask("unlock") == "ok")
         try #require(screen.waitFor("│ locked by us │") != nil)
         #expect(try lockValue(key) == 0)
+        // Quitting while we hold the lock gives it back.
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
         #expect(try lockValue(key) == 1)
@@ -162,6 +166,16 @@ struct TUITmuxTests {
         screen.send("C-s")
         #expect(screen.waitFor("wrote 4 bytes") != nil)
         #expect(qt.ask("read 0 5") == "ok " + Array("JKXYo".utf8).hexString)
+        #expect(try lockValue(key) == 1)
+
+        // A commit while Qt holds the lock waits for it, then writes.
+        #expect(qt.ask("lock").hasPrefix("ok"))
+        screen.send("Escape", "g", "0", "0", "w")
+        try #require(screen.waitFor("waiting for lock held by pid \(qt.pid) (qtpeer-test)… Esc cancels") != nil)
+        #expect(qt.ask("read 0 1") == "ok 4a")
+        #expect(qt.ask("unlock") == "ok")
+        #expect(screen.waitFor("wrote 1 byte") != nil)
+        #expect(qt.ask("read 0 1") == "ok 00")
         #expect(try lockValue(key) == 1)
         screen.send("F10")
         #expect(screen.waitFor("EXIT=0") != nil)
