@@ -20,7 +20,7 @@ struct Browse: ParsableCommand {
 
     func run() throws {
         let session = BrowserSession(
-            theme: .from(environment: environmentDictionary()), intervalMS: interval, provider: scanBrowserRows,
+            theme: .from(environment: tuiEnvironment()), intervalMS: interval, provider: scanBrowserRows,
             opener: { target, readOnly in try SharedMemorySource(target: target, readOnly: readOnly) })
         try runTerminalProgram(session)
     }

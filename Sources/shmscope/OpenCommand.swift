@@ -41,7 +41,7 @@ struct Open: ParsableCommand {
             tuiFail(.runtime(error.description))
         }
         let session = HexSession(
-            source: source, theme: .from(environment: environmentDictionary()), intervalMS: interval,
+            source: source, theme: .from(environment: tuiEnvironment()), intervalMS: interval,
             fixedBytesPerRow: bytesPerRow)
         try runTerminalProgram(session)
     }
@@ -50,7 +50,7 @@ struct Open: ParsableCommand {
 /// Runs a TUI program and turns its end into the process exit code: 0, 1 with one line on stderr, or 128+signal.
 func runTerminalProgram(_ program: any TUIProgram) throws {
     let code: Int32
-    do { code = try runTUI(program, useColor: Theme.from(environment: environmentDictionary()).useColor) } catch {
+    do { code = try runTUI(program, useColor: Theme.from(environment: tuiEnvironment()).useColor) } catch {
         tuiFail(.runtime("\(error)"))
     }
     if code != 0 { throw ExitCode(code) }
@@ -81,7 +81,8 @@ func tuiFail(_ error: TUICommandFailure) -> Never {
     }
 }
 
-func environmentDictionary() -> [String: String] {
+/// The process environment (for `NO_COLOR`), read from `environ` without Foundation.
+func tuiEnvironment() -> [String: String] {
     var env: [String: String] = [:]
     var p = environ
     while let entry = p.pointee {
