@@ -22,6 +22,6 @@ struct Browse: ParsableCommand {
         let session = BrowserSession(
             theme: .from(environment: tuiEnvironment()), intervalMS: interval, provider: scanBrowserRows,
             opener: { target, readOnly in try SharedMemorySource(target: target, readOnly: readOnly) })
-        try runTerminalProgram(session)
+        runTerminalProgram(session)
     }
 }

@@ -43,17 +43,18 @@ struct Open: ParsableCommand {
         let session = HexSession(
             source: source, theme: .from(environment: tuiEnvironment()), intervalMS: interval,
             fixedBytesPerRow: bytesPerRow)
-        try runTerminalProgram(session)
+        runTerminalProgram(session)
     }
 }
 
 /// Runs a TUI program and turns its end into the process exit code: 0, 1 with one line on stderr, or 128+signal.
-func runTerminalProgram(_ program: any TUIProgram) throws {
+/// By the time `runTUI` returns, the terminal is restored and the lock released, so exiting at once is safe.
+func runTerminalProgram(_ program: any TUIProgram) {
     let code: Int32
     do { code = try runTUI(program, useColor: Theme.from(environment: tuiEnvironment()).useColor) } catch {
         tuiFail(.runtime("\(error)"))
     }
-    if code != 0 { throw ExitCode(code) }
+    if code != 0 { exit(code) }
 }
 
 /// Failures of the TUI commands: one line on stderr, exit 2 for usage and 1 for runtime errors.
