@@ -20,18 +20,28 @@ let package = Package(
             name: "ShmCore",
             dependencies: ["CShmShims", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // C: ncursesw with the wide-char API switched on, and getters for the macros Swift cannot import.
+        .target(name: "CNcurses", linkerSettings: [.linkedLibrary("ncursesw")]),
+        // App state, actions, reducer, widgets drawing into a ScreenBuffer. No curses import.
+        .target(name: "ShmTUI", dependencies: ["ShmCore"]),
+        // The only code that calls ncurses: paints a ScreenBuffer, reads keys, mouse and resize.
+        .target(name: "ShmCurses", dependencies: ["ShmTUI", "CNcurses"]),
         // Micro-benchmarks run by scripts/bench.sh side by side with the tools users would otherwise use.
         .executableTarget(name: "shmbench", dependencies: ["ShmCore"]),
         .executableTarget(
             name: "shmscope",
             dependencies: [
                 "ShmCore",
+                "ShmTUI",
+                "ShmCurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Spawning peers (the Qt 5 program, Python, the shmscope binary) with a clean signal mask; unique names.
         .target(name: "ShmTestSupport", dependencies: ["ShmCore", "CShmShims"], path: "Tests/ShmTestSupport"),
         .testTarget(name: "ShmCoreTests", dependencies: ["ShmCore", "ShmTestSupport"], path: "Tests/ShmCoreTests"),
+        .testTarget(
+            name: "ShmTUITests", dependencies: ["ShmTUI", "ShmCore", "ShmTestSupport"], path: "Tests/ShmTUITests"),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ShmCore", "ShmTestSupport"],

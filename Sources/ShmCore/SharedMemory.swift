@@ -292,7 +292,8 @@ public final class SharedMemory {
         switch target {
         case .qt(_, .systemV), .qtNative(_, .systemV):
             let keyFile = nativeKey
-            var found = false
+            // Look the lock up first: a Qt 6 native key shares its key file with the segment.
+            var found = lockImpl?.state() != nil
             if (try? checkRegularKeyFile(keyFile, target: displayName)) != nil,
                 let key = try? qtSystemVKey(keyFile), let id = try? Sys.shmget(key, 0, 0)
             {
@@ -303,7 +304,6 @@ public final class SharedMemory {
             }
             if (try? Sys.lstat(keyFile)) != nil { found = true }
             Sys.unlink(keyFile)
-            if let lockImpl, lockImpl.state() != nil { found = true }
             lockImpl?.destroy()
             if !found {
                 throw ShmError(.notFound, operation: "remove", target: displayName, errno: ENOENT,

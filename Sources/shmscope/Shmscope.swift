@@ -21,7 +21,11 @@ struct Shmscope: ParsableCommand {
             Exit status: 0 success, 1 runtime failure, 2 usage error.
             """,
         version: shmscopeVersion,
-        subcommands: [List.self, Info.self, Create.self, Dump.self, Write.self, Lock.self, Remove.self, RepairLock.self]
+        subcommands: [
+            Browse.self, Open.self, List.self, Info.self, Create.self, Dump.self, Write.self, Lock.self, Remove.self,
+            RepairLock.self,
+        ],
+        defaultSubcommand: Browse.self
     )
 
     /// Runs the command line and maps failures to the documented exit codes, each as one line on stderr.

@@ -1,0 +1,326 @@
+/// The hex view's reducer: the only place state changes. Pure: side effects come back as `HexEffect`s.
+package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect] {
+    switch action {
+    case .move(let delta): return moveCursor(&s, to: s.cursor + delta)
+    case .moveRows(let rows): return moveCursor(&s, to: s.cursor + rows * s.bytesPerRow, keepInside: true)
+    case .page(let pages): return moveCursor(&s, to: s.cursor + pages * s.visibleRows * s.bytesPerRow, keepInside: true)
+    case .rowStart: return moveCursor(&s, to: s.cursor - s.cursor % s.bytesPerRow)
+    case .rowEnd: return moveCursor(&s, to: s.cursor - s.cursor % s.bytesPerRow + s.bytesPerRow - 1)
+    case .start: return moveCursor(&s, to: 0)
+    case .end: return moveCursor(&s, to: s.size - 1)
+    case .switchPane:
+        s.pane = s.pane == .hex ? .ascii : .hex
+        s.midByte = false
+        s.message = .info(
+            s.pane == .ascii
+                ? "text pane: typing edits bytes; Tab returns, F10 quits" : "hex pane")
+        return []
+    case .click(let x, let y):
+        guard y >= 1, y <= s.visibleRows, let hit = s.layout.hit(x: x) else { return [] }
+        let offset = s.top + (y - 1) * s.bytesPerRow + hit.index
+        guard offset < s.size else { return [] }
+        s.pane = hit.pane
+        return moveCursor(&s, to: offset)
+    case .scroll(let rows): return scroll(&s, rows: rows)
+    case .resize(let width, let height):
+        s.width = width
+        s.height = height
+        s.top -= s.top % s.bytesPerRow
+        ensureCursorVisible(&s)
+        return [.refreshNow, .redraw]
+    case .openPrompt(let kind):
+        s.mode = .prompt(Prompt(kind: kind))
+        return []
+    case .promptInput(let ch):
+        guard case .prompt(var p) = s.mode else { return [] }
+        p.text.append(ch)
+        s.mode = .prompt(p)
+        return []
+    case .promptBackspace:
+        guard case .prompt(var p) = s.mode else { return [] }
+        if p.text.isEmpty {
+            s.mode = .normal
+        } else {
+            p.text.removeLast()
+            s.mode = .prompt(p)
+        }
+        return []
+    case .promptSubmit:
+        guard case .prompt(let p) = s.mode else { return [] }
+        s.mode = .normal
+        return submit(&s, p)
+    case .escape:
+        switch s.mode {
+        case .prompt, .help, .confirmQuit:
+            s.mode = .normal
+        case .normal:
+            if s.lockWait != nil {
+                s.lockWait = nil
+                s.message = .info("stopped waiting for the lock")
+            } else if s.pane == .ascii {
+                // In the text pane letters are edits, so Esc is the way back to the command keys.
+                s.pane = .hex
+                s.message = .info("hex pane")
+            } else {
+                s.message = nil
+                s.midByte = false
+            }
+        }
+        return []
+    case .help:
+        s.mode = .help(scroll: 0)
+        return []
+    case .helpScroll(let delta):
+        guard case .help(let scroll) = s.mode else { return [] }
+        s.mode = .help(scroll: max(0, min(helpLines.count - 1, scroll + delta)))
+        return []
+    case .repeatSearch(let forward):
+        guard let q = s.lastSearch else {
+            s.message = .error("no search yet: press / to search")
+            return []
+        }
+        return [.search(q, from: forward ? s.cursor + 1 : s.cursor - 1, forward: forward)]
+    case .togglePause:
+        s.paused.toggle()
+        s.message = .info(s.paused ? "paused: showing a frozen snapshot; p resumes" : "live again")
+        return [s.paused ? .snapshot : .refreshNow]
+    case .redraw:
+        return [.redraw]
+    case .lock:
+        if let refusal = lockRefusal(s) {
+            s.message = .error(refusal)
+            return []
+        }
+        if s.lock == .lockedByUs {
+            s.message = .info("already locked by us: U releases it")
+            return []
+        }
+        s.lockWait = .hold
+        return [.tryLock]
+    case .unlock:
+        if s.lockWait == .hold {
+            s.lockWait = nil
+            s.message = .info("stopped waiting for the lock")
+            return []
+        }
+        guard s.lock == .lockedByUs else {
+            s.message = .error("not locked by us: nothing to release")
+            return []
+        }
+        return [.unlock]
+    case .typeHex(let nibble):
+        if let refusal = editRefusal(s) {
+            s.message = .error(refusal)
+            return []
+        }
+        guard s.size > 0 else { return [] }
+        let current = s.displayed(s.cursor) ?? 0
+        if !s.midByte {
+            s.undoStack.append(StagedEdit(offset: s.cursor, previous: s.staged[s.cursor]))
+            s.staged[s.cursor] = nibble << 4 | current & 0x0f
+            s.midByte = true
+            return []
+        }
+        s.staged[s.cursor] = current & 0xf0 | nibble
+        s.midByte = false
+        return advanceAfterEdit(&s)
+    case .typeChar(let byte):
+        if let refusal = editRefusal(s) {
+            s.message = .error(refusal)
+            return []
+        }
+        guard s.size > 0 else { return [] }
+        s.undoStack.append(StagedEdit(offset: s.cursor, previous: s.staged[s.cursor]))
+        s.staged[s.cursor] = byte
+        return advanceAfterEdit(&s)
+    case .undoLast:
+        guard let last = s.undoStack.popLast() else {
+            s.message = .info("nothing to undo")
+            return []
+        }
+        s.staged[last.offset] = last.previous
+        s.midByte = false
+        s.message = .info("undid the edit at 0x\(hexPadded(last.offset, width: 8)); \(s.staged.count) staged")
+        return moveCursor(&s, to: last.offset)
+    case .undoAll:
+        let n = s.staged.count
+        s.staged = [:]
+        s.undoStack = []
+        s.midByte = false
+        s.message = .info(n == 0 ? "nothing to undo" : "dropped \(n) staged byte\(n == 1 ? "" : "s")")
+        return []
+    case .commit:
+        if s.readOnly {
+            s.message = .error("attached read-only: nothing can be written")
+            return []
+        }
+        guard !s.staged.isEmpty else {
+            s.message = .info("nothing staged: type hex digits or text first")
+            return []
+        }
+        switch s.lock {
+        case .lockedByUs: return [.write(writeRuns(s.staged), unlockAfter: false)]
+        case .none: return [.write(writeRuns(s.staged), unlockAfter: false)]
+        default:
+            s.lockWait = .commit
+            return [.tryLock]
+        }
+    case .quit:
+        if !s.staged.isEmpty {
+            s.mode = .confirmQuit
+            return []
+        }
+        return [.quit]
+    case .confirmQuit(let yes):
+        s.mode = .normal
+        return yes ? [.quit] : []
+    case .frame(let frame, let now):
+        for (i, byte) in frame.bytes.enumerated() {
+            if let old = s.frame.byte(at: frame.offset + i), old != byte { s.changedAt[frame.offset + i] = now }
+        }
+        s.frame = frame
+        s.now = now
+        return []
+    case .lockAttempt(let acquired, let status):
+        guard let wait = s.lockWait else { return acquired ? [.unlock] : [] }
+        guard acquired else {
+            s.lock = status
+            return []
+        }
+        s.lockWait = nil
+        s.lock = .lockedByUs
+        switch wait {
+        case .hold:
+            s.message = .info("locked: peers wait until you press U")
+            return []
+        case .commit:
+            return [.write(writeRuns(s.staged), unlockAfter: true)]
+        }
+    case .lockStatus(let status):
+        s.lock = status
+        return []
+    case .wrote(let count, let error):
+        if let error {
+            s.message = .error("write failed: \(error)")
+            return []
+        }
+        s.staged = [:]
+        s.undoStack = []
+        s.midByte = false
+        s.message = .info("wrote \(count) byte\(count == 1 ? "" : "s")")
+        return [.refreshNow]
+    case .unlocked(let error):
+        if let error {
+            s.message = .error("unlock failed: \(error)")
+        } else {
+            s.lock = .unlocked
+            s.message = .info("unlocked")
+        }
+        return []
+    case .searchResult(let query, let offset, let wrapped):
+        s.lastSearch = query
+        guard let offset else {
+            s.message = .error("not found: \(query.display)")
+            return []
+        }
+        s.message = .info("found \(query.display) at 0x\(hexPadded(offset, width: 8))" + (wrapped ? " (wrapped)" : ""))
+        return moveCursor(&s, to: offset)
+    case .tick(let now):
+        s.now = now
+        s.changedAt = s.changedAt.filter { now - $0.value < HexViewState.fadeSeconds }
+        return []
+    }
+}
+
+private func lockRefusal(_ s: HexViewState) -> String? {
+    if s.readOnly { return "attached read-only: locking is for editing; reopen without --read-only" }
+    if s.lock == .none { return "this segment has no lock shmscope can take" }
+    return nil
+}
+
+private func editRefusal(_ s: HexViewState) -> String? {
+    s.readOnly ? "attached read-only: edits are refused; reopen without --read-only to edit" : nil
+}
+
+private func advanceAfterEdit(_ s: inout HexViewState) -> [HexEffect] {
+    s.message = .info("\(s.staged.count) staged: w writes, u undoes")
+    return s.cursor + 1 < s.size ? moveCursor(&s, to: s.cursor + 1, keepMidByte: false) : []
+}
+
+private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
+    switch p.kind {
+    case .goto:
+        guard let target = parseGoto(p.text, cursor: s.cursor) else {
+            s.message = .error("`\(p.text)` is not an offset: use 123, 0x7b, +16 or -16")
+            return []
+        }
+        guard target >= 0, target < s.size else {
+            s.message = .error("offset \(target) is outside the segment (0…\(max(0, s.size - 1)))")
+            return []
+        }
+        return moveCursor(&s, to: target)
+    case .search:
+        guard let q = SearchQuery.parse(p.text) else {
+            s.message = .error("nothing to search for: type text, or x and hex bytes (x de ad)")
+            return []
+        }
+        s.lastSearch = q
+        return [.search(q, from: s.cursor + 1, forward: true)]
+    }
+}
+
+/// Moves the cursor (clamped to the segment) and scrolls so it stays on screen. Row moves that would leave the
+/// segment stay put rather than jumping to the last byte, as in less/hexedit.
+private func moveCursor(
+    _ s: inout HexViewState, to target: Int, keepInside: Bool = false, keepMidByte: Bool = false
+) -> [HexEffect] {
+    guard s.size > 0 else { return [] }
+    if keepInside, target < 0 || target >= s.size {
+        if target < 0 { return moveCursor(&s, to: s.cursor % s.bytesPerRow) }
+        let lastRowStart = (s.size - 1) - (s.size - 1) % s.bytesPerRow
+        if s.cursor >= lastRowStart { return [] }
+        return moveCursor(&s, to: min(s.size - 1, lastRowStart + s.cursor % s.bytesPerRow))
+    }
+    s.cursor = max(0, min(s.size - 1, target))
+    if !keepMidByte { s.midByte = false }
+    let oldTop = s.top
+    ensureCursorVisible(&s)
+    return s.top != oldTop && !s.paused ? [.refreshNow] : []
+}
+
+private func ensureCursorVisible(_ s: inout HexViewState) {
+    let n = s.bytesPerRow
+    let rowStart = s.cursor - s.cursor % n
+    if rowStart < s.top { s.top = rowStart }
+    let lastVisible = s.top + (s.visibleRows - 1) * n
+    if rowStart > lastVisible { s.top = rowStart - (s.visibleRows - 1) * n }
+    s.top = max(0, s.top - s.top % n)
+}
+
+private func scroll(_ s: inout HexViewState, rows: Int) -> [HexEffect] {
+    let n = s.bytesPerRow
+    guard s.size > 0 else { return [] }
+    let lastRowStart = (s.size - 1) - (s.size - 1) % n
+    let maxTop = max(0, lastRowStart - (s.visibleRows - 1) * n)
+    let oldTop = s.top
+    s.top = max(0, min(maxTop, s.top + rows * n))
+    // Keep the cursor on screen, in the same column.
+    let bottom = s.top + (s.visibleRows - 1) * n
+    if s.cursor < s.top { s.cursor = min(s.size - 1, s.top + s.cursor % n) }
+    if s.cursor >= bottom + n { s.cursor = min(s.size - 1, bottom + s.cursor % n) }
+    return s.top != oldTop && !s.paused ? [.refreshNow] : []
+}
+
+/// Staged bytes grouped into contiguous runs, in offset order.
+package func writeRuns(_ staged: [Int: UInt8]) -> [WriteRun] {
+    var runs: [WriteRun] = []
+    for offset in staged.keys.sorted() {
+        if var last = runs.last, last.offset + last.bytes.count == offset {
+            last.bytes.append(staged[offset]!)
+            runs[runs.count - 1] = last
+        } else {
+            runs.append(WriteRun(offset: offset, bytes: [staged[offset]!]))
+        }
+    }
+    return runs
+}

@@ -1,0 +1,117 @@
+/// A read of part of the segment: the live window, or the whole segment while paused.
+package struct Frame: Equatable, Sendable {
+    package var offset: Int
+    package var bytes: [UInt8]
+
+    package init(offset: Int, bytes: [UInt8]) {
+        self.offset = offset
+        self.bytes = bytes
+    }
+
+    package func byte(at position: Int) -> UInt8? {
+        let i = position - offset
+        return i >= 0 && i < bytes.count ? bytes[i] : nil
+    }
+}
+
+/// One staged byte edit, kept for undo: the offset and what was staged there before.
+package struct StagedEdit: Equatable, Sendable {
+    package var offset: Int
+    package var previous: UInt8?
+}
+
+/// Why we are polling for the lock.
+package enum LockWait: Equatable, Sendable {
+    /// `L`: hold it until `U`.
+    case hold
+    /// `w` without the lock: lock, write the staged bytes, unlock.
+    case commit
+}
+
+package enum PromptKind: Equatable, Sendable {
+    case goto, search
+}
+
+package struct Prompt: Equatable, Sendable {
+    package var kind: PromptKind
+    package var text: String = ""
+}
+
+package enum HexMode: Equatable, Sendable {
+    case normal
+    case prompt(Prompt)
+    case help(scroll: Int)
+    case confirmQuit
+}
+
+package struct Message: Equatable, Sendable {
+    package var text: String
+    package var isError: Bool
+
+    package static func info(_ text: String) -> Message { Message(text: text, isError: false) }
+    package static func error(_ text: String) -> Message { Message(text: text, isError: true) }
+}
+
+/// Everything the hex view shows. The reducer changes it; widgets only read it.
+package struct HexViewState: Equatable, Sendable {
+    package var target: String
+    package var kind: String
+    package var size: Int
+    package var readOnly: Bool
+    package var width = 80
+    package var height = 24
+    /// `--bytes-per-row`; nil fits the width.
+    package var fixedBytesPerRow: Int?
+    package var cursor = 0
+    /// Offset of the first visible row (a multiple of bytesPerRow).
+    package var top = 0
+    package var pane: Pane = .hex
+    /// After the first hex digit of a byte: the next digit is the low nibble.
+    package var midByte = false
+    package var intervalMS = 100
+    package var paused = false
+    package var frame = Frame(offset: 0, bytes: [])
+    /// When each recently changed byte changed (seconds), for the fading highlight.
+    package var changedAt: [Int: Double] = [:]
+    package var staged: [Int: UInt8] = [:]
+    package var undoStack: [StagedEdit] = []
+    package var lock: LockStatus = .unlocked
+    package var lockWait: LockWait?
+    package var mode: HexMode = .normal
+    package var message: Message?
+    package var lastSearch: SearchQuery?
+    package var now: Double = 0
+
+    /// How long a change stays highlighted.
+    package static let fadeSeconds = 1.0
+    package static let minWidth = 40
+    package static let minHeight = 10
+
+    package init(target: String, kind: String, size: Int, readOnly: Bool) {
+        self.target = target
+        self.kind = kind
+        self.size = size
+        self.readOnly = readOnly
+    }
+
+    package var layout: HexLayout {
+        fixedBytesPerRow.map { HexLayout(bytesPerRow: $0) } ?? HexLayout.fitting(width: width)
+    }
+    package var bytesPerRow: Int { layout.bytesPerRow }
+    /// Screen rows for data: all but the status line, the message line and the key bar.
+    package var visibleRows: Int { max(1, height - 3) }
+    package var tooSmall: Bool { width < Self.minWidth || height < Self.minHeight }
+    /// The bytes on screen: offset and count.
+    package var window: (offset: Int, count: Int) { (top, max(0, min(size - top, visibleRows * bytesPerRow))) }
+
+    /// What the byte at `offset` shows: the staged value, else the last read.
+    package func displayed(_ offset: Int) -> UInt8? { staged[offset] ?? frame.byte(at: offset) }
+
+    /// 3 just changed … 1 nearly faded, 0 not highlighted.
+    package func changeLevel(_ offset: Int) -> Int {
+        guard let t = changedAt[offset] else { return 0 }
+        let age = now - t
+        if age < 0 || age >= Self.fadeSeconds { return age < 0 ? 3 : 0 }
+        return 3 - Int(age / (Self.fadeSeconds / 3))
+    }
+}

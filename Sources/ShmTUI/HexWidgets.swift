@@ -1,0 +1,176 @@
+/// Draws the whole hex view for `s` (or the too-small notice).
+package func renderHexScreen(_ s: HexViewState, theme: Theme) -> ScreenBuffer {
+    var buffer = ScreenBuffer(width: s.width, height: s.height)
+    if s.tooSmall {
+        drawTooSmall(into: &buffer)
+        return buffer
+    }
+    drawStatusLine(s, theme: theme, into: &buffer, y: 0)
+    for row in 0..<s.visibleRows { drawHexRow(s, row: row, theme: theme, into: &buffer, y: 1 + row) }
+    drawMessageLine(s, theme: theme, into: &buffer, y: s.height - 2)
+    drawKeyBar(hexKeyBar, theme: theme, into: &buffer, y: s.height - 1)
+    if case .help(let scroll) = s.mode {
+        drawOverlay(title: "Keys", lines: helpLines, scroll: scroll, theme: theme, into: &buffer)
+    }
+    return buffer
+}
+
+/// ` qt:demo (Qt SysV) 4096 B RW │ unlocked │ @0x00000010 │ 10 Hz`, then `│ PAUSED` and the staged count;
+/// it fits 80 columns in every lock state.
+/// The lock part is coloured when someone other than nobody holds it.
+package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
+    buffer.fill(y: y, style: theme.status)
+    let lockText: String
+    let lockStyle: Style
+    switch (s.lockWait, s.lock) {
+    case (.some, .heldBy):
+        lockText = "waiting… " + s.lock.holderText
+        lockStyle = theme.statusAlert
+    case (.some, _):
+        lockText = "waiting…"
+        lockStyle = theme.statusAlert
+    case (nil, .lockedByUs):
+        lockText = s.lock.text
+        lockStyle = theme.statusOurs
+    case (nil, .heldBy):
+        lockText = s.lock.text
+        lockStyle = theme.statusAlert
+    default:
+        lockText = s.lock.text
+        lockStyle = theme.status
+    }
+    let rate = 1000 % s.intervalMS == 0 ? "\(1000 / s.intervalMS) Hz" : "every \(s.intervalMS) ms"
+    var x = buffer.put(
+        " \(s.target) (\(s.kind)) \(s.size) B \(s.readOnly ? "RO" : "RW") │ ", x: 0, y: y, style: theme.status)
+    x = buffer.put(lockText, x: x, y: y, style: lockStyle)
+    var tail = " │ @0x\(hexPadded(s.cursor, width: 8)) │ \(rate)"
+    if s.paused { tail += " │ PAUSED" }
+    if !s.staged.isEmpty { tail += " │ \(s.staged.count) staged" }
+    buffer.put(tail, x: x, y: y, style: theme.status)
+}
+
+/// One row: offset, hex bytes, text column. Staged bytes show in their own style, recently changed bytes fade,
+/// the cursor is reversed in the active pane and underlined in the other.
+package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
+    let layout = s.layout
+    let rowOffset = s.top + row * layout.bytesPerRow
+    guard rowOffset < s.size else { return }
+    buffer.put(hexPadded(rowOffset, width: 8), x: 0, y: y, style: theme.offset)
+    buffer.put("|", x: layout.barX, y: y, style: theme.offset)
+    let count = min(layout.bytesPerRow, s.size - rowOffset)
+    buffer.put("|", x: layout.asciiX(count), y: y, style: theme.offset)
+    for i in 0..<count {
+        let offset = rowOffset + i
+        guard let byte = s.displayed(offset) else {
+            buffer.put("??", x: layout.hexX(i), y: y, style: Style(dim: true))
+            buffer.put("?", x: layout.asciiX(i), y: y, style: Style(dim: true))
+            continue
+        }
+        var style = theme.byte(byte)
+        if s.staged[offset] != nil {
+            style = theme.staged
+        } else {
+            let level = s.changeLevel(offset)
+            if level > 0 { style = theme.changed(level: level) }
+        }
+        var hexStyle = style
+        var asciiStyle = style
+        if offset == s.cursor {
+            if s.pane == .hex {
+                hexStyle.reverse = true
+                asciiStyle.underline = true
+            } else {
+                asciiStyle.reverse = true
+                hexStyle.underline = true
+            }
+        }
+        buffer.put(hexByte(byte), x: layout.hexX(i), y: y, style: hexStyle)
+        buffer.put(String(ByteClass.glyph(byte)), x: layout.asciiX(i), y: y, style: asciiStyle)
+    }
+}
+
+/// The line above the key bar: a prompt, the quit question, the lock wait, or the last message.
+package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
+    switch s.mode {
+    case .prompt(let p):
+        let label = p.kind == .goto ? "Go to (123, 0x7b, +16, -16): " : "Search (text, or x de ad): "
+        let x = buffer.put(label + p.text, x: 0, y: y, style: theme.heading)
+        buffer.put(" ", x: x, y: y, style: theme.cursor)
+        return
+    case .confirmQuit:
+        let n = s.staged.count
+        buffer.put(
+            "\(n) staged byte\(n == 1 ? "" : "s") not written. Quit anyway? (y/n)", x: 0, y: y, style: theme.error)
+        return
+    default:
+        break
+    }
+    if s.lockWait != nil {
+        let who = s.lock.holderText.isEmpty ? "" : " held by " + s.lock.holderText
+        buffer.put("waiting for lock\(who)… Esc cancels", x: 0, y: y, style: theme.error)
+        return
+    }
+    if let m = s.message { buffer.put(m.text, x: 0, y: y, style: m.isError ? theme.error : .plain) }
+}
+
+/// htop's bottom bar: `F1` then its label with the letter alias.
+package struct KeyBarItem: Equatable, Sendable {
+    package var key: String
+    package var label: String
+
+    package init(_ key: String, _ label: String) {
+        self.key = key
+        self.label = label
+    }
+}
+
+package let hexKeyBar: [KeyBarItem] = [
+    KeyBarItem("F1", "Help ? "), KeyBarItem("F2", "Lock L "), KeyBarItem("F3", "Unlock U "),
+    KeyBarItem("F4", "Goto : "), KeyBarItem("F5", "Pause p "), KeyBarItem("F6", "Find / "),
+    KeyBarItem("F8", "Write w "), KeyBarItem("F10", "Quit q "),
+]
+
+package func drawKeyBar(_ items: [KeyBarItem], theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
+    var x = 0
+    for item in items {
+        // Only whole items: a cut-off label reads as a different key.
+        guard x + item.key.count + item.label.count <= buffer.width else { break }
+        x = buffer.put(item.key, x: x, y: y, style: theme.keyName)
+        x = buffer.put(item.label, x: x, y: y, style: theme.keyLabel)
+    }
+}
+
+/// A bordered box in the middle of the screen; `scroll` skips lines when it does not fit.
+package func drawOverlay(
+    title: String, lines: [String], scroll: Int, theme: Theme, into buffer: inout ScreenBuffer
+) {
+    let innerWidth = min(buffer.width - 4, max(title.count + 4, lines.map(\.count).max() ?? 0))
+    let innerHeight = min(buffer.height - 2, lines.count)
+    guard innerWidth > 0, innerHeight > 0 else { return }
+    let left = (buffer.width - innerWidth - 4) / 2
+    let topY = (buffer.height - innerHeight - 2) / 2
+    let first = max(0, min(scroll, lines.count - innerHeight))
+    let horizontal = String(repeating: "─", count: innerWidth + 2)
+    buffer.put("┌" + horizontal + "┐", x: left, y: topY, style: theme.border)
+    buffer.put(" \(title) ", x: left + 2, y: topY, style: theme.heading)
+    for i in 0..<innerHeight {
+        let y = topY + 1 + i
+        buffer.put("│", x: left, y: y, style: theme.border)
+        buffer.fill(y: y, x: left + 1, count: innerWidth + 2, style: .plain)
+        buffer.put(lines[first + i], x: left + 2, y: y, limit: innerWidth)
+        buffer.put("│", x: left + innerWidth + 3, y: y, style: theme.border)
+    }
+    buffer.put("└" + horizontal + "┘", x: left, y: topY + innerHeight + 1, style: theme.border)
+    if first + innerHeight < lines.count {
+        buffer.put(" more: j/↓ ", x: left + 2, y: topY + innerHeight + 1, style: theme.heading)
+    }
+}
+
+/// Shown instead of everything else below 40×10.
+package func drawTooSmall(into buffer: inout ScreenBuffer) {
+    let lines = ["terminal too small", "need \(HexViewState.minWidth)x\(HexViewState.minHeight)"]
+    for (i, line) in lines.enumerated() {
+        let y = buffer.height / 2 - 1 + i
+        buffer.put(line, x: max(0, (buffer.width - line.count) / 2), y: y, style: Style(bold: i == 0))
+    }
+}

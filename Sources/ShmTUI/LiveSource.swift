@@ -1,0 +1,172 @@
+import Glibc
+import ShmCore
+
+/// Who has the segment's lock, as the status line shows it.
+package enum LockStatus: Equatable, Sendable {
+    /// The target has no lock object shmscope knows how to take (e.g. a raw System V segment).
+    case none
+    case unlocked
+    case lockedByUs
+    case heldBy(pid: Int32?, command: String?)
+
+    /// "held by pid 1234 (qtpeer)", "held by another process" when the pid is unknown.
+    package var holderText: String {
+        guard case .heldBy(let pid, let command) = self else { return "" }
+        guard let pid else { return "another process" }
+        return command.map { "pid \(pid) (\($0))" } ?? "pid \(pid)"
+    }
+
+    package var text: String {
+        switch self {
+        case .none: "no lock"
+        case .unlocked: "unlocked"
+        case .lockedByUs: "locked by us"
+        case .heldBy: "held by " + holderText
+        }
+    }
+}
+
+/// What the live view reads, writes and locks. The real implementation wraps `ShmCore.SharedMemory`; the
+/// in-memory one lets every TUI behaviour be tested without IPC.
+package protocol LiveSource: AnyObject {
+    /// The target as the user would type it.
+    var targetName: String { get }
+    /// "Qt SysV", "POSIX", "SysV".
+    var kindName: String { get }
+    var size: Int { get }
+    var isReadOnly: Bool { get }
+    func read(offset: Int, count: Int) throws -> [UInt8]
+    func write(_ bytes: [UInt8], at offset: Int) throws
+    /// Takes the lock if it is free within `timeout`; never blocks longer.
+    func tryLock(timeout: Duration) throws -> Bool
+    func unlock() throws
+    func lockStatus() -> LockStatus
+    /// Releases the lock if held and detaches; called on every exit path.
+    func close()
+}
+
+/// In-memory bytes with a fake lock another "process" can hold (`holderPID`), for tests and demos.
+package final class MemorySource: LiveSource {
+    package var bytes: [UInt8]
+    package var targetName: String
+    package var kindName: String
+    package var isReadOnly: Bool
+    package var hasLock: Bool
+    /// Set to simulate a peer holding the lock; nil when free.
+    package var holderPID: Int32?
+    package var holderCommand: String?
+    package private(set) var lockedByUs = false
+    package private(set) var writes: [(offset: Int, bytes: [UInt8])] = []
+    package private(set) var lockAttempts = 0
+    package private(set) var closed = false
+
+    package init(
+        bytes: [UInt8], targetName: String = "qt:demo", kindName: String = "Qt SysV", readOnly: Bool = false,
+        hasLock: Bool = true
+    ) {
+        self.bytes = bytes
+        self.targetName = targetName
+        self.kindName = kindName
+        self.isReadOnly = readOnly
+        self.hasLock = hasLock
+    }
+
+    package var size: Int { bytes.count }
+
+    package func read(offset: Int, count: Int) throws -> [UInt8] {
+        guard offset >= 0, count >= 0, offset + count <= bytes.count else { throw SourceError("read out of range") }
+        return Array(bytes[offset..<(offset + count)])
+    }
+
+    package func write(_ data: [UInt8], at offset: Int) throws {
+        guard !isReadOnly else { throw SourceError("attached read-only") }
+        guard offset >= 0, offset + data.count <= bytes.count else { throw SourceError("write out of range") }
+        bytes.replaceSubrange(offset..<(offset + data.count), with: data)
+        writes.append((offset, data))
+    }
+
+    package func tryLock(timeout: Duration) throws -> Bool {
+        guard hasLock else { throw SourceError("no lock") }
+        lockAttempts += 1
+        if lockedByUs { return true }
+        if holderPID != nil { return false }
+        lockedByUs = true
+        return true
+    }
+
+    package func unlock() throws { lockedByUs = false }
+
+    package func lockStatus() -> LockStatus {
+        if !hasLock { return .none }
+        if lockedByUs { return .lockedByUs }
+        if let holderPID { return .heldBy(pid: holderPID, command: holderCommand) }
+        return .unlocked
+    }
+
+    package func close() {
+        lockedByUs = false
+        closed = true
+    }
+}
+
+package struct SourceError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
+}
+
+/// A real segment. Detaching never removes it (`detachPolicy: .keep`): a monitor must not delete a segment just
+/// because it was the last one attached.
+package final class SharedMemorySource: LiveSource {
+    let memory: SharedMemory
+
+    package init(target: SegmentTarget, readOnly: Bool) throws(ShmError) {
+        memory = SharedMemory(target, options: .init(detachPolicy: .keep))
+        try memory.attach(readOnly ? .readOnly : .readWrite)
+    }
+
+    package var targetName: String { memory.target.description }
+
+    package var kindName: String {
+        switch memory.target {
+        case .qt(_, .systemV): "Qt SysV"
+        case .qt(_, .posix): "Qt POSIX"
+        case .qtNative(_, .posix): "Qt6 POSIX"
+        case .qtNative(_, .systemV): "Qt6 SysV"
+        case .posix: "POSIX"
+        case .sysvKey, .sysvID: "SysV"
+        }
+    }
+
+    package var size: Int { memory.size }
+    package var isReadOnly: Bool { memory.isReadOnly }
+
+    package func read(offset: Int, count: Int) throws -> [UInt8] { try memory.read(offset: offset, count: count) }
+    package func write(_ bytes: [UInt8], at offset: Int) throws { try memory.write(bytes, at: offset) }
+    package func tryLock(timeout: Duration) throws -> Bool { try memory.tryLock(timeout: timeout) }
+    package func unlock() throws { try memory.unlock() }
+
+    package func lockStatus() -> LockStatus {
+        guard memory.hasLock else { return .none }
+        if memory.isLockedByUs { return .lockedByUs }
+        // No lock object yet means nobody has ever locked it: free.
+        guard let state = memory.lockState(), state.isHeld else { return .unlocked }
+        return .heldBy(pid: state.lastPID, command: state.lastPID.flatMap(processCommand))
+    }
+
+    package func close() {
+        if memory.isLockedByUs { try? memory.unlock() }
+        try? memory.detach()
+    }
+}
+
+/// A process's command name from /proc/PID/comm, for "held by pid 1234 (qtpeer)".
+package func processCommand(_ pid: Int32) -> String? {
+    let fd = open("/proc/\(pid)/comm", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { Glibc.close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+    guard n > 0 else { return nil }
+    let text = String(decoding: buffer[0..<n], as: UTF8.self)
+    return text.hasSuffix("\n") ? String(text.dropLast()) : text
+}

@@ -1,0 +1,83 @@
+/// What `/` looks for: text as typed, or bytes given in hex after `x` (`/x de ad`, `/x dead`).
+package struct SearchQuery: Equatable, Sendable {
+    package var bytes: [UInt8]
+    package var display: String
+
+    package init(bytes: [UInt8], display: String) {
+        self.bytes = bytes
+        self.display = display
+    }
+
+    package static func parse(_ text: String) -> SearchQuery? {
+        if text.hasPrefix("x "), text.count > 2 {
+            let digits = text.dropFirst(2).filter { $0 != " " }
+            guard digits.count % 2 == 0, !digits.isEmpty, digits.allSatisfy(\.isHexDigit) else { return nil }
+            var bytes: [UInt8] = []
+            var i = digits.startIndex
+            while i < digits.endIndex {
+                let j = digits.index(i, offsetBy: 2)
+                bytes.append(UInt8(digits[i..<j], radix: 16)!)
+                i = j
+            }
+            return SearchQuery(bytes: bytes, display: "x " + bytes.map(hexByte).joined(separator: " "))
+        }
+        guard !text.isEmpty else { return nil }
+        return SearchQuery(bytes: Array(text.utf8), display: text)
+    }
+}
+
+/// Finds `needle` in `haystack` starting at `from`, going forward or backward, wrapping round once.
+/// Returns the offset and whether it wrapped.
+package func findBytes(_ needle: [UInt8], in haystack: [UInt8], from: Int, forward: Bool) -> (
+    offset: Int, wrapped: Bool
+)? {
+    let n = needle.count
+    let last = haystack.count - n
+    guard n > 0, last >= 0 else { return nil }
+    func matches(_ i: Int) -> Bool {
+        var k = 0
+        while k < n, haystack[i + k] == needle[k] { k += 1 }
+        return k == n
+    }
+    let start = min(max(0, from), last + 1)
+    if forward {
+        for i in stride(from: start, through: last, by: 1) where matches(i) { return (i, false) }
+        for i in stride(from: 0, to: min(start, last + 1), by: 1) where matches(i) { return (i, true) }
+    } else {
+        let s = min(from, last)
+        if s >= 0 { for i in stride(from: s, through: 0, by: -1) where matches(i) { return (i, false) } }
+        for i in stride(from: last, to: max(s, -1), by: -1) where matches(i) { return (i, true) }
+    }
+    return nil
+}
+
+/// Goto syntax: `123`, `0x7b`, `+16`/`-16` relative to the cursor (`+0x10` too).
+package func parseGoto(_ text: String, cursor: Int) -> Int? {
+    var s = Substring(text.trimmingSpaces())
+    var sign = 0
+    if s.hasPrefix("+") { sign = 1; s = s.dropFirst() } else if s.hasPrefix("-") { sign = -1; s = s.dropFirst() }
+    let value: Int?
+    if s.hasPrefix("0x") || s.hasPrefix("0X") { value = Int(s.dropFirst(2), radix: 16) } else { value = Int(s) }
+    guard let v = value, !s.isEmpty else { return nil }
+    return sign == 0 ? v : cursor + sign * v
+}
+
+package func hexByte(_ b: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[Int(b >> 4)], digits[Int(b & 0xf)]])
+}
+
+/// Lower-case hex of `value`, zero-padded to `width` digits.
+package func hexPadded(_ value: Int, width: Int) -> String {
+    let s = String(value, radix: 16)
+    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,17 @@
+import ShmCore
+import ShmTUI
+
+/// The browser's rows: the same catalog `shmscope list` prints. Entries that cannot be opened (stale Qt key files,
+/// semaphores) are left out; a Qt segment whose key is unknown opens by shmid.
+func scanBrowserRows() -> [BrowserRow] {
+    let catalog = Catalog.scan(.init())
+    return catalog.entries.compactMap { e in
+        guard let target = e.target, e.size != nil else { return nil }
+        let label = e.status == .ok ? e.label : "\(e.label) [\(e.status.rawValue)]"
+        return BrowserRow(
+            kind: e.kind.rawValue, key: label, id: e.shmid.map(String.init) ?? "-", size: e.size ?? 0,
+            perms: e.mode.map { "0" + String($0, radix: 8) } ?? "-", owner: e.owner ?? "-",
+            nattch: e.kind == .posix || e.kind == .qtPosix || e.kind == .qt6 ? e.attached.count : e.nattch,
+            attached: e.attached.map { "\($0.command)(\($0.pid))" }, lock: e.lock?.summary ?? "-", target: target)
+    }
+}

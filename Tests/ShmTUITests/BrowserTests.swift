@@ -1,0 +1,230 @@
+import ShmCore
+import Testing
+
+@testable import ShmTUI
+
+@Suite struct BrowserTests {
+    static let rows = [
+        BrowserRow(
+            kind: "Qt SysV", key: "SharedMemory_Key", id: "32769", size: 4096, perms: "0600", owner: "root", nattch: 2,
+            attached: ["qtpeer", "shmscope"], lock: "held by 4242",
+            target: .qt(key: "SharedMemory_Key", backend: .systemV)),
+        BrowserRow(
+            kind: "SysV", key: "0x5100c078", id: "5", size: 1024, perms: "0644", owner: "alice", nattch: 0,
+            attached: [], lock: "-", target: .sysvID(5)),
+        BrowserRow(
+            kind: "POSIX", key: "/scratch", id: "-", size: 65536, perms: "0600", owner: "root", nattch: nil,
+            attached: [], lock: "-", target: .posix(name: "/scratch")),
+    ]
+    let theme = Theme(useColor: true)
+
+    func state(width: Int = 100, height: Int = 10, rows: [BrowserRow] = rows) -> BrowserState {
+        var s = BrowserState(rows: rows)
+        s.width = width
+        s.height = height
+        return s
+    }
+
+    @Test func tableLinesAndStyles() {
+        let b = renderBrowserScreen(state(), theme: theme)
+        #expect(
+            b.lines == [
+                " shmscope │ 3 segments │ sorted by kind ↑",
+                "KIND    KEY                  ID       SIZE PERMS OWNER    NATT ATTACHED             LOCK",
+                "POSIX   /scratch              -      65536 0600  root        - -                    -",
+                "Qt SysV SharedMemory_Key  32769       4096 0600  root        2 qtpeer,shmscope      held by 4242",
+                "SysV    0x5100c078            5       1024 0644  alice       0 -                    -",
+                "", "", "",
+                "",
+                "F1Help ? F3Filter / F4Open o F5Rescan F6Sort s EnterAttach rRead-only F10Quit q",
+            ])
+        #expect(b.style(x: 0, y: 0) == Style(reverse: true))
+        #expect(b.style(x: 0, y: 1) == Style(bold: true, underline: true))  // sorted column
+        #expect(b.style(x: 8, y: 1) == Style(bold: true))
+        #expect(b.style(x: 0, y: 2) == Style(fg: .black, bg: .cyan))  // selection, whole row
+        #expect(b.style(x: 99, y: 2) == Style(fg: .black, bg: .cyan))
+        #expect(b.style(x: 0, y: 3) == .plain)
+        #expect(b.style(x: 84, y: 3) == Style(fg: .red, bold: true))  // held lock stands out
+    }
+
+    @Test func narrowTableDropsColumnsButKeepsKeySizeLock() {
+        let b = renderBrowserScreen(state(width: 40), theme: theme)
+        #expect(b.line(1) == "KIND    KEY          SIZE LOCK")
+        #expect(b.line(3) == "Qt SysV Share…       4096 held by 4242")
+    }
+
+    @Test func emptyStateAndNoMatch() {
+        let empty = renderBrowserScreen(state(rows: []), theme: theme)
+        #expect(empty.line(0) == " shmscope │ 0 segments │ sorted by kind ↑")
+        #expect(empty.line(3) == "                                  No shared-memory segments found.")
+        #expect(empty.line(5) == "                      o opens one by name: qt:KEY, /name, sysv:0xKEY, shmid:N")
+        #expect(empty.line(6) == "                                        F5 rescans, q quits.")
+        var s = state()
+        s.filter = "zzz"
+        let none = renderBrowserScreen(s, theme: theme)
+        #expect(none.line(0) == " shmscope │ 3 segments │ 0 match \"zzz\" │ sorted by kind ↑")
+        #expect(none.lines.contains { $0.contains("No segment matches \"zzz\".") })
+    }
+
+    @Test func helpOverlayAndTooSmall() {
+        var s = state(width: 80, height: 24)
+        s.mode = .help(scroll: 0)
+        let lines = renderBrowserScreen(s, theme: theme).lines
+        for line in browserHelpLines { #expect(lines.contains { $0.contains("│ " + line) }, "missing \(line)") }
+        #expect(
+            renderBrowserScreen(state(width: 30, height: 8), theme: theme).lines.contains {
+                $0.contains("terminal too small")
+            })
+    }
+
+    func press(_ s: inout BrowserState, _ keys: Key...) -> [BrowserEffect] {
+        var effects: [BrowserEffect] = []
+        for key in keys { if let a = browserAction(for: key, in: s) { effects += reduce(&s, a) } }
+        return effects
+    }
+
+    @Test func movementKeys() {
+        var s = state()
+        _ = press(&s, .down)
+        #expect(s.selected?.kind == "Qt SysV")
+        _ = press(&s, .char("j"), .char("j"))
+        #expect(s.selection == 2)
+        _ = press(&s, .char("k"))
+        #expect(s.selection == 1)
+        _ = press(&s, .up, .up)
+        #expect(s.selection == 0)
+        _ = press(&s, .char("G"))
+        #expect(s.selection == 2)
+        _ = press(&s, .char("g"))
+        #expect(s.selection == 0)
+        _ = press(&s, .end, .home, .pageDown)
+        #expect(s.selection == 2)
+        _ = press(&s, .pageUp)
+        #expect(s.selection == 0)
+    }
+
+    @Test func enterAttachesReadWriteAndRReadOnly() {
+        var s = state()
+        #expect(press(&s, .enter) == [.open(.posix(name: "/scratch"), readOnly: false)])
+        _ = press(&s, .down)
+        #expect(press(&s, .char("r")) == [.open(.qt(key: "SharedMemory_Key", backend: .systemV), readOnly: true)])
+        var empty = state(rows: [])
+        #expect(press(&empty, .enter).isEmpty)
+        #expect(empty.message?.text == "no segment selected: o opens one by name")
+    }
+
+    @Test func filterNarrowsAndEscClears() {
+        var s = state()
+        _ = press(&s, .char("/"), .char("a"), .char("l"), .char("i"))
+        #expect(s.visible.map(\.key) == ["0x5100c078"])
+        #expect(renderBrowserScreen(s, theme: theme).line(8) == "Filter: ali")
+        _ = press(&s, .enter)
+        #expect(s.mode == .normal)
+        #expect(s.filter == "ali")
+        _ = press(&s, .escape)
+        #expect(s.filter.isEmpty)
+        #expect(s.visible.count == 3)
+        _ = press(&s, .function(3), .char("Q"), .char("T"))
+        #expect(s.visible.map(\.kind) == ["Qt SysV"])
+        _ = press(&s, .escape)
+        #expect(s.filter.isEmpty && s.mode == .normal)
+    }
+
+    @Test func openTypedTarget() {
+        var s = state()
+        _ = press(&s, .char("o"))
+        var effects: [BrowserEffect] = []
+        for ch in "sysv:0x10" { effects += press(&s, .char(ch)) }
+        effects += press(&s, .enter)
+        #expect(effects == [.open(.sysvKey(0x10), readOnly: false)])
+        _ = press(&s, .function(4))
+        for ch in "bogus:x" { _ = press(&s, .char(ch)) }
+        #expect(press(&s, .enter).isEmpty)
+        #expect(s.message?.isError == true)
+        #expect(s.message?.text.hasPrefix("unknown target kind `bogus:`") == true)
+    }
+
+    @Test func sortKeysAndHeaderClicks() {
+        var s = state()
+        _ = press(&s, .char("s"))
+        #expect(s.sortColumn == .key)
+        #expect(s.visible.map(\.key) == ["/scratch", "0x5100c078", "SharedMemory_Key"])
+        _ = press(&s, .function(6), .function(6))
+        #expect(s.sortColumn == .size)
+        #expect(s.visible.map(\.size) == [1024, 4096, 65536])
+        _ = press(&s, .char("S"))
+        #expect(s.visible.map(\.size) == [65536, 4096, 1024])
+        #expect(renderBrowserScreen(s, theme: theme).line(0) == " shmscope │ 3 segments │ sorted by size ↓")
+        _ = press(&s, .click(x: 60, y: 1))
+        #expect(s.sortColumn == .nattch)
+        #expect(s.visible.map(\.nattch) == [nil, 0, 2])
+        _ = press(&s, .click(x: 60, y: 1))
+        #expect(!s.ascending)
+    }
+
+    @Test func clickSelectsRowAndWheelScrolls() {
+        var s = state()
+        _ = press(&s, .click(x: 5, y: 4))
+        #expect(s.selection == 2)
+        _ = press(&s, .click(x: 5, y: 7))
+        #expect(s.selection == 2)
+        _ = press(&s, .wheelUp)
+        #expect(s.selection == 2)
+    }
+
+    @Test func quitAndHelpKeys() {
+        var s = state()
+        #expect(press(&s, .char("q")) == [.quit])
+        #expect(press(&s, .function(10)) == [.quit])
+        #expect(press(&s, .function(5)) == [.reload])
+        _ = press(&s, .char("?"))
+        #expect(s.mode == .help(scroll: 0))
+        #expect(press(&s, .char("q")).isEmpty)
+        #expect(s.mode == .normal)
+    }
+
+    @Test func reloadKeepsTheSelectedSegment() {
+        var s = state()
+        _ = press(&s, .down)
+        #expect(s.selected?.id == "32769")
+        _ = reduce(&s, .rows(Array(Self.rows.dropLast())))
+        #expect(s.selected?.id == "32769")
+        #expect(s.selection == 0)
+    }
+
+    @Test func sessionOpensHexViewAndComesBack() {
+        var opened: [(SegmentTarget, Bool)] = []
+        let source = MemorySource(bytes: Array("hello".utf8) + [UInt8](repeating: 0, count: 59), targetName: "/scratch")
+        var rows = Self.rows
+        let session = BrowserSession(
+            theme: theme, provider: { rows },
+            opener: { target, readOnly in
+                opened.append((target, readOnly))
+                return source
+            })
+        session.send(.resize(width: 100, height: 12), now: 0)
+        session.send(.enter, now: 0)
+        #expect(opened.count == 1 && opened[0].0 == .posix(name: "/scratch") && opened[0].1 == false)
+        #expect(session.hex != nil)
+        #expect(session.render().line(1).hasSuffix("|hello⋄⋄⋄⋄⋄⋄⋄⋄⋄⋄⋄|"))
+        session.send(.char("q"), now: 0.1)
+        #expect(session.hex == nil)
+        #expect(source.closed)
+        #expect(!session.isFinished)
+        #expect(session.render().line(1).hasPrefix("KIND"))
+        rows.removeFirst()
+        session.tick(now: 5)
+        #expect(session.state.rows.count == 2)
+        session.send(.char("q"), now: 5)
+        #expect(session.isFinished)
+    }
+
+    @Test func sessionReportsOpenFailures() {
+        let session = BrowserSession(
+            theme: theme, provider: { Self.rows }, opener: { _, _ in throw SourceError("permission denied") })
+        session.send(.resize(width: 100, height: 12), now: 0)
+        session.send(.enter, now: 0)
+        #expect(session.hex == nil)
+        #expect(session.render().line(10) == "cannot open /scratch: permission denied")
+    }
+}
