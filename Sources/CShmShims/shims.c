@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 union semun {
@@ -92,6 +93,8 @@ int shm_shim_safe_memcpy(void *dst, const void *src, size_t n) {
     guard_jmp = NULL;
     return rc;
 }
+
+int shm_shim_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig); }
 
 int shm_shim_wifexited(int status) { return WIFEXITED(status); }
 int shm_shim_wexitstatus(int status) { return WEXITSTATUS(status); }

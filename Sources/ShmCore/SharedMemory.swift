@@ -265,7 +265,9 @@ public final class SharedMemory {
         guard let mapping else {
             throw ShmError(.notFound, operation: "detach", target: displayName, message: "not attached")
         }
-        let locked = isQt && !mapping.readOnly ? ((try? lifecycleLock()) ?? false) : false
+        // Qt locks around detach; we do so only when the lock exists (detaching must never create one).
+        let lockExists = isQt && !mapping.readOnly && lockImpl?.state() != nil
+        let locked = lockExists ? ((try? lifecycleLock()) ?? false) : false
         defer { if locked { try? lockImpl?.unlock() } }
         mapping.unmap()
         self.mapping = nil
@@ -289,6 +291,12 @@ public final class SharedMemory {
     /// semaphore; for POSIX `shm_unlink`. Processes still attached keep their mapping until they detach.
     public func remove() throws(ShmError) {
         try validateKey()
+        // Let go of our own mapping first, so no later detach re-creates the lock we are about to remove.
+        if let mapping {
+            mapping.unmap()
+            self.mapping = nil
+        }
+        try? lockImpl?.unlock()
         switch target {
         case .qt(_, .systemV), .qtNative(_, .systemV):
             let keyFile = nativeKey

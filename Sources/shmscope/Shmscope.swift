@@ -22,7 +22,7 @@ struct Shmscope: ParsableCommand {
             """,
         version: shmscopeVersion,
         subcommands: [
-            Browse.self, Open.self, List.self, Info.self, Create.self, Dump.self, Write.self, Lock.self, Remove.self,
+            Browse.self, Open.self, Demo.self, List.self, Info.self, Create.self, Dump.self, Write.self, Lock.self, Remove.self,
             RepairLock.self,
         ],
         defaultSubcommand: Browse.self

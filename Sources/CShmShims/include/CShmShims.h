@@ -36,6 +36,9 @@ int shm_shim_flock(int fd, int operation);
    once, process-wide, and chains to whatever handler was there before for faults outside a copy. */
 int shm_shim_safe_memcpy(void *dst, const void *src, size_t n);
 
+/* prctl(PR_SET_PDEATHSIG, sig): prctl is variadic. Used so a demo writer never outlives its parent. */
+int shm_shim_set_parent_death_signal(int sig);
+
 /* Decoders for wait(2) status macros. */
 int shm_shim_wifexited(int status);
 int shm_shim_wexitstatus(int status);

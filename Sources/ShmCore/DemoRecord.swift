@@ -1,0 +1,59 @@
+import Glibc
+
+/// The structure the demo writer keeps up to date, like a real Qt peer would (see `examples/demo.layout`):
+///
+///     @0    magic        char[8]    "SHMDEMO"
+///     @8    counter      u64le      updates so far
+///     @16   time_ns      u64le      wall clock of the last update (ns since the epoch)
+///     @24   writer_pid   u32le
+///     @28   interval_ms  u32le
+///     @32   message      char[64]   "hello from the shmscope demo, update #N"
+///     @96   temps        f32le[4]   slowly drifting temperatures
+///     @112  wave         f64le      sin(counter / 10)
+///     @120  histogram    bytes[64]  byte counter % 64 goes up by one each update
+public struct DemoRecord: Sendable {
+    public static let size = 512
+    public static let magic = Array("SHMDEMO\0".utf8)
+
+    public var counter: UInt64
+    public var timeNanoseconds: UInt64
+    public var writerPID: UInt32
+    public var intervalMS: UInt32
+
+    public init(counter: UInt64, timeNanoseconds: UInt64, writerPID: UInt32, intervalMS: UInt32) {
+        self.counter = counter
+        self.timeNanoseconds = timeNanoseconds
+        self.writerPID = writerPID
+        self.intervalMS = intervalMS
+    }
+
+    public var message: String { "hello from the shmscope demo, update #\(counter)" }
+
+    /// The fields this update changes, encoded at their offsets (`histogram` given the previous bytes).
+    public func encode(histogram: [UInt8]) -> [(offset: Int, bytes: [UInt8])] {
+        var fields: [(Int, [UInt8])] = []
+        fields.append((0, Self.magic))
+        fields.append((8, littleEndian(counter)))
+        fields.append((16, littleEndian(timeNanoseconds)))
+        fields.append((24, littleEndian(writerPID)))
+        fields.append((28, littleEndian(intervalMS)))
+        var text = Array(message.utf8.prefix(63))
+        text += [UInt8](repeating: 0, count: 64 - text.count)
+        fields.append((32, text))
+        var temps: [UInt8] = []
+        for i in 0..<4 {
+            let t = Float(20 + i * 5) + Float(sin(Double(counter) / 25 + Double(i)))
+            temps += littleEndian(t.bitPattern)
+        }
+        fields.append((96, temps))
+        fields.append((112, littleEndian(sin(Double(counter) / 10).bitPattern)))
+        var histogram = histogram.count == 64 ? histogram : [UInt8](repeating: 0, count: 64)
+        histogram[Int(counter % 64)] &+= 1
+        fields.append((120, histogram))
+        return fields
+    }
+}
+
+func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+    withUnsafeBytes(of: value.littleEndian) { Array($0) }
+}
