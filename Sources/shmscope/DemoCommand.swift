@@ -105,14 +105,16 @@ struct Demo: ParsableCommand {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Spawn our own binary by its real path, so `ps`, `list` and the lock holder show "shmscope".
+        let exe = realpath("/proc/self/exe", nil).map { p in defer { free(p) }; return String(cString: p) } ?? "/proc/self/exe"
         let argv = [
-            "/proc/self/exe", "demo", "--writer-only", "--key", key, "--interval", String(interval), "--hold",
+            exe, "demo", "--writer-only", "--key", key, "--interval", String(interval), "--hold",
             String(hold),
         ]
         let cargs = argv.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cargs, environ)
+        let rc = posix_spawn(&pid, exe, &actions, &attr, cargs, environ)
         guard rc == 0 else { throw CommandError(message: "cannot start the demo writer: \(String(cString: strerror(rc)))") }
         return pid
     }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Makes the PNGs in screenshots/ from the real TUI on real data: runs `shmscope demo` (and a browser with the demo's
+# segment) in a private tmux server at a fixed size, captures the screen with its colours (capture-pane -e) and
+# renders it with scripts/ansi2png.py (python3-pil, fonts-dejavu-core).
+# Usage: scripts/screenshots.sh [OUTPUT_DIR]   (default: screenshots/). Needs: tmux, /usr/bin/python3 with PIL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-screenshots}"
+mkdir -p "$out"
+cols=110
+rows=32
+bin="${SHMSCOPE_BIN:-}"
+if [ -z "$bin" ]; then
+  swift build --product shmscope >/dev/null
+  bin="$(swift build --show-bin-path)/shmscope"
+fi
+sock="shmscope-shots-$$"
+key="shmscope-demo-shots-$$"
+state="$(mktemp -d /tmp/shmscope-shots.XXXXXX)"
+tmux_() { tmux -L "$sock" "$@"; }
+cleanup() {
+  tmux_ kill-server >/dev/null 2>&1 || true
+  "$bin" rm "$key" --force >/dev/null 2>&1 || true
+  "$bin" rm "/$key-sensors" --force >/dev/null 2>&1 || true
+  rm -rf "$state"
+}
+trap cleanup EXIT
+
+start() { # command...
+  tmux_ -f /dev/null new-session -d -s shot -x "$cols" -y "$rows" \
+    "env -u NO_COLOR XDG_STATE_HOME=$state LANG=C.UTF-8 TERM=xterm-256color $*; sleep 30"
+}
+wait_for() { # text
+  for _ in $(seq 100); do
+    tmux_ capture-pane -p -t shot | grep -qF -- "$1" && return 0
+    sleep 0.1
+  done
+  echo "screenshots: timed out waiting for '$1'" >&2
+  tmux_ capture-pane -p -t shot >&2
+  return 1
+}
+shot() { # name
+  tmux_ capture-pane -p -e -t shot > "$state/$1.ans"
+  /usr/bin/python3 scripts/ansi2png.py "$state/$1.ans" "$out/$1.png" "$cols" "$rows"
+  echo "screenshots: $out/$1.png"
+}
+
+# 1. The live hex view on the demo, with the writer's changes highlighted.
+start "$bin" demo --key "$key"
+wait_for "SHMDEMO"
+sleep 1.45
+shot hex-view-live
+
+# 2. Our lock held, with staged edits (typed over the message) waiting to be written.
+tmux_ send-keys -t shot L
+wait_for "locked by us"
+tmux_ send-keys -t shot j j Tab
+tmux_ send-keys -t shot -l "SHMSCOPE"
+sleep 0.3
+shot lock-and-edit
+tmux_ send-keys -t shot Escape C-u U
+wait_for "unlocked"
+
+# 3. The help overlay.
+tmux_ send-keys -t shot Escape '?'
+wait_for "Help"
+shot help
+tmux_ send-keys -t shot Escape
+
+# 4. The browser, listing the demo segment and a POSIX object among whatever else exists.
+"$bin" create "/$key-sensors" --size 4K --fill 0x2a >/dev/null
+tmux_ new-window -t shot "env -u NO_COLOR XDG_STATE_HOME=$state LANG=C.UTF-8 TERM=xterm-256color $bin; sleep 30"
+wait_for "KIND"
+sleep 0.3
+shot browser
+tmux_ kill-window -t shot:1
+
+tmux_ send-keys -t shot q
+sleep 0.5
