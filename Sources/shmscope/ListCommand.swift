@@ -67,7 +67,8 @@ enum CatalogTable {
     static let headers = ["KIND", "KEY", "ID", "SIZE", "PERMS", "OWNER", "NATTCH", "LOCK", "ATTACHED"]
 
     static func row(_ e: CatalogEntry) -> [String] {
-        let id = e.shmid.map(String.init) ?? e.semid.map { "sem \($0)" } ?? "-"
+        let semaphoreID = e.kind == .sysvSemaphore ? e.semid.map { "sem \($0)" } : nil
+        let id = e.shmid.map(String.init) ?? semaphoreID ?? "-"
         var status = ""
         if e.status != .ok { status = " [\(e.status.rawValue)]" }
         return [

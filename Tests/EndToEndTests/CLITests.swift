@@ -275,3 +275,68 @@ import Testing
         }
     }
 }
+
+/// Catalog states that only show up when something went wrong for a peer.
+@Suite struct CatalogStateTests {
+    @Test func staleKeyFileAndOrphanedSegmentAreFlagged() throws {
+        let staleKey = uniqueName("stale"), orphanKey = uniqueName("orphan")
+        defer {
+            cleanUp(.qt(key: staleKey, backend: .systemV))
+            cleanUp(.qt(key: orphanKey, backend: .systemV))
+        }
+        // Stale: the segment is gone but its key file is still there.
+        let stale = SharedMemory(.qt(key: staleKey, backend: .systemV), options: .init(detachPolicy: .keep))
+        try stale.create(size: 32)
+        let staleID = try #require(stale.shmid)
+        try stale.detach()
+        #expect(shmctl(staleID, IPC_RMID, nil) == 0)
+        // Orphaned: the segment is there but its key file was deleted (a tmp cleaner did it).
+        let orphan = SharedMemory(.qt(key: orphanKey, backend: .systemV), options: .init(detachPolicy: .keep))
+        try orphan.create(size: 48)
+        let orphanID = try #require(orphan.shmid)
+        try orphan.detach()
+        #expect(unlink(orphan.nativeKey) == 0)
+        defer { _ = shmctl(orphanID, IPC_RMID, nil) }
+
+        let list = try ShmscopeBinary.run(["list", "--key", staleKey])
+        let rows = list.stdout.split(separator: "\n")
+        let staleRow = try #require(rows.first { $0.contains(staleKey) })
+        #expect(staleRow.split(separator: " ", omittingEmptySubsequences: true).prefix(4).map(String.init)
+            == ["qt", staleKey, "[stale]", "-"])
+        let orphanRow = try #require(rows.first { $0.hasPrefix("sysv") && $0.contains(" \(orphanID) ") })
+        #expect(orphanRow.contains("[orphaned]") && orphanRow.contains(" 48 "))
+        let json = try ShmscopeBinary.run(["list", "--json", "--kind", "sysv"])
+        #expect(json.stdout.contains("probably a Qt segment whose key file was deleted"))
+    }
+
+    @Test func knownKeysFromEnvironmentAndSemaphoresWithAll() throws {
+        let key = uniqueName("envkey")
+        let target = SegmentTarget.qt(key: key, backend: .systemV)
+        defer { cleanUp(target) }
+        let m = SharedMemory(target, options: .init(detachPolicy: .keep))
+        try m.create(size: 16)
+        try m.detach()
+        var env = ShmscopeBinary.environment
+        env["SHMSCOPE_KEYS"] = "unrelated,\(key)"
+        let r = try ShmscopeBinary.run(["list", "--kind", "qt"], environment: env)
+        #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("qt") && $0.contains(" \(key) ") })
+        // --all also lists semaphore sets (an ipcmk-style set nobody claims).
+        let semid = semget(IPC_PRIVATE, 2, 0o600)
+        try #require(semid >= 0)
+        defer { cleanUpSemaphore(semid) }
+        let all = try ShmscopeBinary.run(["list", "--all"])
+        #expect(all.stdout.split(separator: "\n").contains { $0.hasPrefix("sysv-sem") && $0.contains("sem \(semid)") })
+    }
+
+    @Test func createFillsAndRefusesWorldWritable() throws {
+        let name = "/" + uniqueName("fill")
+        defer { cleanUp(.posix(name: name)) }
+        let r = try ShmscopeBinary.run(["create", name, "--size", "0x20", "--fill", "0xab"])
+        #expect(r.status == 0 && r.stdout == "created \(name) (32 bytes, native key \(name))\n")
+        #expect(try ShmscopeBinary.run(["dump", name, "--format", "raw"]).stdout.utf8.count >= 32)
+        let dump = try ShmscopeBinary.run(["dump", name])
+        #expect(dump.stdout == "00000000  ab ab ab ab ab ab ab ab  ab ab ab ab ab ab ab ab  |................|\n*\n00000020\n")
+        let again = try ShmscopeBinary.run(["create", name, "--size", "32"])
+        #expect(again.status == 1 && again.stderr.contains("already exists"))
+    }
+}
