@@ -86,43 +86,19 @@ struct Demo: ParsableCommand {
         return memory
     }
 
-    /// The writer runs as its own process, as a real peer would; it dies with us (PR_SET_PDEATHSIG).
+    /// The writer runs as its own process, as a real peer would; it dies with us (PR_SET_PDEATHSIG) and must not
+    /// draw on the terminal the view owns.
     private func spawnWriter() throws -> pid_t {
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // The writer must not draw on the terminal the view owns.
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // Spawn our own binary by its real path, so `ps`, `list` and the lock holder show "shmscope".
-        let exe = realpath("/proc/self/exe", nil).map { p in defer { free(p) }; return String(cString: p) } ?? "/proc/self/exe"
         let argv = [
-            exe, "demo", "--writer-only", "--key", key, "--interval", String(interval), "--hold",
-            String(hold),
+            ChildProcess.ownExecutable, "demo", "--writer-only", "--key", key, "--interval", String(interval),
+            "--hold", String(hold),
         ]
-        let cargs = argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, &actions, &attr, cargs, environ)
-        guard rc == 0 else { throw CommandError(message: "cannot start the demo writer: \(String(cString: strerror(rc)))") }
-        return pid
+        return try ChildProcess.spawn(argv, searchPath: false, silent: true)
     }
 
     private func stopWriter(_ pid: pid_t) {
         kill(pid, SIGTERM)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        _ = ChildProcess.wait(pid)
     }
 
     /// Updates the record under the lock every `interval` ms until SIGINT, SIGTERM or SIGHUP.
@@ -164,18 +140,14 @@ struct Demo: ParsableCommand {
                     if offset == 120 { histogram = bytes }
                 }
                 // Hold the lock a little, as a peer with a real critical section does.
-                if hold > 0, let sig = waitForSignal(signals, milliseconds: hold) {
+                if hold > 0, waitForSignal(signals, milliseconds: hold) != nil {
                     try memory.unlock()
-                    return finish(sig)
+                    return
                 }
                 try memory.unlock()
             }
-            if let sig = waitForSignal(signals, milliseconds: interval - hold) { return finish(sig) }
+            if waitForSignal(signals, milliseconds: interval - hold) != nil { return }
         }
-    }
-
-    private func finish(_ signal: Int32) {
-        Output.standard.flush()
     }
 
     /// Waits up to `milliseconds` for one of `signals`; returns it, or nil when the time passed.

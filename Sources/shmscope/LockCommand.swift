@@ -1,5 +1,4 @@
 import ArgumentParser
-import CShmShims
 import Glibc
 import ShmCore
 
@@ -98,26 +97,6 @@ struct Lock: ParsableCommand {
 
     /// Runs the command with a clean signal state and waits for it, returning its exit status (128+signal).
     private func runChild(_ argv: [String]) throws -> Int32 {
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let cargs = argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        var pid: pid_t = 0
-        Output.standard.flush()
-        let rc = posix_spawnp(&pid, argv[0], nil, &attr, cargs, environ)
-        guard rc == 0 else {
-            throw CommandError(message: "cannot run \(argv[0]): \(String(cString: strerror(rc)))", code: 127)
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return shm_shim_wifexited(status) != 0 ? shm_shim_wexitstatus(status) : 128 + shm_shim_wtermsig(status)
+        ChildProcess.wait(try ChildProcess.spawn(argv, searchPath: true, silent: false))
     }
 }
