@@ -30,6 +30,30 @@ public struct HexDumpFormatter {
         line.reserveCapacity(16)
     }
 
+    /// Starts over at `startOffset` as if the line before it was `previousLine` (and, when `previousSqueezed`, was
+    /// itself squeezed into a `*`). Whether a line is squeezed depends only on the line before it, so a dump can be
+    /// cut into pieces formatted side by side and joined. Keeps the formatter's buffers.
+    public mutating func resume(at startOffset: Int, previousLine: UnsafeRawBufferPointer?, previousSqueezed: Bool) {
+        offset = startOffset
+        line.removeAll(keepingCapacity: true)
+        squeezing = previousSqueezed
+        havePrevious = previousLine != nil && squeeze
+        if let previousLine, squeeze {
+            previous = Array(previousLine)
+        }
+        started = true
+    }
+
+    /// Takes over where `other` stopped (its offset and squeeze state), after formatting the piece that follows ours.
+    public mutating func takeOver(from other: HexDumpFormatter) {
+        offset = other.offset
+        squeezing = other.squeezing
+        havePrevious = other.havePrevious
+        previous = other.previous
+        line = other.line
+        started = started || other.started
+    }
+
     /// Formats `bytes`, appending the text to `out`.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         guard !bytes.isEmpty else { return }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import ShmCore
 
@@ -64,19 +65,52 @@ struct Dump: ParsableCommand {
         case .raw:
             try forEachChunk(memory, start: start, count: count) { chunk in out.write(Array(chunk)) }
         case .canonical, .xxd:
-            var formatter = HexDumpFormatter(
-                style: format == .xxd ? .xxd : .canonical, squeeze: !noSqueeze, startOffset: start)
-            var text: [UInt8] = []
-            text.reserveCapacity(1 << 20 * 5)
+            let style: HexDumpFormatter.Style = format == .xxd ? .xxd : .canonical
+            let halves = [
+                DumpHalf(HexDumpFormatter(style: style, squeeze: !noSqueeze, startOffset: start)),
+                DumpHalf(HexDumpFormatter(style: style, squeeze: !noSqueeze, startOffset: start)),
+            ]
+            var done = 0
             try forEachChunk(memory, start: start, count: count) { chunk in
-                formatter.feed(chunk, into: &text)
-                out.write(text)
-                text.removeAll(keepingCapacity: true)
+                // Two cores format the two halves of each chunk; the second resumes from the first's last line.
+                let lines = chunk.count / 16
+                let split = lines >= 64 ? lines / 2 * 16 : chunk.count
+                halves[0].input = UnsafeRawBufferPointer(rebasing: chunk[0..<split])
+                halves[1].input = UnsafeRawBufferPointer(rebasing: chunk[split...])
+                if split < chunk.count {
+                    let base = chunk.baseAddress!
+                    let last = UnsafeRawBufferPointer(start: base + split - 16, count: 16)
+                    let beforeLast = UnsafeRawBufferPointer(start: base + split - 32, count: 16)
+                    halves[1].formatter.resume(
+                        at: start + done + split, previousLine: last, previousSqueezed: last.elementsEqual(beforeLast))
+                }
+                DispatchQueue.concurrentPerform(iterations: split < chunk.count ? 2 : 1) { halves[$0].run() }
+                out.write(halves[0].output)
+                if split < chunk.count {
+                    out.write(halves[1].output)
+                    halves[0].formatter.takeOver(from: halves[1].formatter)
+                }
+                done += chunk.count
             }
-            formatter.finish(into: &text)
-            out.write(text)
+            halves[0].output.removeAll(keepingCapacity: true)
+            halves[0].formatter.finish(into: &halves[0].output)
+            out.write(halves[0].output)
         }
         out.flush()
+    }
+
+    /// One half of a chunk being formatted on its own core; reused for every chunk so buffers are reused.
+    private final class DumpHalf: @unchecked Sendable {
+        var formatter: HexDumpFormatter
+        var input = UnsafeRawBufferPointer(start: nil, count: 0)
+        var output: [UInt8] = []
+
+        init(_ formatter: HexDumpFormatter) { self.formatter = formatter }
+
+        func run() {
+            output.removeAll(keepingCapacity: true)
+            formatter.feed(input, into: &output)
+        }
     }
 
     /// Copies the range out in 1 MiB chunks (fault-safe) and hands each to `body`.
