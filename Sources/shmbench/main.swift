@@ -11,7 +11,6 @@ func fail(_ line: String, _ code: Int32) -> Never {
 let args = CommandLine.arguments
 guard args.count == 4, args[1] == "lockloop", let n = Int(args[3]), n > 0 else {
     fail("usage: shmbench lockloop KEY N", 2)
-    exit(2)
 }
 let memory = SharedMemory(.qt(key: args[2], backend: .systemV), options: .init(detachPolicy: .keep))
 do {
