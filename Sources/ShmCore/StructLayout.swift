@@ -153,7 +153,7 @@ public struct StructLayout: Equatable, Sendable {
             switch value {
             case .scalar(let v): v.description
             case .array(let vs): "[" + vs.map(\.description).joined(separator: ", ") + "]"
-            case .text(let s): s
+            case .text(let s): ValueInspector.cString(Array(s.utf8)[...], limit: Int.max)
             case .bytes(let b): b.map(hexByteString).joined(separator: " ")
             case .outOfRange: "(past the end)"
             }
@@ -170,7 +170,8 @@ public struct StructLayout: Equatable, Sendable {
             let raw = Array(bytes[start..<(start + field.size)])
             switch field.type {
             case .chars:
-                return DecodedField(field: field, value: .text(ValueInspector.cString(raw[...], limit: raw.count)), raw: raw)
+                let text = String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                return DecodedField(field: field, value: .text(text), raw: raw)
             case .bytes:
                 return DecodedField(field: field, value: .bytes(raw), raw: raw)
             case .scalar(let t, let order):
