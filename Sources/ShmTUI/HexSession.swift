@@ -1,3 +1,5 @@
+import ShmCore
+
 /// Runs the hex view against a `LiveSource`: feeds keys through the key map and reducer, performs the effects,
 /// and reports their results back as actions. All I/O is here; all decisions are in `reduce`.
 package final class HexSession: TUIProgram {
@@ -9,13 +11,24 @@ package final class HexSession: TUIProgram {
     /// How long one lock attempt may block the loop; short, so the UI stays responsive while waiting.
     package var lockPollTimeout: Duration = .milliseconds(20)
     private var lastRefresh = -Double.infinity
+    /// Scans the whole segment for the activity map and per-byte change counts.
+    package let tracker: ChangeTracker
+    private let reader: LiveSourceReader
+    private var nextScan = -Double.infinity
+    /// Attached processes and lock state for the who pane (from the catalog; slow, so at most once a second).
+    private let whoProvider: (() -> WhoInfo)?
+    private var lastWho = -Double.infinity
 
     package init(
         source: any LiveSource, theme: Theme, intervalMS: Int = 100, fixedBytesPerRow: Int? = nil,
-        width: Int = 80, height: Int = 24, now: Double = 0
+        width: Int = 80, height: Int = 24, now: Double = 0, layout: StructLayout? = nil,
+        whoProvider: (() -> WhoInfo)? = nil
     ) {
         self.source = source
         self.theme = theme
+        self.whoProvider = whoProvider
+        reader = LiveSourceReader(source)
+        tracker = ChangeTracker(length: source.size)
         var s = HexViewState(
             target: source.targetName, kind: source.kindName, size: source.size, readOnly: source.isReadOnly)
         s.intervalMS = max(10, intervalMS)
@@ -24,8 +37,10 @@ package final class HexSession: TUIProgram {
         s.height = height
         s.now = now
         s.lock = source.lockStatus()
+        s.structLayout = layout
         state = s
         refresh(now: now)
+        scanActivity(now: now)
     }
 
     package var pollIntervalMS: Int { min(state.intervalMS, 50) }
@@ -48,6 +63,33 @@ package final class HexSession: TUIProgram {
             lastRefresh = now
             if state.lockWait == nil { dispatch(.lockStatus(source.lockStatus())) }
         }
+        if now >= nextScan { scanActivity(now: now) }
+        if let whoProvider, state.panel == .who, state.who == nil || now - lastWho >= 1 {
+            dispatch(.who(whoProvider()))
+            lastWho = now
+        }
+    }
+
+    /// One whole-segment scan, then a pause at least as long as the scan took (so it never takes more than half
+    /// of a core) and at least one refresh interval.
+    private func scanActivity(now: Double) {
+        let started = ContinuousClock.now
+        _ = try? tracker.scan(reader, now: now)
+        let (seconds, attoseconds) = (ContinuousClock.now - started).components
+        let took = Double(seconds) + Double(attoseconds) / 1e18
+        nextScan = now + max(Double(state.intervalMS) / 1000, took)
+        publishActivity()
+    }
+
+    private func publishActivity() {
+        let rows = state.panel == .activity ? max(1, state.panelRows - 1) : Panel.activity.wantedRows(fields: 0) - 1
+        let summary = ActivitySummary(tracker: tracker, cells: activityColumns(width: state.width) * rows)
+        var counts: [Int: UInt32] = [:]
+        for offset in state.frame.offset..<(state.frame.offset + state.frame.bytes.count) {
+            let n = tracker.changes(atByte: offset)
+            if n > 0 { counts[offset] = n }
+        }
+        dispatch(.activity(summary, byteCounts: counts))
     }
 
     package func render() -> ScreenBuffer { renderHexScreen(state, theme: theme) }
@@ -58,11 +100,19 @@ package final class HexSession: TUIProgram {
 
     private func refresh(now: Double) {
         let window = state.window
+        // A few bytes past the window, so the inspector can decode a u64 or a string at the last byte on screen.
+        let count = min(source.size - window.offset, window.count + 64)
         do {
-            let bytes = try source.read(offset: window.offset, count: window.count)
+            let bytes = try source.read(offset: window.offset, count: max(0, count))
             dispatch(.frame(Frame(offset: window.offset, bytes: bytes), now: now))
         } catch {
             state.message = .error("read failed: \(error)")
+        }
+        if let layout = state.structLayout {
+            let span = layout.span.clamped(to: 0..<source.size)
+            if let bytes = try? source.read(offset: span.lowerBound, count: span.count) {
+                dispatch(.layoutValues(layout.decode(bytes, base: span.lowerBound), now: now))
+            }
         }
         lastRefresh = now
     }
@@ -119,10 +169,55 @@ package final class HexSession: TUIProgram {
             }
             let hit = findBytes(query.bytes, in: haystack, from: from, forward: forward)
             dispatch(.searchResult(query: query, offset: hit?.offset, wrapped: hit?.wrapped ?? false))
+        case .takeSnapshot:
+            do {
+                let bytes = try source.read(offset: 0, count: source.size)
+                dispatch(.snapshotTaken(bytes: bytes, time: wallClockSeconds(), source: "taken"))
+            } catch {
+                state.message = .error("snapshot failed: \(error)")
+            }
+        case .saveSnapshot(let path):
+            guard let bytes = state.snapshot else { return }
+            let snapshot = Snapshot(target: source.targetName, time: state.snapshotTime ?? wallClockSeconds(), bytes: bytes)
+            do {
+                try snapshot.write(toFile: path)
+                dispatch(.snapshotSaved(path: path, error: nil))
+            } catch {
+                dispatch(.snapshotSaved(path: path, error: error.message))
+            }
+        case .loadSnapshot(let path):
+            do {
+                let snapshot = try Snapshot.read(fromFile: path)
+                dispatch(.snapshotTaken(bytes: snapshot.bytes, time: snapshot.time, source: "loaded from \(path)"))
+            } catch {
+                state.message = .error("cannot load: \(error.message)")
+            }
+        case .findDifference(let from, let forward):
+            guard let snapshot = state.snapshot else { return }
+            do {
+                let now = try source.read(offset: 0, count: source.size)
+                dispatch(.differenceResult(offset: Snapshot.nextDifference(snapshot, now, from: from, forward: forward)))
+            } catch {
+                state.message = .error("diff failed: \(error)")
+            }
         case .redraw:
             wantsFullRedraw = true
         case .quit:
             isFinished = true
         }
+    }
+}
+
+/// A `LiveSource` as the change tracker's `ByteReader`.
+final class LiveSourceReader: ByteReader {
+    let source: any LiveSource
+
+    init(_ source: any LiveSource) { self.source = source }
+
+    var byteCount: Int { source.size }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws {
+        let bytes = try source.read(offset: offset, count: buffer.count)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
     }
 }

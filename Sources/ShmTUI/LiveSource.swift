@@ -117,7 +117,7 @@ package struct SourceError: Error, CustomStringConvertible {
 /// A real segment. Detaching never removes it (`detachPolicy: .keep`): a monitor must not delete a segment just
 /// because it was the last one attached.
 package final class SharedMemorySource: LiveSource {
-    let memory: SharedMemory
+    package let memory: SharedMemory
 
     package init(target: SegmentTarget, readOnly: Bool) throws(ShmError) {
         memory = SharedMemory(target, options: .init(detachPolicy: .keep))

@@ -49,10 +49,13 @@ struct Open: ParsableCommand {
 }
 
 /// The hex view of `open` and `watch` over one source.
+/// The who pane asks the catalog (a /proc scan) about the target; the session calls it at most once a second.
 func runHexView(source: SharedMemorySource, interval: Int, bytesPerRow: Int?, layout: StructLayout?) {
+    let target = source.memory.target
     let session = HexSession(
         source: source, theme: .from(environment: tuiEnvironment()), intervalMS: interval,
-        fixedBytesPerRow: bytesPerRow)
+        fixedBytesPerRow: bytesPerRow, layout: layout,
+        whoProvider: { WhoInfo(entry: Catalog.scan(.init()).entry(for: target)) })
     runTerminalProgram(session)
 }
 
