@@ -138,7 +138,9 @@ public final class ChangeTracker {
         let h = Self.hash(block)
         guard let previous = hashes[index] else {
             hashes[index] = h
-            if h != zeroHash(block.count) { remember(index, block) }
+            // Fill the cache on first sight only while there is room: evicting here would churn through the
+            // whole cache on every block of a big segment.
+            if h != zeroHash(block.count) { remember(index, block, evict: false) }
             return
         }
         if previous == h { return }
@@ -173,7 +175,7 @@ public final class ChangeTracker {
         if h == zeroHash(block.count) {
             forget(index)
         } else {
-            remember(index, block)
+            remember(index, block, evict: true)
         }
     }
 
@@ -201,10 +203,12 @@ public final class ChangeTracker {
     /// How many changes touched the byte at `offset` (0 when never seen, or beyond the per-byte limit).
     public func changes(atByte offset: Int) -> UInt32 { byteCounts[offset] ?? 0 }
 
-    private func remember(_ index: Int, _ block: UnsafeRawBufferPointer) {
+    private func remember(_ index: Int, _ block: UnsafeRawBufferPointer, evict: Bool) {
         stamp += 1
         if let existing = cache[index] {
             cachedBytes -= existing.count
+        } else if !evict {
+            if cachedBytes + block.count > cacheBudget { return }
         } else {
             // Make room by evicting the block that was touched least recently; nothing is cached past the budget.
             while cachedBytes + block.count > cacheBudget, let victim = cacheStamp.min(by: { $0.value < $1.value }) {

@@ -150,6 +150,12 @@ public enum ValueInspector {
         public var type: ScalarType
         public var little: String
         public var big: String
+
+        public init(type: ScalarType, little: String, big: String) {
+            self.type = type
+            self.little = little
+            self.big = big
+        }
     }
 
     public static func rows(_ bytes: ArraySlice<UInt8>) -> [Row] {

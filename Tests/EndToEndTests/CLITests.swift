@@ -172,7 +172,7 @@ import Testing
             data = [UInt8](repeating: 0x41, count: 48) + (0..<200).map { UInt8($0) } + [UInt8](repeating: 0, count: 67)
         }
         let file = "/tmp/\(uniqueName("dump")).bin"
-        FileManager.default.createFile(atPath: file, contents: Data(data))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(data))
         defer { unlink(file) }
         let name = "/" + uniqueName("dump")
         defer { cleanUp(.posix(name: name)) }
