@@ -84,12 +84,17 @@ package final class HexSession: TUIProgram {
     private func publishActivity() {
         let rows = state.panel == .activity ? max(1, state.panelRows - 1) : Panel.activity.wantedRows(fields: 0) - 1
         let summary = ActivitySummary(tracker: tracker, cells: activityColumns(width: state.width) * rows)
+        dispatch(.activity(summary, byteCounts: byteCounts()))
+    }
+
+    /// Per-byte change counts for the bytes in the frame (the window), for the inspector.
+    private func byteCounts() -> [Int: UInt32] {
         var counts: [Int: UInt32] = [:]
         for offset in state.frame.offset..<(state.frame.offset + state.frame.bytes.count) {
             let n = tracker.changes(atByte: offset)
             if n > 0 { counts[offset] = n }
         }
-        dispatch(.activity(summary, byteCounts: counts))
+        return counts
     }
 
     package func render() -> ScreenBuffer { renderHexScreen(state, theme: theme) }
@@ -105,6 +110,7 @@ package final class HexSession: TUIProgram {
         do {
             let bytes = try source.read(offset: window.offset, count: max(0, count))
             dispatch(.frame(Frame(offset: window.offset, bytes: bytes), now: now))
+            dispatch(.activity(state.activity, byteCounts: byteCounts()))
         } catch {
             state.message = .error("read failed: \(error)")
         }
