@@ -1,0 +1,107 @@
+import Foundation
+import Glibc
+import ShmCore
+import ShmTestSupport
+import Testing
+
+/// The new panes of the real binary in a private tmux server, against real Qt 5 and Python peers.
+@Suite(.serialized, .enabled(if: toolAvailable("tmux") { which("tmux") != nil } && QtPeer.available))
+struct WatchTmuxTests {
+    func qtSegment(_ tag: String) throws -> (key: String, peer: Child) {
+        let key = uniqueName(tag)
+        let qt = try QtPeer.start(key: key)
+        #expect(qt.ask("create 4096") == "ok")
+        #expect(qt.ask("write 0 hello") == "ok")
+        return (key, qt)
+    }
+
+    @Test func whoPaneShowsTheQtPeerAndItsLock() throws {
+        let (key, qt) = try qtSegment("tuiwho")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        #expect(qt.ask("lock").hasPrefix("ok"))
+        let screen = try TmuxScreen(arguments: ["watch", "qt:" + key])
+        defer { screen.kill() }
+        try #require(screen.waitFor("|hello") != nil)
+        screen.send("W")
+        let who = try #require(screen.waitFor("pid \(qt.pid) qtpeer-test uid 0 (root) rw"), "\(screen.capture())")
+        #expect(who.contains("─ Who ─"))
+        #expect(who.contains("lock qt-sysv-semaphore: held by pid \(qt.pid) (qtpeer-test); value 0"))
+        // shmscope itself is attached read-only.
+        #expect(who.contains(try Regex(#"pid \d+ shmscope uid 0 \(root\) r\n"#)))
+        // Live: the pane follows the lock within about a second.
+        #expect(qt.ask("unlock") == "ok")
+        #expect(screen.waitFor(timeout: 5) { $0.contains("lock qt-sysv-semaphore: free; value 1") } != nil)
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(qt.ask("quit") == "ok")
+    }
+
+    @Test(.enabled(if: PythonPeer.available)) func whoPaneShowsThePythonPeer() throws {
+        let name = "/" + uniqueName("tuiwhopy")
+        defer { cleanUp(.posix(name: name)) }
+        let py = try PythonPeer.start()
+        #expect(py.ask("create \(name.dropFirst()) 256") == "ok")
+        let screen = try TmuxScreen(arguments: ["watch", name])
+        defer { screen.kill() }
+        try #require(screen.waitFor("256 B RO") != nil)
+        screen.send("W")
+        let who = try #require(screen.waitFor("pid \(py.pid) python3 uid 0 (root) rw"), "\(screen.capture())")
+        #expect(who.contains("lock flock: free"))
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(py.ask("quit") == "ok")
+    }
+
+    @Test func inspectorValueIsWrittenAndQtReadsItBack() throws {
+        let (key, qt) = try qtSegment("tuiinspect")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        let screen = try TmuxScreen(arguments: ["open", "qt:" + key])
+        defer { screen.kill() }
+        try #require(screen.waitFor("|hello") != nil)
+        screen.send("i")
+        let pane = try #require(screen.waitFor("─ Inspector @0x00000000"))
+        #expect(pane.contains(" u32 1819043176             1751477356"))
+        #expect(pane.contains(" str \"hello\""))
+        screen.send("Right", "Right", "Right", "Right")
+        screen.send("=")
+        try #require(screen.waitFor("Write value (u32 7, i16be -2, f64 1.5):") != nil)
+        screen.send("-l", "u32be 305419896")
+        screen.send("Enter")
+        let after = try #require(screen.waitFor("wrote 4 bytes"))
+        #expect(after.contains("00000000  68 65 6c 6c 12 34 56 78"))
+        #expect(after.contains(" u32 2018915346             305419896"))
+        #expect(qt.ask("read 4 4") == "ok 12345678")
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(qt.ask("quit") == "ok")
+    }
+
+    @Test func watchIsReadOnlyAndItsEditKeysSaySo() throws {
+        let (key, qt) = try qtSegment("tuiwatchro")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        let screen = try TmuxScreen(arguments: ["watch", "qt:" + key])
+        defer { screen.kill() }
+        let first = try #require(screen.waitFor("4096 B RO"))
+        #expect(first.contains("F1Help ? F4Goto : F5Pause p F6Find / F7Pane F9Snap s F10Quit q"))
+        #expect(!first.contains("F2Lock") && !first.contains("F8Write"))
+        screen.send("4")
+        #expect(screen.waitFor("attached read-only: edits are refused") != nil)
+        screen.send("L")
+        #expect(screen.waitFor("attached read-only: locking is for editing") != nil)
+        screen.send("w")
+        #expect(screen.waitFor("attached read-only: nothing can be written") != nil)
+        screen.send("=")
+        screen.send("Escape")
+        #expect(screen.waitFor("attached read-only: edits are refused") != nil)
+        // A peer's write still shows up, and a snapshot diff marks it.
+        screen.send("s")
+        #expect(screen.waitFor("snapshot taken: diff on") != nil)
+        #expect(qt.ask("write 32 zz") == "ok")
+        screen.send("]")
+        #expect(screen.waitFor("differs from the snapshot at 0x00000020") != nil)
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(qt.ask("read 0 5") == "ok 68656c6c6f")
+        #expect(qt.ask("quit") == "ok")
+    }
+}
