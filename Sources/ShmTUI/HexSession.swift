@@ -70,14 +70,14 @@ package final class HexSession: TUIProgram {
         }
     }
 
-    /// One whole-segment scan, then a pause at least as long as the scan took (so it never takes more than half
-    /// of a core) and at least one refresh interval.
+    /// One whole-segment scan, then a pause of at least 1.5 times what the scan took (so scanning stays under
+    /// 40% of a core) and at least one refresh interval.
     private func scanActivity(now: Double) {
         let started = ContinuousClock.now
         _ = try? tracker.scan(reader, now: now)
         let (seconds, attoseconds) = (ContinuousClock.now - started).components
         let took = Double(seconds) + Double(attoseconds) / 1e18
-        nextScan = now + max(Double(state.intervalMS) / 1000, took)
+        nextScan = now + max(Double(state.intervalMS) / 1000, took * 1.5)
         publishActivity()
     }
 
