@@ -112,11 +112,30 @@ public final class ChangeTracker {
         return rel >= 0 && rel < length ? rel / blockSize : nil
     }
 
+    /// Where the next `scanStep` goes on within the current pass (0: a new pass starts).
+    public private(set) var passOffset = 0
+
     /// Reads the watched range and returns what changed since the last scan. The first scan only records.
     public func scan(_ reader: any ByteReader, now: Double) throws -> [ByteChange] {
+        passOffset = 0
         var changes: [ByteChange] = []
-        var chunkOffset = 0
-        while chunkOffset < length {
+        while true {
+            let step = try scanStep(reader, now: now, maxBytes: Int.max)
+            changes += step.changes
+            if step.passComplete { return changes }
+        }
+    }
+
+    /// Scans on from `passOffset`, at least one chunk and about `maxBytes`, so a caller that must stay responsive
+    /// (the hex view) can spread a pass over a big segment across many turns of its loop. A read that fails leaves
+    /// `passOffset` where it was, to be retried.
+    public func scanStep(_ reader: any ByteReader, now: Double, maxBytes: Int) throws -> (
+        changes: [ByteChange], passComplete: Bool
+    ) {
+        var changes: [ByteChange] = []
+        var done = 0
+        while passOffset < length && done < maxBytes {
+            let chunkOffset = passOffset
             let n = min(Self.chunkSize, length - chunkOffset)
             let chunk = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<n])
             try reader.read(into: chunk, offset: start + chunkOffset)
@@ -128,10 +147,13 @@ public final class ChangeTracker {
                 examine(block, index: index, now: now, into: &changes)
                 i += blockLength
             }
-            chunkOffset += n
+            passOffset += n
+            done += n
         }
+        guard passOffset >= length else { return (changes, false) }
+        passOffset = 0
         scanCount += 1
-        return changes
+        return (changes, true)
     }
 
     private func examine(_ block: UnsafeRawBufferPointer, index: Int, now: Double, into changes: inout [ByteChange]) {
@@ -248,6 +270,7 @@ public final class ChangeTracker {
             + Array(repeating: 0, count: max(0, blocks - changeCount.count))
         byteCounts = byteCounts.filter { $0.key < start + newLength }
         length = newLength
+        passOffset = 0
     }
 
     /// Forgets all contents (a different segment now sits behind the target); the next scan records afresh.

@@ -15,6 +15,8 @@ package final class HexSession: TUIProgram {
     package let tracker: ChangeTracker
     private let reader: LiveSourceReader
     private var nextScan = -Double.infinity
+    /// Time spent scanning in the current pass (seconds).
+    private var passSeconds = 0.0
     /// Attached processes and lock state for the who pane (from the catalog; slow, so at most once a second).
     private let whoProvider: (() -> WhoInfo)?
     private var lastWho = -Double.infinity
@@ -40,7 +42,10 @@ package final class HexSession: TUIProgram {
         s.structLayout = layout
         state = s
         refresh(now: now)
-        scanActivity(now: now)
+        // The baseline pass in one go, so the first changes are measured against the segment as we found it.
+        _ = try? tracker.scan(reader, now: now)
+        nextScan = now
+        publishActivity()
     }
 
     package var pollIntervalMS: Int { min(state.intervalMS, 50) }
@@ -70,15 +75,29 @@ package final class HexSession: TUIProgram {
         }
     }
 
-    /// One whole-segment scan, then a pause of at least 1.5 times what the scan took (so scanning stays under
-    /// 40% of a core) and at least one refresh interval.
+    /// Scans on for about 10 ms per loop turn, so the keys stay live even on a 1 GiB segment; a whole pass then
+    /// takes several turns. After a pass it pauses at least one refresh interval and 1.5 times the pass's scanning
+    /// time, which keeps scanning under 40% of a core.
     private func scanActivity(now: Double) {
         let started = ContinuousClock.now
-        _ = try? tracker.scan(reader, now: now)
+        var found = false
+        var complete = false
+        while !complete && ContinuousClock.now - started < .milliseconds(10) {
+            guard let step = try? tracker.scanStep(reader, now: now, maxBytes: ChangeTracker.chunkSize) else {
+                // The segment shrank under us or went away; try again a little later.
+                nextScan = now + Double(state.intervalMS) / 1000
+                return
+            }
+            found = found || !step.changes.isEmpty
+            complete = step.passComplete
+        }
         let (seconds, attoseconds) = (ContinuousClock.now - started).components
-        let took = Double(seconds) + Double(attoseconds) / 1e18
-        nextScan = now + max(Double(state.intervalMS) / 1000, took * 1.5)
-        publishActivity()
+        passSeconds += Double(seconds) + Double(attoseconds) / 1e18
+        if complete {
+            nextScan = now + max(Double(state.intervalMS) / 1000, passSeconds * 1.5)
+            passSeconds = 0
+        }
+        if found || complete { publishActivity() }
     }
 
     private func publishActivity() {

@@ -107,4 +107,23 @@ import Testing
         let short = [UInt8](repeating: 0, count: 4095)
         #expect(short.withUnsafeBytes { ChangeTracker.hash($0) } != [UInt8](repeating: 0, count: 4096).withUnsafeBytes { ChangeTracker.hash($0) })
     }
+
+    @Test func aPassCanBeSpreadOverSteps() throws {
+        let (t, m) = tracker([UInt8](repeating: 0, count: 200_000))
+        _ = try t.scan(m, now: 0)
+        m.bytes[10] = 1
+        m.bytes[150_000] = 2
+        var changes: [ByteChange] = []
+        var steps = 0
+        while true {
+            let step = try t.scanStep(m, now: 1, maxBytes: ChangeTracker.chunkSize)
+            changes += step.changes
+            steps += 1
+            if step.passComplete { break }
+            #expect(t.passOffset == steps * ChangeTracker.chunkSize)
+        }
+        #expect(steps == 4)
+        #expect(t.passOffset == 0 && t.scanCount == 2)
+        #expect(changes == [ByteChange(offset: 10, old: [0], new: [1]), ByteChange(offset: 150_000, old: [0], new: [2])])
+    }
 }
