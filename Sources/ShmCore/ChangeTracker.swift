@@ -203,7 +203,8 @@ public final class ChangeTracker {
 
     /// Joins a run that continues the previous one across a block boundary.
     private func append(_ change: ByteChange, to changes: inout [ByteChange]) {
-        if var last = changes.last, last.offset + last.length == change.offset, (last.old == nil) == (change.old == nil),
+        if var last = changes.last, last.offset + last.length == change.offset,
+            (last.old == nil) == (change.old == nil),
             last.old != nil
         {
             last.old! += change.old!
@@ -264,9 +265,11 @@ public final class ChangeTracker {
         let keepWhole = min(length, newLength) / blockSize
         for index in keepWhole..<max(keepWhole, hashes.count) { forget(index) }
         hashes = Array(hashes.prefix(keepWhole)) + Array(repeating: nil, count: max(0, blocks - keepWhole))
-        lastChange = Array(lastChange.prefix(min(blocks, lastChange.count)))
+        lastChange =
+            Array(lastChange.prefix(min(blocks, lastChange.count)))
             + Array(repeating: -.infinity, count: max(0, blocks - lastChange.count))
-        changeCount = Array(changeCount.prefix(min(blocks, changeCount.count)))
+        changeCount =
+            Array(changeCount.prefix(min(blocks, changeCount.count)))
             + Array(repeating: 0, count: max(0, blocks - changeCount.count))
         byteCounts = byteCounts.filter { $0.key < start + newLength }
         length = newLength

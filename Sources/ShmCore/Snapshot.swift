@@ -67,7 +67,8 @@ public struct Snapshot: Equatable, Sendable {
         }
         guard data.count - headerEnd == size else {
             throw FormatError(
-                message: "snapshot is cut short or padded: header says \(size) bytes, file holds \(data.count - headerEnd)")
+                message:
+                    "snapshot is cut short or padded: header says \(size) bytes, file holds \(data.count - headerEnd)")
         }
         return Snapshot(
             target: fields["target"] ?? "", time: fields["time"].flatMap(parseISO8601) ?? 0,

@@ -102,7 +102,8 @@ public struct StructLayout: Equatable, Sendable {
         var base = token
         var count: Int?
         if let open = token.firstIndex(of: "[") {
-            guard token.hasSuffix("]"), let n = Int(token[token.index(after: open)..<token.index(before: token.endIndex)]),
+            guard token.hasSuffix("]"),
+                let n = Int(token[token.index(after: open)..<token.index(before: token.endIndex)]),
                 n > 0
             else {
                 throw fail("`\(token)`: an array length is a positive number in brackets, like f32[8]")

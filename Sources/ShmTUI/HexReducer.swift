@@ -267,7 +267,8 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             return []
         }
         s.diffMode.toggle()
-        s.message = .info(s.diffMode ? "diff mode: bytes that differ from the snapshot are highlighted; ] [ jump" : "diff mode off")
+        s.message = .info(
+            s.diffMode ? "diff mode: bytes that differ from the snapshot are highlighted; ] [ jump" : "diff mode off")
         return []
     case .nextDifference(let forward):
         guard s.snapshot != nil else {

@@ -203,7 +203,8 @@ package final class HexSession: TUIProgram {
             }
         case .saveSnapshot(let path):
             guard let bytes = state.snapshot else { return }
-            let snapshot = Snapshot(target: source.targetName, time: state.snapshotTime ?? wallClockSeconds(), bytes: bytes)
+            let snapshot = Snapshot(
+                target: source.targetName, time: state.snapshotTime ?? wallClockSeconds(), bytes: bytes)
             do {
                 try snapshot.write(toFile: path)
                 dispatch(.snapshotSaved(path: path, error: nil))
@@ -221,7 +222,8 @@ package final class HexSession: TUIProgram {
             guard let snapshot = state.snapshot else { return }
             do {
                 let now = try source.read(offset: 0, count: source.size)
-                dispatch(.differenceResult(offset: Snapshot.nextDifference(snapshot, now, from: from, forward: forward)))
+                dispatch(
+                    .differenceResult(offset: Snapshot.nextDifference(snapshot, now, from: from, forward: forward)))
             } catch {
                 state.message = .error("diff failed: \(error)")
             }

@@ -98,7 +98,9 @@ struct Diff: ParsableCommand {
                         snapshotTime: iso8601(snapshot.time), snapshotSize: snapshot.bytes.count, size: now.count,
                         runCount: runs.count, bytesDiffer: total,
                         runs: runs.map {
-                            RunJSON(offset: $0.offset, length: $0.length, old: hexString($0.old ?? []), new: hexString($0.new))
+                            RunJSON(
+                                offset: $0.offset, length: $0.length, old: hexString($0.old ?? []),
+                                new: hexString($0.new))
                         })))
             return
         }
@@ -106,7 +108,9 @@ struct Diff: ParsableCommand {
             out.print("0x\(String(format: "%08x", r.offset)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))")
         }
         if snapshot.bytes.count != now.count {
-            out.print("size \(snapshot.bytes.count) -> \(now.count) (compared the first \(min(snapshot.bytes.count, now.count)) bytes)")
+            out.print(
+                "size \(snapshot.bytes.count) -> \(now.count) (compared the first \(min(snapshot.bytes.count, now.count)) bytes)"
+            )
         }
         out.print("\(runs.count) run\(runs.count == 1 ? "" : "s"), \(total) byte\(total == 1 ? "" : "s") differ")
     }

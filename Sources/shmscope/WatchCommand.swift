@@ -93,7 +93,8 @@ struct Watch: ParsableCommand {
         try memory.attach(.readOnly)
         let (offset, length) = range.flatMap(Self.parseRange).map { ($0.offset, Optional($0.length)) } ?? (0, nil)
         guard offset < max(1, memory.size) else {
-            throw CommandError(message: "--range starts at \(offset), past the end of the segment (\(memory.size) bytes)")
+            throw CommandError(
+                message: "--range starts at \(offset), past the end of the segment (\(memory.size) bytes)")
         }
         let watcher = SegmentWatcher(memory: memory, rangeOffset: offset, rangeLength: length)
         runLog(watcher)
@@ -148,7 +149,8 @@ enum WatchLogLine {
         let t = iso8601(time)
         switch (event, json) {
         case (.change(let c), false):
-            return "\(t) 0x\(hexPadded(c.offset, width: 8)) \(c.length) \(c.old.map(hexString) ?? "?") \(hexString(c.new))"
+            return
+                "\(t) 0x\(hexPadded(c.offset, width: 8)) \(c.length) \(c.old.map(hexString) ?? "?") \(hexString(c.new))"
         case (.change(let c), true):
             let old = c.old.map { "\"" + hexString($0) + "\"" } ?? "null"
             return

@@ -201,7 +201,8 @@ import Testing
         _ = FileManager.default.createFile(atPath: bogus, contents: Data("nope".utf8))
         let bad = try ShmscopeBinary.run(["diff", name, bogus])
         #expect(bad.status == 1)
-        #expect(bad.stderr == "shmscope: \(bogus): not a shmscope snapshot (it must start with `SHMSCOPE-SNAPSHOT 1`)\n")
+        #expect(
+            bad.stderr == "shmscope: \(bogus): not a shmscope snapshot (it must start with `SHMSCOPE-SNAPSHOT 1`)\n")
         #expect(py.ask("quit") == "ok")
     }
 
@@ -248,7 +249,8 @@ import Testing
         #expect(fields[0]["value"] as? Int == 1234 && fields[0]["type"] as? String == "u32le")
         #expect(fields[1]["value"] as? String == "qtpeer")
         #expect(fields[2]["value"] as? [Double] == [1.5, -2.5])
-        #expect(fields[3]["value"] as? Int == 258 && fields[3]["offset"] as? Int == 20 && fields[3]["size"] as? Int == 2)
+        #expect(
+            fields[3]["value"] as? Int == 258 && fields[3]["offset"] as? Int == 20 && fields[3]["size"] as? Int == 2)
         #expect(fields[4]["value"] as? String == "deadbeef")
         #expect(fields[5]["value"] is NSNull)
 

@@ -88,7 +88,9 @@ import Testing
         m.bytes[10] = 3
         m.bytes[4500] = 3
         #expect(
-            try t.scan(m, now: 2) == [ByteChange(offset: 10, old: [2], new: [3]), ByteChange(offset: 4500, old: [2], new: [3])]
+            try t.scan(m, now: 2) == [
+                ByteChange(offset: 10, old: [2], new: [3]), ByteChange(offset: 4500, old: [2], new: [3]),
+            ]
         )
         t.reset(length: 5000)
         #expect(try t.scan(m, now: 3).isEmpty)
@@ -105,7 +107,9 @@ import Testing
         }
         #expect(seen.count == 1 + (4096 + 96) / 97)
         let short = [UInt8](repeating: 0, count: 4095)
-        #expect(short.withUnsafeBytes { ChangeTracker.hash($0) } != [UInt8](repeating: 0, count: 4096).withUnsafeBytes { ChangeTracker.hash($0) })
+        #expect(
+            short.withUnsafeBytes { ChangeTracker.hash($0) }
+                != [UInt8](repeating: 0, count: 4096).withUnsafeBytes { ChangeTracker.hash($0) })
     }
 
     @Test func aPassCanBeSpreadOverSteps() throws {
@@ -124,6 +128,7 @@ import Testing
         }
         #expect(steps == 4)
         #expect(t.passOffset == 0 && t.scanCount == 2)
-        #expect(changes == [ByteChange(offset: 10, old: [0], new: [1]), ByteChange(offset: 150_000, old: [0], new: [2])])
+        #expect(
+            changes == [ByteChange(offset: 10, old: [0], new: [1]), ByteChange(offset: 150_000, old: [0], new: [2])])
     }
 }

@@ -42,7 +42,9 @@ import Testing
         #expect(try ValueInspector.encode(.i16, "-2", order: .little) == [0xfe, 0xff])
         #expect(try ValueInspector.encode(.i8, "0xff", order: .little) == [0xff])
         #expect(try ValueInspector.encode(.i64, "-1", order: .big) == [UInt8](repeating: 0xff, count: 8))
-        #expect(try ValueInspector.encode(.u64, "18446744073709551615", order: .little) == [UInt8](repeating: 0xff, count: 8))
+        #expect(
+            try ValueInspector.encode(.u64, "18446744073709551615", order: .little)
+                == [UInt8](repeating: 0xff, count: 8))
         #expect(try ValueInspector.encode(.f32, "1.5", order: .little) == [0x00, 0x00, 0xc0, 0x3f])
         #expect(try ValueInspector.encode(.f64, "1.5", order: .big) == [0x3f, 0xf8, 0, 0, 0, 0, 0, 0])
         #expect(throws: ValueEncodingError.self) { try ValueInspector.encode(.u8, "256", order: .little) }
@@ -98,14 +100,14 @@ import Testing
                 return error.description
             }
         }
-        #expect(error("a u8\nb u128") .hasPrefix("line 2: unknown type `u128`"))
+        #expect(error("a u8\nb u128").hasPrefix("line 2: unknown type `u128`"))
         #expect(error("\n\ncount") == "line 3: `count` has no type: write NAME TYPE [@OFFSET], e.g. `counter u64le @0`")
         #expect(error("a u8 @zz") == "line 1: `@zz` is not an offset: write @123 or @0x7b")
         #expect(error("a u8\na u16") == "line 2: field `a` is defined twice")
         #expect(error("a char") == "line 1: char needs a length: char[32]")
         #expect(error("a f32[0]") == "line 1: `f32[0]`: an array length is a positive number in brackets, like f32[8]")
         #expect(error("a u8 @1 extra") == "line 1: unexpected `extra`: write NAME TYPE [@OFFSET]")
-        #expect(error("9a u8") .hasPrefix("line 1: `9a` is not a field name"))
+        #expect(error("9a u8").hasPrefix("line 1: `9a` is not a field name"))
     }
 }
 

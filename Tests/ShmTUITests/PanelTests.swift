@@ -1,8 +1,8 @@
 import Glibc
-@testable import ShmCore
 import ShmTestSupport
 import Testing
 
+@testable import ShmCore
 @testable import ShmTUI
 
 /// The panes (who, activity, inspector, layout), snapshots and diff mode, and typed values: every new key through
@@ -171,8 +171,9 @@ import Testing
         h.press(.char("="))
         #expect(h.state.mode == .normal)
         #expect(h.message == "attached read-only: edits are refused; use open without --read-only to edit")
-        #expect(renderHexScreen(h.state, theme: Theme(useColor: false)).line(23)
-            == "F1Help ? F4Goto : F5Pause p F6Find / F7Pane F9Snap s F10Quit q")
+        #expect(
+            renderHexScreen(h.state, theme: Theme(useColor: false)).line(23)
+                == "F1Help ? F4Goto : F5Pause p F6Find / F7Pane F9Snap s F10Quit q")
     }
 
     @Test func snapshotDiffJumpsSaveAndLoad() throws {
@@ -379,6 +380,7 @@ import Testing
         #expect(b.lines[7] == " i8  52")
         #expect(b.lines[8] == "")
         s.width = 39
-        #expect(s.panelRows == 0 && renderHexScreen(s, theme: color).lines.contains { $0.contains("terminal too small") })
+        #expect(
+            s.panelRows == 0 && renderHexScreen(s, theme: color).lines.contains { $0.contains("terminal too small") })
     }
 }
