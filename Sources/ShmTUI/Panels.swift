@@ -141,8 +141,15 @@ package func whoLines(_ who: WhoInfo?) -> [String] {
     guard who.found else { return ["not in the catalog: removed, or not visible to us"] }
     var lines: [String] = []
     if let lock = who.lock {
-        var text = "lock \(lock.mechanism.rawValue): \(lock.summary)"
+        // Waiters get their own field (always shown when known), so they are left out of the summary.
+        var state = lock
+        state.waiters = nil
+        var text = "lock \(lock.mechanism.rawValue): \(state.summary)"
         if let value = lock.value { text += "; value \(value)" }
+        if lock.value.map({ $0 > 0 }) == true, let pid = lock.lastPID {
+            text += "; last pid \(pid)" + (lock.lastCommand.map { " (\($0))" } ?? "")
+        }
+        if let waiters = lock.waiters { text += "; waiters \(waiters)" }
         lines.append(text)
     } else {
         lines.append("lock: none")

@@ -25,12 +25,13 @@ struct WatchTmuxTests {
         screen.send("W")
         let who = try #require(screen.waitFor("pid \(qt.pid) qtpeer-test uid 0 (root) rw"), "\(screen.capture())")
         #expect(who.contains("─ Who ─"))
-        #expect(who.contains("lock qt-sysv-semaphore: held by pid \(qt.pid) (qtpeer-test); value 0"))
+        #expect(who.contains("lock qt-sysv-semaphore: held by pid \(qt.pid) (qtpeer-test); value 0; waiters 0"))
         // shmscope itself is attached read-only.
         #expect(who.contains(try Regex(#"pid \d+ shmscope uid 0 \(root\) r\n"#)))
         // Live: the pane follows the lock within about a second.
         #expect(qt.ask("unlock") == "ok")
-        #expect(screen.waitFor(timeout: 5) { $0.contains("lock qt-sysv-semaphore: free; value 1") } != nil)
+        let freed = screen.waitFor(timeout: 5) { $0.contains("lock qt-sysv-semaphore: free; value 1; last pid") }
+        #expect(freed?.contains("last pid \(qt.pid) (qtpeer-test); waiters 0") == true)
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
         #expect(qt.ask("quit") == "ok")

@@ -279,7 +279,7 @@ import Testing
         #expect(b.lines[12] == "─ Who " + String(repeating: "─", count: 74))
         #expect(
             Array(b.lines[13...17]) == [
-                " lock qt-sysv-semaphore: held by pid 4242 (qtpeer), 1 waiting; value 0",
+                " lock qt-sysv-semaphore: held by pid 4242 (qtpeer); value 0; waiters 1",
                 " pid 4242 qtpeer uid 0 (root) rw",
                 " pid 4343 python3 uid 0 (root) r",
                 "", "",
