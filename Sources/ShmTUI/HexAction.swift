@@ -54,6 +54,8 @@ package enum HexAction: Equatable, Sendable {
     case snapshotSaved(path: String, error: String?)
     case differenceResult(offset: Int?)
     case layoutValues([StructLayout.DecodedField], now: Double)
+    /// The segment was removed, resized or created again (from `LiveSource.checkPresence`).
+    case segmentEvent(WatchEvent)
 }
 
 /// A contiguous run of staged bytes to write.

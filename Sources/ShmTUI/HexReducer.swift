@@ -322,6 +322,24 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         for f in fields where old[f.field.name].map({ $0 != f.raw }) == true { s.layoutChangedAt[f.field.name] = now }
         s.layoutFields = fields
         return []
+    case .segmentEvent(let event):
+        switch event {
+        case .removed:
+            s.removed = true
+            s.message = .error("segment removed by a peer: showing the copy we still have mapped")
+            return []
+        case .resized(let from, let to):
+            s.message = .info("segment resized by a peer from \(from) to \(to) bytes: mapped again")
+            return followNewSize(&s, to)
+        case .reattached(let size):
+            s.message = .info("segment created again (\(size) bytes): attached to the new one")
+            return followNewSize(&s, size)
+        case .detached(let reason):
+            s.message = .error("cannot attach again: \(reason)")
+            return []
+        case .change:
+            return []
+        }
     case .tick(let now):
         s.now = now
         s.changedAt = s.changedAt.filter { now - $0.value < HexViewState.fadeSeconds }
@@ -409,6 +427,24 @@ package func parseScalarType(_ text: String) -> (ScalarType, ByteOrder)? {
         name.removeLast(2)
     }
     return ScalarType(rawValue: name).map { ($0, order) }
+}
+
+/// The segment has a new size (or is a new segment): keep the cursor and the view inside it, drop staged bytes
+/// past its end, and read again.
+private func followNewSize(_ s: inout HexViewState, _ size: Int) -> [HexEffect] {
+    s.removed = false
+    s.size = size
+    s.staged = s.staged.filter { $0.key < size }
+    s.undoStack = s.undoStack.filter { $0.offset < size }
+    s.cursor = max(0, min(s.cursor, size - 1))
+    // As far down as the old view was, but no further than a full screen before the new end.
+    let n = s.bytesPerRow
+    let lastRowStart = max(0, size - 1) - max(0, size - 1) % n
+    s.top = max(0, min(s.top, lastRowStart - (s.visibleRows - 1) * n))
+    s.top -= s.top % n
+    ensureCursorVisible(&s)
+    s.frame = Frame(offset: s.top, bytes: [])
+    return [.refreshNow]
 }
 
 /// Opens (or closes, with nil) the pane under the hex rows; the rows left for data shrink or grow with it.

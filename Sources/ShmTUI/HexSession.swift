@@ -64,6 +64,7 @@ package final class HexSession: TUIProgram {
         if state.lockWait != nil { attemptLock() }
         // A millisecond of slack so a loop woken exactly one interval later does refresh.
         if now - lastRefresh >= Double(state.intervalMS) / 1000 - 0.001 {
+            if let event = source.checkPresence() { follow(event, now: now) }
             if !state.paused { refresh(now: now) }
             lastRefresh = now
             if state.lockWait == nil { dispatch(.lockStatus(source.lockStatus())) }
@@ -73,6 +74,22 @@ package final class HexSession: TUIProgram {
             dispatch(.who(whoProvider()))
             lastWho = now
         }
+    }
+
+    /// A removed, resized or re-created segment: the tracker follows the new size (or starts afresh for a new
+    /// segment), then the reducer moves the view inside it.
+    private func follow(_ event: WatchEvent, now: Double) {
+        switch event {
+        case .resized(_, let size):
+            tracker.resize(length: size)
+        case .reattached(let size):
+            tracker.reset(length: size)
+            _ = try? tracker.scan(reader, now: now)
+        default:
+            break
+        }
+        dispatch(.segmentEvent(event))
+        publishActivity()
     }
 
     /// Scans on for about 10 ms per loop turn, so the keys stay live even on a 1 GiB segment; a whole pass then

@@ -104,6 +104,8 @@ package struct HexViewState: Equatable, Sendable {
     package var structLayout: StructLayout?
     package var layoutFields: [StructLayout.DecodedField] = []
     package var layoutChangedAt: [String: Double] = [:]
+    /// A peer removed the segment; we still show the copy we have mapped.
+    package var removed = false
 
     /// How long a change stays highlighted.
     package static let fadeSeconds = 1.0

@@ -47,6 +47,7 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     var tail = " │ @0x\(hexPadded(s.cursor, width: 8)) │ \(rate)"
     if s.paused { tail += " │ PAUSED" }
     if s.diffMode { tail += " │ DIFF" }
+    if s.removed { tail += " │ REMOVED" }
     if !s.staged.isEmpty { tail += " │ \(s.staged.count) staged" }
     buffer.put(tail, x: x, y: y, style: theme.status)
 }

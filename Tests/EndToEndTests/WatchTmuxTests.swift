@@ -105,4 +105,26 @@ struct WatchTmuxTests {
         #expect(qt.ask("read 0 5") == "ok 68656c6c6f")
         #expect(qt.ask("quit") == "ok")
     }
+
+    @Test func watchFollowsTruncationAndRemoval() throws {
+        let name = "/" + uniqueName("tuitrunc")
+        defer { cleanUp(.posix(name: name)) }
+        let m = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try m.create(size: 4096)
+        try m.write(Array("still here".utf8), at: 0)
+        try m.detach()
+        let screen = try TmuxScreen(arguments: ["watch", name])
+        defer { screen.kill() }
+        try #require(screen.waitFor("|still here") != nil)
+        #expect(truncate("/dev/shm" + name, 32) == 0)
+        let resized = try #require(screen.waitFor("segment resized by a peer from 4096 to 32 bytes: mapped again"))
+        #expect(resized.contains("\(name) (POSIX) 32 B RO"))
+        #expect(!resized.contains("00000020  "))
+        cleanUp(.posix(name: name))
+        let removed = try #require(screen.waitFor("segment removed by a peer: showing the copy we still have mapped"))
+        #expect(removed.contains("│ REMOVED"))
+        #expect(removed.contains("|still here"))
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+    }
 }

@@ -232,6 +232,35 @@ import Testing
         #expect(other.message?.hasPrefix("cannot load: cannot read the snapshot") == true)
     }
 
+    @Test func removalResizeAndRecreationAreFollowed() {
+        let h = Harness()
+        h.press(.char("G"))
+        h.type("4")
+        #expect(h.state.cursor == 1023 && h.state.staged.count == 1)
+        h.source.pendingEvent = .removed
+        h.tick()
+        #expect(h.state.removed)
+        #expect(h.message == "segment removed by a peer: showing the copy we still have mapped")
+        #expect(renderHexScreen(h.state, theme: Theme(useColor: false)).line(0).contains("│ 10 Hz │ REMOVED │"))
+        h.source.bytes = Array(repeating: 1, count: 100)
+        h.source.pendingEvent = .resized(from: 1024, to: 100)
+        h.tick()
+        #expect(!h.state.removed)
+        #expect(h.state.size == 100 && h.state.cursor == 99 && h.state.top == 0)
+        #expect(h.state.staged.isEmpty, "the staged byte was past the new end")
+        #expect(h.state.frame.bytes.count == 100)
+        #expect(h.session.tracker.length == 100)
+        #expect(h.message == "segment resized by a peer from 1024 to 100 bytes: mapped again")
+        h.source.bytes = Array(repeating: 2, count: 300)
+        h.source.pendingEvent = .reattached(size: 300)
+        h.tick()
+        #expect(h.state.size == 300 && h.state.frame.bytes.count == 300)
+        #expect(h.message == "segment created again (300 bytes): attached to the new one")
+        h.source.pendingEvent = .detached(reason: "gone")
+        h.tick()
+        #expect(h.message == "cannot attach again: gone")
+    }
+
     @Test func layoutFieldsUpdateLiveAndMarkChanges() throws {
         let layout = try StructLayout.parse("counter u32le @0\nname char[8]")
         let h = Harness(layout: layout)
