@@ -132,8 +132,11 @@ package final class SharedMemorySource: LiveSource {
     /// How it was attached, so re-attaching keeps the mode (`memory.isReadOnly` is false while detached).
     private let readOnlyMode: Bool
 
-    package init(target: SegmentTarget, readOnly: Bool) throws(ShmError) {
-        memory = SharedMemory(target, options: .init(detachPolicy: .keep))
+    /// `options` may name Qt's temp dir or a raw System V segment's semaphore; its detach policy is always `.keep`.
+    package init(target: SegmentTarget, readOnly: Bool, options: SharedMemory.Options = .init()) throws(ShmError) {
+        var options = options
+        options.detachPolicy = .keep
+        memory = SharedMemory(target, options: options)
         readOnlyMode = readOnly
         try memory.attach(readOnly ? .readOnly : .readWrite)
     }

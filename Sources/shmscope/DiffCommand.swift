@@ -8,8 +8,7 @@ struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot",
         abstract: "Save a copy of a segment to a snapshot file, to compare against later with `diff`.",
         discussion: """
-            The file holds a short text header (magic, target, size, time) and the raw bytes; the TUI's S and O
-            keys save and load the same format.
+            The file holds a short text header (magic, target, size, time) and the raw bytes; the hex view's S and O keys save and load the same format.
 
             Example:
               shmscope snapshot SharedMemory_Key before.snap
@@ -34,11 +33,9 @@ struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare a segment with a snapshot file: one line per differing run of bytes.",
         discussion: """
-            Text: one line per run, `OFFSET LENGTH OLD NEW` (old = the snapshot, new = the segment now, as hex),
-            then a summary line `N runs, M bytes differ`. If the sizes differ, the common prefix is compared and a
-            `size SNAPSHOT -> NOW` line says so.
-            Exit status is 0 whether or not anything differs (1 is shmscope's runtime-failure status, so it
-            cannot mean "differs" as it does for diff(1)); read the count instead.
+            Text: one line per run, `OFFSET LENGTH OLD NEW` (old = the snapshot, new = the segment now, as hex), then a summary line `N runs, M bytes differ`. If the sizes differ, the common prefix is compared and a `size SNAPSHOT -> NOW` line says so.
+
+            Exit status is 0 whether or not anything differs (1 is shmscope's runtime-failure status, so it cannot mean "differs" as it does for diff(1)); read the count instead.
 
             Examples:
               shmscope diff SharedMemory_Key before.snap

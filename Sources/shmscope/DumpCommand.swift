@@ -14,9 +14,7 @@ struct Dump: ParsableCommand {
               shmscope dump shmid:30 --format raw > copy.bin
               shmscope dump SharedMemory_Key --layout peer.layout --json
 
-            With --layout FILE the segment is decoded as the fields of a layout file (README "Layouts"): one line
-            per field, `NAME TYPE @OFFSET VALUE`, or with --json one object with a `fields` array. A problem in the
-            layout file is a usage error (status 2) naming the line.
+            With --layout FILE the segment is decoded as the fields of a layout file (README "Layouts"): one line per field, `NAME TYPE @OFFSET VALUE`, or with --json one object with a `fields` array. A problem in the layout file is a usage error (status 2) naming the line.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {

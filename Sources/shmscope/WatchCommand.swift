@@ -9,17 +9,13 @@ struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Watch a segment read-only: the live hex view, or with --log one line per change.",
         discussion: """
-            The segment is mapped read-only (SHM_RDONLY, or O_RDONLY + PROT_READ): nothing can be written.
+            The segment is mapped read-only (SHM_RDONLY, or O_RDONLY + PROT_READ): nothing can be written through it.
 
-            --log prints one line per changed run of bytes, flushed at once:
-              TIME OFFSET LENGTH OLD NEW      e.g. 2026-11-27T01:30:00.123Z 0x00000010 5 68656c6c6f 776f726c64
-            and one line per event: TIME event removed | resized FROM TO | reattached SIZE | detached REASON.
-            --json prints one NDJSON object per line instead (see README "watch").
-            OLD is `?` (null in JSON) when the block was not in the 32 MiB cache of block contents: then the run
-            is the whole 4 KiB block, and later changes to it are exact.
-            The whole segment (or --range) is scanned each interval, and never more than 40% of the time:
-            after a scan it sleeps at least 1.5 times as long as the scan took.
-            SIGINT, SIGTERM, SIGHUP and a closed pipe end the log with status 0.
+            --log prints one line per changed run of bytes, flushed at once: TIME OFFSET LENGTH OLD NEW, e.g. `2026-11-27T01:30:00.123Z 0x00000010 5 68656c6c6f 776f726c64`; and one line per event: `TIME event removed`, `resized FROM TO`, `reattached SIZE` or `detached REASON`. With --json, one NDJSON object per line (README "watch").
+
+            OLD is `?` (null in JSON) when the block was not in the 32 MiB cache of block contents: the run is then the whole 4 KiB block, and later changes to it are exact.
+
+            The whole segment (or --range) is scanned every interval; after each scan it sleeps at least 1.5 times as long as the scan took, so scanning stays under 40% of a core. SIGINT, SIGTERM, SIGHUP and a closed pipe end the log with status 0.
 
             Examples:
               shmscope watch SharedMemory_Key
@@ -82,8 +78,9 @@ struct Watch: ParsableCommand {
         let structLayout = try layout.map(loadLayout)
         if !log {
             let parsed = try target.parsedTarget()
+            let options = try target.options()
             let source: SharedMemorySource
-            do { source = try SharedMemorySource(target: parsed, readOnly: true) } catch {
+            do { source = try SharedMemorySource(target: parsed, readOnly: true, options: options) } catch {
                 tuiFail(.runtime(error.description))
             }
             runHexView(source: source, interval: interval, bytesPerRow: bytesPerRow, layout: structLayout)
