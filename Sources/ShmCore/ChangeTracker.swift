@@ -53,7 +53,8 @@ public struct ByteChange: Equatable, Sendable {
 /// byte, against their previous contents from a bounded cache (32 MiB by default). An all-zero block needs no cache
 /// entry: its old contents are known from its hash. A block that changed while not cached (the cache was full when
 /// it was last seen) is reported once with `old == nil`, as one run covering the block, and is cached from then on,
-/// evicting the block that changed least recently.
+/// evicting the block stored least recently. Runs are at most `maxRunLength` and can be handed over as they are
+/// found, so memory stays bounded even when a peer rewrites everything.
 ///
 /// It also keeps what the activity map shows: per block when it last changed and how often; and per byte how often
 /// it changed (up to `byteCountLimit` distinct bytes).
@@ -73,6 +74,8 @@ public final class ChangeTracker {
     private var cacheStamp: [Int: UInt64] = [:]
     public private(set) var cachedBytes = 0
     private var stamp: UInt64 = 0
+    private var evictionQueue: [(index: Int, stamp: UInt64)] = []
+    private var queueHead = 0
     /// Per byte offset: how many changes touched it.
     public private(set) var byteCounts: [Int: UInt32] = [:]
     public let byteCountLimit: Int
@@ -115,24 +118,33 @@ public final class ChangeTracker {
     /// Where the next `scanStep` goes on within the current pass (0: a new pass starts).
     public private(set) var passOffset = 0
 
-    /// Reads the watched range and returns what changed since the last scan. The first scan only records.
-    public func scan(_ reader: any ByteReader, now: Double) throws -> [ByteChange] {
+    /// The longest run one `ByteChange` holds; a longer run of changed bytes is reported as several, so what a
+    /// scan holds in memory at once stays small even when a peer rewrites the whole segment.
+    public static let maxRunLength = 64 << 10
+
+    /// Reads the watched range and hands over what changed since the last scan, run by run as they are found
+    /// (not collected). The first scan only records.
+    public func scan(_ reader: any ByteReader, now: Double, emit: (ByteChange) -> Void) throws {
         passOffset = 0
+        while try !scanStep(reader, now: now, maxBytes: Int.max, emit: emit) {}
+    }
+
+    /// The same, collected into an array (for small segments and tests).
+    public func scan(_ reader: any ByteReader, now: Double) throws -> [ByteChange] {
         var changes: [ByteChange] = []
-        while true {
-            let step = try scanStep(reader, now: now, maxBytes: Int.max)
-            changes += step.changes
-            if step.passComplete { return changes }
-        }
+        try scan(reader, now: now) { changes.append($0) }
+        return changes
     }
 
     /// Scans on from `passOffset`, at least one chunk and about `maxBytes`, so a caller that must stay responsive
-    /// (the hex view) can spread a pass over a big segment across many turns of its loop. A read that fails leaves
-    /// `passOffset` where it was, to be retried.
-    public func scanStep(_ reader: any ByteReader, now: Double, maxBytes: Int) throws -> (
-        changes: [ByteChange], passComplete: Bool
-    ) {
-        var changes: [ByteChange] = []
+    /// (the hex view) can spread a pass over a big segment across many turns of its loop. Returns whether the pass
+    /// is complete. A read that fails leaves `passOffset` where it was, to be retried.
+    public func scanStep(_ reader: any ByteReader, now: Double, maxBytes: Int, emit: (ByteChange) -> Void) throws
+        -> Bool
+    {
+        // The last run is held back after each chunk, since it may go on in the next one.
+        var pending: [ByteChange] = []
+        defer { pending.forEach(emit) }
         var done = 0
         while passOffset < length && done < maxBytes {
             let chunkOffset = passOffset
@@ -144,16 +156,29 @@ public final class ChangeTracker {
                 let blockLength = min(blockSize, n - i)
                 let index = (chunkOffset + i) / blockSize
                 let block = UnsafeRawBufferPointer(rebasing: chunk[i..<(i + blockLength)])
-                examine(block, index: index, now: now, into: &changes)
+                examine(block, index: index, now: now, into: &pending)
                 i += blockLength
+            }
+            if pending.count > 1 {
+                pending.dropLast().forEach(emit)
+                pending.removeFirst(pending.count - 1)
             }
             passOffset += n
             done += n
         }
-        guard passOffset >= length else { return (changes, false) }
+        guard passOffset >= length else { return false }
         passOffset = 0
         scanCount += 1
-        return (changes, true)
+        return true
+    }
+
+    /// The same, collected into an array.
+    public func scanStep(_ reader: any ByteReader, now: Double, maxBytes: Int) throws -> (
+        changes: [ByteChange], passComplete: Bool
+    ) {
+        var changes: [ByteChange] = []
+        let complete = try scanStep(reader, now: now, maxBytes: maxBytes) { changes.append($0) }
+        return (changes, complete)
     }
 
     private func examine(_ block: UnsafeRawBufferPointer, index: Int, now: Double, into changes: inout [ByteChange]) {
@@ -201,11 +226,11 @@ public final class ChangeTracker {
         }
     }
 
-    /// Joins a run that continues the previous one across a block boundary.
+    /// Joins a run that continues the previous one across a block boundary (up to `maxRunLength`).
     private func append(_ change: ByteChange, to changes: inout [ByteChange]) {
         if var last = changes.last, last.offset + last.length == change.offset,
             (last.old == nil) == (change.old == nil),
-            last.old != nil
+            last.old != nil, last.length + change.length <= Self.maxRunLength
         {
             last.old! += change.old!
             last.new += change.new
@@ -233,15 +258,42 @@ public final class ChangeTracker {
         } else if !evict {
             if cachedBytes + block.count > cacheBudget { return }
         } else {
-            // Make room by evicting the block that was touched least recently; nothing is cached past the budget.
-            while cachedBytes + block.count > cacheBudget, let victim = cacheStamp.min(by: { $0.value < $1.value }) {
-                forget(victim.key)
-            }
+            // Make room by evicting the block that was stored least recently; nothing is cached past the budget.
+            while cachedBytes + block.count > cacheBudget, evictOldest() {}
             if cachedBytes + block.count > cacheBudget { return }
         }
         cache[index] = Array(block)
         cacheStamp[index] = stamp
         cachedBytes += block.count
+        evictionQueue.append((index, stamp))
+        // Superseded entries pile up while nothing needs evicting (a small, busy segment); drop them now and then.
+        if evictionQueue.count - queueHead > 2 * cache.count + 4096 {
+            evictionQueue = evictionQueue[queueHead...].filter { cacheStamp[$0.index] == $0.stamp }
+            queueHead = 0
+        }
+    }
+
+    /// Removes the least recently stored block in O(1) amortised: the queue holds (block, stamp) in storing order,
+    /// and an entry whose stamp is no longer the block's current one was superseded and is skipped. A peer that
+    /// rewrites a whole big segment thus costs a constant per block, not a search of the cache.
+    private func evictOldest() -> Bool {
+        while queueHead < evictionQueue.count {
+            let entry = evictionQueue[queueHead]
+            queueHead += 1
+            if cacheStamp[entry.index] == entry.stamp {
+                forget(entry.index)
+                compactQueue()
+                return true
+            }
+        }
+        return false
+    }
+
+    private func compactQueue() {
+        if queueHead > 4096 && queueHead * 2 > evictionQueue.count {
+            evictionQueue.removeFirst(queueHead)
+            queueHead = 0
+        }
     }
 
     private func forget(_ index: Int) {
@@ -279,6 +331,8 @@ public final class ChangeTracker {
     /// Forgets all contents (a different segment now sits behind the target); the next scan records afresh.
     public func reset(length newLength: Int) {
         for index in Array(cache.keys) { forget(index) }
+        evictionQueue = []
+        queueHead = 0
         hashes = []
         resize(length: 0)
         resize(length: newLength)

@@ -33,9 +33,10 @@ public final class SegmentWatcher {
         self.memory = memory
         self.rangeOffset = rangeOffset
         self.rangeLength = rangeLength
+        // No per-byte counts: the log does not show them, and they would grow with a busy segment.
         tracker = ChangeTracker(
             start: rangeOffset, length: Self.watchedLength(size: memory.size, offset: rangeOffset, length: rangeLength),
-            blockSize: blockSize, cacheBudget: cacheBudget)
+            blockSize: blockSize, cacheBudget: cacheBudget, byteCountLimit: 0)
     }
 
     static func watchedLength(size: Int, offset: Int, length: Int?) -> Int {
@@ -45,8 +46,17 @@ public final class SegmentWatcher {
     /// One round: presence checks, then a scan. The first poll only records the baseline.
     public func poll(now: Double) -> [WatchEvent] {
         var events: [WatchEvent] = []
+        poll(now: now) { events.append($0) }
+        return events
+    }
+
+    /// The same, handing over each event as soon as it is known, so a scan of a segment that changed everywhere
+    /// never holds more than a chunk's worth of changes.
+    public func poll(now: Double, emit: (WatchEvent) -> Void) {
+        var events: [WatchEvent] = []
+        defer { events.forEach(emit) }
         if !memory.isAttached {
-            guard reattach(into: &events) else { return events }
+            guard reattach(into: &events) else { return }
         }
         switch memory.presence() {
         case .present:
@@ -58,7 +68,7 @@ public final class SegmentWatcher {
             }
             if memory.targetNamesAnotherSegment() {
                 try? memory.detach()
-                guard reattach(into: &events) else { return events }
+                guard reattach(into: &events) else { return }
             }
         case .resized(let newSize):
             let old = memory.size
@@ -66,15 +76,14 @@ public final class SegmentWatcher {
             do { try memory.attach(.readOnly) } catch {
                 events.append(.detached(reason: error.message))
                 detachedReported = true
-                return events
+                return
             }
             events.append(.resized(from: old, to: newSize))
             tracker.resize(length: Self.watchedLength(size: memory.size, offset: rangeOffset, length: rangeLength))
         }
-        if let changes = try? tracker.scan(memory, now: now) {
-            events += changes.map(WatchEvent.change)
-        }
-        return events
+        events.forEach(emit)
+        events = []
+        try? tracker.scan(memory, now: now) { emit(.change($0)) }
     }
 
     private func reattach(into events: inout [WatchEvent]) -> Bool {

@@ -30,7 +30,8 @@ package final class HexSession: TUIProgram {
         self.theme = theme
         self.whoProvider = whoProvider
         reader = LiveSourceReader(source)
-        tracker = ChangeTracker(length: source.size)
+        // Per-byte counts for the inspector, bounded (about 8 MiB at most).
+        tracker = ChangeTracker(length: source.size, byteCountLimit: 1 << 18)
         var s = HexViewState(
             target: source.targetName, kind: source.kindName, size: source.size, readOnly: source.isReadOnly)
         s.intervalMS = max(10, intervalMS)

@@ -110,7 +110,7 @@ struct Watch: ParsableCommand {
         var changes = 0
         while true {
             let scanStart = monotonicSeconds()
-            for event in watcher.poll(now: wallClockSeconds()) {
+            watcher.poll(now: wallClockSeconds()) { event in
                 out.print(WatchLogLine.format(event, time: wallClockSeconds(), json: json))
                 out.flush()
                 if case .change = event {

@@ -131,4 +131,61 @@ import Testing
         #expect(
             changes == [ByteChange(offset: 10, old: [0], new: [1]), ByteChange(offset: 150_000, old: [0], new: [2])])
     }
+
+    @Test func aWholeRewriteIsStreamedInBoundedRuns() throws {
+        let (t, m) = tracker([UInt8](repeating: 0, count: 256 << 10 + 100))
+        _ = try t.scan(m, now: 0)
+        m.bytes = [UInt8](repeating: 0xff, count: m.bytes.count)
+        var runs: [ByteChange] = []
+        try t.scan(m, now: 1) { runs.append($0) }
+        #expect(runs.map(\.offset) == [0, 64 << 10, 128 << 10, 192 << 10, 256 << 10])
+        #expect(runs.map(\.length) == [64 << 10, 64 << 10, 64 << 10, 64 << 10, 100])
+        #expect(runs.allSatisfy { $0.old == [UInt8](repeating: 0, count: $0.length) })
+        #expect(runs.allSatisfy { $0.new == [UInt8](repeating: 0xff, count: $0.length) })
+    }
+
+    @Test func evictionFollowsStoringOrderAndStaysWithinBudget() throws {
+        // Ten non-zero blocks, room for three.
+        let (t, m) = tracker([UInt8](repeating: 1, count: 10 * 4096), budget: 3 * 4096)
+        _ = try t.scan(m, now: 0)  // caches blocks 0, 1, 2
+        for round in 0..<50 {
+            for b in 0..<10 { m.bytes[b * 4096] = UInt8(2 + round % 200) }
+            let runs = try t.scan(m, now: Double(round + 1))
+            #expect(runs.count == 10)
+            #expect(t.cachedBytes <= 3 * 4096)
+            // Round 0: blocks 0-2 were cached at the baseline, so they are exact. Each cold block then evicts the
+            // block stored least recently, so after a round the cache holds 7-9, and the next round's blocks 0-2
+            // evict them before they come up: a cyclic rewrite bigger than the cache is all cold (documented).
+            let exact = runs.filter { $0.old != nil }.map(\.offset)
+            #expect(exact == (round == 0 ? [0, 4096, 8192] : []))
+        }
+        // A small busy segment: the cache never fills, and the bookkeeping does not grow with the changes.
+        let (small, sm) = tracker([UInt8](repeating: 1, count: 4096))
+        _ = try small.scan(sm, now: 0)
+        for i in 0..<20_000 {
+            sm.bytes[0] = UInt8(truncatingIfNeeded: i + 2)
+            #expect(try small.scan(sm, now: Double(i)).count == 1)
+        }
+        #expect(small.cachedBytes == 4096)
+    }
+
+    @Test func theBlockStoredLeastRecentlyIsEvicted() throws {
+        let (t, m) = tracker([UInt8](repeating: 1, count: 4 * 4096), budget: 2 * 4096)
+        _ = try t.scan(m, now: 0)  // caches 0 and 1
+        m.bytes[4096] = 2  // block 1 changes: exact, stored again (now newer than block 0)
+        #expect(try t.scan(m, now: 1) == [ByteChange(offset: 4096, old: [1], new: [2])])
+        m.bytes[3 * 4096] = 2  // block 3 is cold: reported whole, and evicts block 0
+        #expect(try t.scan(m, now: 2).map { $0.old == nil } == [true])
+        m.bytes[4096] = 3  // still cached: exact, and now the most recently stored
+        #expect(try t.scan(m, now: 3) == [ByteChange(offset: 4096, old: [2], new: [3])])
+        m.bytes[0] = 2  // cold again (evicted above); storing it evicts block 3, stored before block 1
+        #expect(try t.scan(m, now: 4).map { $0.old == nil } == [true])
+        m.bytes[4096] = 4
+        m.bytes[3 * 4096] = 3
+        let runs = try t.scan(m, now: 5)
+        #expect(runs.map(\.offset) == [4096, 3 * 4096])
+        #expect(runs[0] == ByteChange(offset: 4096, old: [3], new: [4]))
+        #expect(runs[1].old == nil, "block 3 was evicted")
+        #expect(t.cachedBytes == 2 * 4096)
+    }
 }
