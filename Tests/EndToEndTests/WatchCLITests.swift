@@ -21,11 +21,27 @@ import Testing
         return (name, py)
     }
 
-    /// Starts `watch --log` and gives it time for its first (baseline) scan.
+    /// Starts `watch --log` and returns once it has the segment mapped and has had time for its first (baseline)
+    /// scan, so no write of the test can land before the baseline.
     func startWatch(_ arguments: [String]) throws -> Child {
         let child = try ShmscopeBinary.start(["watch"] + arguments + ["--log", "--interval", "20"])
-        usleep(400_000)
+        try waitUntilMapped(pid: child.pid, arguments[0])
         return child
+    }
+
+    /// Polls /proc/PID/maps until the target shows up there: `/dev/shm/NAME`, or `/SYSV<key>` for System V.
+    func waitUntilMapped(pid: pid_t, _ target: String) throws {
+        let marker =
+            target.hasPrefix("sysv:0x") ? "/SYSV" + target.dropFirst("sysv:0x".count) : "/dev/shm" + target
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let maps = try? readFile("/proc/\(pid)/maps"), String(decoding: maps, as: UTF8.self).contains(marker) {
+                usleep(100_000)  // the baseline scan of a small segment takes microseconds; 5 intervals of slack
+                return
+            }
+            usleep(10_000)
+        }
+        throw PeerError("watch never mapped \(target)")
     }
 
     @Test(.enabled(if: PythonPeer.available), arguments: [false, true])
@@ -149,7 +165,17 @@ import Testing
         let script =
             "set -o pipefail; '\(ShmscopeBinary.path)' watch \(name) --log --interval 20 | head -n 1; echo status=$?"
         let shell = try Child("/bin/bash", ["-c", script], environment: ShmscopeBinary.environment)
-        usleep(400_000)
+        // The watcher is the shell's child; wait until it has the segment mapped.
+        var watcherPID: pid_t?
+        let deadline = Date().addingTimeInterval(10)
+        while watcherPID == nil && Date() < deadline {
+            let children = (try? readFile("/proc/\(shell.pid)/task/\(shell.pid)/children")).map {
+                String(decoding: $0, as: UTF8.self).split(separator: " ").compactMap { pid_t($0) }
+            }
+            watcherPID = children?.first { ProcessInfoReader.command(pid: $0) == "shmscope" }
+            if watcherPID == nil { usleep(10_000) }
+        }
+        try waitUntilMapped(pid: try #require(watcherPID), name)
         #expect(py.ask("write 0 one") == "ok")
         let line = try #require(shell.readLine())
         #expect(try Self.normalised(line, json: false) == "T 0x00000000 3 000000 6f6e65")
