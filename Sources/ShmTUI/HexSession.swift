@@ -12,7 +12,7 @@ package final class HexSession: TUIProgram {
     package var lockPollTimeout: Duration = .milliseconds(20)
     private var lastRefresh = -Double.infinity
     /// Scans the whole segment for the activity map and per-byte change counts.
-    package let tracker: ChangeTracker
+    package private(set) var tracker: ChangeTracker
     private let reader: LiveSourceReader
     private var nextScan = -Double.infinity
     /// Time spent scanning in the current pass (seconds).
@@ -31,7 +31,8 @@ package final class HexSession: TUIProgram {
         self.whoProvider = whoProvider
         reader = LiveSourceReader(source)
         // Per-byte counts for the inspector, bounded (about 8 MiB at most).
-        tracker = ChangeTracker(length: source.size, byteCountLimit: 1 << 18)
+        tracker = ChangeTracker(
+            length: source.size, blockSize: activityBlockSize(for: source.size), byteCountLimit: 1 << 18)
         var s = HexViewState(
             target: source.targetName, kind: source.kindName, size: source.size, readOnly: source.isReadOnly)
         s.intervalMS = max(10, intervalMS)
@@ -81,10 +82,11 @@ package final class HexSession: TUIProgram {
     /// segment), then the reducer moves the view inside it.
     private func follow(_ event: WatchEvent, now: Double) {
         switch event {
-        case .resized(_, let size):
+        case .resized(_, let size) where activityBlockSize(for: size) == tracker.blockSize:
             tracker.resize(length: size)
-        case .reattached(let size):
-            tracker.reset(length: size)
+        case .resized(_, let size), .reattached(let size):
+            // A new segment, or one whose new size calls for other blocks: start the map afresh.
+            tracker = ChangeTracker(length: size, blockSize: activityBlockSize(for: size), byteCountLimit: 1 << 18)
             _ = try? tracker.scan(reader, now: now)
         default:
             break
@@ -265,4 +267,13 @@ final class LiveSourceReader: ByteReader {
         let bytes = try source.read(offset: offset, count: buffer.count)
         bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
     }
+}
+
+/// The activity map's block size: 4 KiB for big segments, smaller for small ones so the map still has detail (a
+/// 4 KiB Qt segment gets 16-byte blocks, one per hex row); about 512 blocks until 4 KiB is reached. A power of two,
+/// so it divides the tracker's 64 KiB chunk.
+package func activityBlockSize(for size: Int) -> Int {
+    var block = 16
+    while block < 4096 && block * 512 < size { block *= 2 }
+    return block
 }

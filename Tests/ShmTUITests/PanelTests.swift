@@ -91,35 +91,52 @@ import Testing
     }
 
     @Test func activityMapCountsChangesAndJumpsToActiveBlocks() {
-        let h = Harness(bytes: Array(repeating: 0, count: 64 << 10))
+        // 1024 bytes: blocks of 16 bytes (one per hex row), one block per cell.
+        let h = Harness()
         h.press(.char("m"))
         #expect(h.state.panel == .activity)
         h.press(.char(">"))
         #expect(h.message == "no block has changed yet")
-        h.source.bytes[5 * 4096 + 3] = 1
-        h.source.bytes[9 * 4096] = 1
+        h.source.bytes[5 * 16 + 3] = 1
+        h.source.bytes[9 * 16] = 1
         h.tick()
-        h.source.bytes[9 * 4096] = 2
+        h.source.bytes[9 * 16] = 2
         h.tick()
-        #expect(h.state.activity.bytesPerCell == 4096)
+        #expect(h.state.activity.bytesPerCell == 16)
         #expect(h.state.activity.counts[5] == 1 && h.state.activity.counts[9] == 2)
         h.press(.char(">"))
-        #expect(h.state.cursor == 5 * 4096)
-        #expect(h.message == "block at 0x00005000: changed 1x")
+        #expect(h.state.cursor == 5 * 16)
+        #expect(h.message == "block at 0x00000050: changed 1x")
         h.press(.char(">"))
-        #expect(h.state.cursor == 9 * 4096)
+        #expect(h.state.cursor == 9 * 16)
         h.press(.char(">"))
-        #expect(h.state.cursor == 5 * 4096, "wraps around")
+        #expect(h.state.cursor == 5 * 16, "wraps around")
         h.press(.char("<"))
-        #expect(h.state.cursor == 9 * 4096)
+        #expect(h.state.cursor == 9 * 16)
         // Per-byte change counts for the bytes on screen.
-        #expect(h.state.byteChangeCounts[9 * 4096] == 2)
+        #expect(h.state.byteChangeCounts[9 * 16] == 2)
         // A click on a cell jumps there: the pane's cells start one row under its title, one column in.
         let cellsY = 1 + h.state.visibleRows + 1
         h.press(.click(x: 1 + 5, y: cellsY))
-        #expect(h.state.cursor == 5 * 4096)
+        #expect(h.state.cursor == 5 * 16)
         h.press(.char("m"))
         #expect(h.state.panel == nil)
+    }
+
+    @Test func activityBlocksScaleWithTheSegment() {
+        #expect(activityBlockSize(for: 300) == 16)
+        #expect(activityBlockSize(for: 4096) == 16)
+        #expect(activityBlockSize(for: 16 << 10) == 32)
+        #expect(activityBlockSize(for: 1 << 20) == 2048)
+        #expect(activityBlockSize(for: 2 << 20) == 4096)
+        #expect(activityBlockSize(for: 1 << 30) == 4096)
+        // A segment that grows a lot gets a new map with bigger blocks.
+        let h = Harness()
+        #expect(h.session.tracker.blockSize == 16)
+        h.source.bytes = Array(repeating: 0, count: 4 << 20)
+        h.source.pendingEvent = .resized(from: 1024, to: 4 << 20)
+        h.tick()
+        #expect(h.session.tracker.blockSize == 4096 && h.session.tracker.blockCount == 1024)
     }
 
     @Test func inspectorToggles() {
