@@ -127,4 +127,25 @@ struct WatchTmuxTests {
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
     }
+
+    @Test func layoutPaneFollowsAQtPeersStruct() throws {
+        let (key, qt) = try qtSegment("tuilayout")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        #expect(qt.ask("writehex 8 d2040000") == "ok")
+        let file = "/tmp/\(uniqueName("tuilayout")).layout"
+        defer { unlink(file) }
+        _ = FileManager.default.createFile(atPath: file, contents: Data("name char[5] @0\ncounter u32 @8\n".utf8))
+        let screen = try TmuxScreen(arguments: ["watch", "qt:" + key, "--layout", file])
+        defer { screen.kill() }
+        try #require(screen.waitFor("|hello") != nil)
+        screen.send("t")
+        let table = try #require(screen.waitFor("─ Layout (2 fields) ─"))
+        #expect(table.contains(" name    char[5] @0x0000 \"hello\""))
+        #expect(table.contains(" counter u32le   @0x0008 1234"))
+        #expect(qt.ask("writehex 8 2e160000") == "ok")
+        #expect(screen.waitFor(" counter u32le   @0x0008 5678") != nil)
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(qt.ask("quit") == "ok")
+    }
 }
