@@ -98,7 +98,7 @@ package struct ActivitySummary: Equatable, Sendable {
     }
 }
 
-/// Where the activity map's cells go inside the pane (one row less than the pane: the title).
+/// Cells per row of the activity pane: the width less one column on each side.
 package func activityColumns(width: Int) -> Int { max(1, width - 2) }
 
 /// Draws the open pane into rows `y ..< y + rows`.
