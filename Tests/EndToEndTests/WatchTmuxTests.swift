@@ -82,7 +82,8 @@ struct WatchTmuxTests {
         defer { cleanUp(.qt(key: key, backend: .systemV)) }
         let screen = try TmuxScreen(arguments: ["watch", "qt:" + key])
         defer { screen.kill() }
-        let first = try #require(screen.waitFor("4096 B RO"))
+        // The key bar is the last row painted: wait for it too, or a capture can land mid-frame.
+        let first = try #require(screen.waitFor { $0.contains("4096 B RO") && $0.contains("F10Quit") })
         #expect(first.contains("F1Help ? F4Goto : F5Pause p F6Find / F7Pane F9Snap s F10Quit q"))
         #expect(!first.contains("F2Lock") && !first.contains("F8Write"))
         screen.send("4")
