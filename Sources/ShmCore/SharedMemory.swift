@@ -291,11 +291,8 @@ public final class SharedMemory {
     /// semaphore; for POSIX `shm_unlink`. Processes still attached keep their mapping until they detach.
     public func remove() throws(ShmError) {
         try validateKey()
-        // Let go of our own mapping first, so no later detach re-creates the lock we are about to remove.
-        if let mapping {
-            mapping.unmap()
-            self.mapping = nil
-        }
+        // Our own mapping stays usable, as every other process's does; a later detach finds no lock object and so
+        // takes (and re-creates) none.
         try? lockImpl?.unlock()
         switch target {
         case .qt(_, .systemV), .qtNative(_, .systemV):
@@ -390,6 +387,53 @@ public final class SharedMemory {
         return ShmError(
             .notFound, operation: operation, target: displayName,
             message: "segment was truncated by a peer (\(now), mapped \(m.size)): re-attach to see the new size")
+    }
+
+    /// Whether the attached segment is still what the target names, as a watcher needs to know between scans.
+    public enum Presence: Equatable, Sendable {
+        case present
+        /// System V: IPC_RMID was done (SHM_DEST) or the id is gone; POSIX: the name was unlinked. Our mapping
+        /// stays valid until we detach.
+        case removed
+        /// A POSIX object that a peer resized with ftruncate: re-attach to map the new size.
+        case resized(to: Int)
+    }
+
+    /// Checks our own mapping: IPC_STAT on our shmid (System V) or fstat on our descriptor (POSIX).
+    public func presence() -> Presence {
+        guard let mapping else { return .removed }
+        switch mapping.backing {
+        case .systemV(let id):
+            guard let ds = try? Sys.shmStat(id) else { return .removed }
+            return Int32(ds.shm_perm.mode) & Int32(SHM_DEST) != 0 ? .removed : .present
+        case .posix(let fd, _):
+            guard let st = try? Sys.fstat(fd) else { return .removed }
+            if st.st_nlink == 0 { return .removed }
+            return Int(st.st_size) != mapping.size ? .resized(to: Int(st.st_size)) : .present
+        }
+    }
+
+    /// True when the target now names a different segment than the one we have mapped (it was removed and a peer
+    /// created it again): a System V key that resolves to another shmid, or a POSIX name with another inode.
+    /// A target given as `shmid:N` never reappears.
+    public func targetNamesAnotherSegment() -> Bool {
+        guard let mapping else { return false }
+        switch mapping.backing {
+        case .systemV(let ours):
+            let key: key_t
+            switch target {
+            case .sysvKey(let k): key = k
+            case .qt(_, .systemV), .qtNative(_, .systemV):
+                guard let k = try? qtSystemVKey(nativeKey) else { return false }
+                key = k
+            default: return false
+            }
+            guard let id = try? Sys.shmget(key, 0, 0) else { return false }
+            return id != ours
+        case .posix(let fd, let path):
+            guard let now = try? Sys.lstat(path), let mine = try? Sys.fstat(fd) else { return false }
+            return now.st_ino != mine.st_ino || now.st_dev != mine.st_dev
+        }
     }
 
     // MARK: Lock

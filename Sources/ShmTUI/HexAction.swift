@@ -1,3 +1,5 @@
+import ShmCore
+
 /// Everything that can happen to the hex view: user intents (from keys) and results coming back from the source.
 package enum HexAction: Equatable, Sendable {
     // Movement
@@ -31,6 +33,13 @@ package enum HexAction: Equatable, Sendable {
     case commit
     case quit
     case confirmQuit(Bool)
+    // Panes, snapshots, diff
+    case togglePanel(Panel)
+    case cyclePanel
+    case takeSnapshot
+    case toggleDiff
+    case nextDifference(forward: Bool)
+    case nextActiveBlock(forward: Bool)
     // Results from the driver
     case frame(Frame, now: Double)
     case lockAttempt(acquired: Bool, status: LockStatus)
@@ -39,6 +48,14 @@ package enum HexAction: Equatable, Sendable {
     case unlocked(error: String?)
     case searchResult(query: SearchQuery, offset: Int?, wrapped: Bool)
     case tick(now: Double)
+    case who(WhoInfo)
+    case activity(ActivitySummary, byteCounts: [Int: UInt32])
+    case snapshotTaken(bytes: [UInt8], time: Double, source: String)
+    case snapshotSaved(path: String, error: String?)
+    case differenceResult(offset: Int?)
+    case layoutValues([StructLayout.DecodedField], now: Double)
+    /// The segment was removed, resized or created again (from `LiveSource.checkPresence`).
+    case segmentEvent(WatchEvent)
 }
 
 /// A contiguous run of staged bytes to write.
@@ -58,6 +75,12 @@ package enum HexEffect: Equatable, Sendable {
     case unlock
     case write([WriteRun], unlockAfter: Bool)
     case search(SearchQuery, from: Int, forward: Bool)
+    /// Read the whole segment into a snapshot.
+    case takeSnapshot
+    case saveSnapshot(path: String)
+    case loadSnapshot(path: String)
+    /// Find the next/previous byte that differs from the snapshot, from `from`.
+    case findDifference(from: Int, forward: Bool)
     /// Repaint the whole terminal (Ctrl-L).
     case redraw
     case quit

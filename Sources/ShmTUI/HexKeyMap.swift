@@ -51,7 +51,9 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
     case .function(4): return .openPrompt(.goto)
     case .function(5): return .togglePause
     case .function(6): return .openPrompt(.search)
+    case .function(7): return .cyclePanel
     case .function(8): return .commit
+    case .function(9): return .takeSnapshot
     case .function(10): return .quit
     case .ctrl("g"): return .openPrompt(.goto)
     case .ctrl("s"): return .commit
@@ -85,6 +87,19 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case "u": return .undoLast
         case "?": return .help
         case "q": return .quit
+        case "W": return .togglePanel(.who)
+        case "m": return .togglePanel(.activity)
+        case "i": return .togglePanel(.inspector)
+        case "t": return .togglePanel(.layout)
+        case "s": return .takeSnapshot
+        case "x": return .toggleDiff
+        case "]": return .nextDifference(forward: true)
+        case "[": return .nextDifference(forward: false)
+        case "S": return .openPrompt(.saveSnapshot)
+        case "O": return .openPrompt(.loadSnapshot)
+        case "=": return .openPrompt(.value)
+        case ">": return .nextActiveBlock(forward: true)
+        case "<": return .nextActiveBlock(forward: false)
         default: return nil
         }
     default: return nil
@@ -109,6 +124,13 @@ package let helpLines: [String] = [
     "Cancel      Esc (prompt, lock wait, text pane)",
     "Redraw      Ctrl-L",
     "Mouse       click: cursor  wheel: scroll",
+    "Who         W  (attached processes, lock)",
+    "Activity    m  (block map)  > < next/prev",
+    "Inspector   i  Type value  =  (u32 7, f64be 1.5)",
+    "Layout      t  (--layout FILE)",
+    "Panes       F7 cycles who/map/inspector/layout",
+    "Snapshot    s  F9   Save  S   Load  O",
+    "Diff        x  toggle   Next/prev diff  ] [",
     "Help        ?  F1     Quit  q  F10",
     "In the text pane typing edits: use Tab or",
     "Esc, F-keys and Ctrl keys there.",

@@ -1,3 +1,5 @@
+import ShmCore
+
 /// The hex view's reducer: the only place state changes. Pure: side effects come back as `HexEffect`s.
 package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect] {
     switch action {
@@ -16,6 +18,20 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
                 ? "text pane: typing edits bytes; Tab returns, F10 quits" : "hex pane")
         return []
     case .click(let x, let y):
+        if s.panel == .activity, s.panelRows > 0, s.activity.bytesPerCell > 0 {
+            // The pane's title is at 1 + visibleRows; its cells start on the row below, one column in.
+            let row = y - (2 + s.visibleRows)
+            let column = x - 1
+            let columns = activityColumns(width: s.width)
+            if row >= 0, column >= 0, column < columns {
+                let cell = row * columns + column
+                if cell < s.activity.lastChange.count {
+                    let target = min(s.size - 1, cell * s.activity.bytesPerCell)
+                    s.message = .info("block at 0x\(hexPadded(target, width: 8)): changed \(s.activity.counts[cell])x")
+                    return moveCursor(&s, to: target)
+                }
+            }
+        }
         guard y >= 1, y <= s.visibleRows, let hit = s.layout.hit(x: x) else { return [] }
         let offset = s.top + (y - 1) * s.bytesPerRow + hit.index
         guard offset < s.size else { return [] }
@@ -29,6 +45,14 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         ensureCursorVisible(&s)
         return [.refreshNow, .redraw]
     case .openPrompt(let kind):
+        if kind == .value, let refusal = editRefusal(s) {
+            s.message = .error(refusal)
+            return []
+        }
+        if kind == .saveSnapshot, s.snapshot == nil {
+            s.message = .error("no snapshot to save: press s to take one")
+            return []
+        }
         s.mode = .prompt(Prompt(kind: kind))
         return []
     case .promptInput(let ch):
@@ -225,6 +249,97 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         }
         s.message = .info("found \(query.display) at 0x\(hexPadded(offset, width: 8))" + (wrapped ? " (wrapped)" : ""))
         return moveCursor(&s, to: offset)
+    case .togglePanel(let panel):
+        if panel == .layout && s.structLayout == nil {
+            s.message = .error("no layout: start with --layout FILE")
+            return []
+        }
+        return showPanel(&s, s.panel == panel ? nil : panel)
+    case .cyclePanel:
+        let order: [Panel?] = [nil, .who, .activity, .inspector] + (s.structLayout == nil ? [] : [.layout])
+        let index = order.firstIndex(of: s.panel) ?? 0
+        return showPanel(&s, order[(index + 1) % order.count])
+    case .takeSnapshot:
+        return [.takeSnapshot]
+    case .toggleDiff:
+        guard s.snapshot != nil else {
+            s.message = .error("no snapshot: press s to take one, or O to load one")
+            return []
+        }
+        s.diffMode.toggle()
+        s.message = .info(
+            s.diffMode ? "diff mode: bytes that differ from the snapshot are highlighted; ] [ jump" : "diff mode off")
+        return []
+    case .nextDifference(let forward):
+        guard s.snapshot != nil else {
+            s.message = .error("no snapshot: press s to take one, or O to load one")
+            return []
+        }
+        return [.findDifference(from: s.cursor, forward: forward)]
+    case .nextActiveBlock(let forward):
+        let a = s.activity
+        guard a.bytesPerCell > 0, !a.counts.isEmpty else {
+            s.message = .error("no activity yet: the first scan is still running")
+            return []
+        }
+        let here = min(a.counts.count - 1, s.cursor / a.bytesPerCell)
+        for step in 1...a.counts.count {
+            let cell = ((here + (forward ? step : -step)) % a.counts.count + a.counts.count) % a.counts.count
+            if a.counts[cell] > 0 {
+                let target = min(s.size - 1, cell * a.bytesPerCell)
+                s.message = .info("block at 0x\(hexPadded(target, width: 8)): changed \(a.counts[cell])x")
+                return moveCursor(&s, to: target)
+            }
+        }
+        s.message = .info("no block has changed yet")
+        return []
+    case .who(let info):
+        s.who = info
+        return []
+    case .activity(let summary, let counts):
+        s.activity = summary
+        s.byteChangeCounts = counts
+        return []
+    case .snapshotTaken(let bytes, let time, let origin):
+        s.snapshot = bytes
+        s.snapshotTime = time
+        s.diffMode = true
+        let size = bytes.count == s.size ? "" : " (snapshot is \(bytes.count) bytes, segment \(s.size))"
+        s.message = .info("snapshot \(origin)\(size): diff on; ] [ jump, x toggles, S saves")
+        return []
+    case .snapshotSaved(let path, let error):
+        s.message = error.map { .error("cannot save: \($0)") } ?? .info("snapshot saved to \(path)")
+        return []
+    case .differenceResult(let offset):
+        guard let offset else {
+            s.message = .info("no differences from the snapshot")
+            return []
+        }
+        s.message = .info("differs from the snapshot at 0x\(hexPadded(offset, width: 8))")
+        return moveCursor(&s, to: offset)
+    case .layoutValues(let fields, let now):
+        let old = Dictionary(s.layoutFields.map { ($0.field.name, $0.raw) }, uniquingKeysWith: { a, _ in a })
+        for f in fields where old[f.field.name].map({ $0 != f.raw }) == true { s.layoutChangedAt[f.field.name] = now }
+        s.layoutFields = fields
+        return []
+    case .segmentEvent(let event):
+        switch event {
+        case .removed:
+            s.removed = true
+            s.message = .error("segment removed by a peer: showing the copy we still have mapped")
+            return []
+        case .resized(let from, let to):
+            s.message = .info("segment resized by a peer from \(from) to \(to) bytes: mapped again")
+            return followNewSize(&s, to)
+        case .reattached(let size):
+            s.message = .info("segment created again (\(size) bytes): attached to the new one")
+            return followNewSize(&s, size)
+        case .detached(let reason):
+            s.message = .error("cannot attach again: \(reason)")
+            return []
+        case .change:
+            return []
+        }
     case .tick(let now):
         s.now = now
         s.changedAt = s.changedAt.filter { now - $0.value < HexViewState.fadeSeconds }
@@ -233,13 +348,13 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
 }
 
 private func lockRefusal(_ s: HexViewState) -> String? {
-    if s.readOnly { return "attached read-only: locking is for editing; reopen without --read-only" }
+    if s.readOnly { return "attached read-only: locking is for editing; use open without --read-only" }
     if s.lock == .none { return "this segment has no lock shmscope can take" }
     return nil
 }
 
 private func editRefusal(_ s: HexViewState) -> String? {
-    s.readOnly ? "attached read-only: edits are refused; reopen without --read-only to edit" : nil
+    s.readOnly ? "attached read-only: edits are refused; use open without --read-only to edit" : nil
 }
 
 private func advanceAfterEdit(_ s: inout HexViewState) -> [HexEffect] {
@@ -266,7 +381,82 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
         }
         s.lastSearch = q
         return [.search(q, from: s.cursor + 1, forward: true)]
+    case .value:
+        return stageValue(&s, p.text)
+    case .saveSnapshot, .loadSnapshot:
+        let path = p.text.trimmingSpaces()
+        guard !path.isEmpty else {
+            s.message = .error("no file name given")
+            return []
+        }
+        return [p.kind == .saveSnapshot ? .saveSnapshot(path: path) : .loadSnapshot(path: path)]
     }
+}
+
+/// `=` then `TYPE VALUE` (`u32 1234`, `i16be -2`, `f64 1.5`): the value's bytes are staged at the cursor and
+/// written through the same path as `w` (straight through when we hold the lock, else lock/write/unlock).
+private func stageValue(_ s: inout HexViewState, _ text: String) -> [HexEffect] {
+    let parts = text.trimmingSpaces().split(separator: " ", maxSplits: 1).map(String.init)
+    guard parts.count == 2, let (type, order) = parseScalarType(parts[0]) else {
+        s.message = .error("type TYPE VALUE, e.g. u32 1234, i16be -2, f64 1.5 (types u8…u64 i8…i64 f32 f64, +le/be)")
+        return []
+    }
+    let bytes: [UInt8]
+    do { bytes = try ValueInspector.encode(type, parts[1], order: order) } catch {
+        s.message = .error(error.message)
+        return []
+    }
+    guard s.cursor + bytes.count <= s.size else {
+        s.message = .error("\(parts[0]) needs \(bytes.count) bytes; only \(s.size - s.cursor) left at the cursor")
+        return []
+    }
+    for (i, b) in bytes.enumerated() {
+        s.undoStack.append(StagedEdit(offset: s.cursor + i, previous: s.staged[s.cursor + i]))
+        s.staged[s.cursor + i] = b
+    }
+    s.midByte = false
+    return reduce(&s, .commit)
+}
+
+/// `u32`, `u32le`, `f64be` → type and byte order (little-endian unless `be`).
+package func parseScalarType(_ text: String) -> (ScalarType, ByteOrder)? {
+    var name = text.lowercased()
+    var order = ByteOrder.little
+    if name.hasSuffix("le") || name.hasSuffix("be") {
+        order = name.hasSuffix("be") ? .big : .little
+        name.removeLast(2)
+    }
+    return ScalarType(rawValue: name).map { ($0, order) }
+}
+
+/// The segment has a new size (or is a new segment): keep the cursor and the view inside it, drop staged bytes
+/// past its end, and read again.
+private func followNewSize(_ s: inout HexViewState, _ size: Int) -> [HexEffect] {
+    s.removed = false
+    s.size = size
+    s.staged = s.staged.filter { $0.key < size }
+    s.undoStack = s.undoStack.filter { $0.offset < size }
+    s.cursor = max(0, min(s.cursor, size - 1))
+    // As far down as the old view was, but no further than a full screen before the new end.
+    let n = s.bytesPerRow
+    let lastRowStart = max(0, size - 1) - max(0, size - 1) % n
+    s.top = max(0, min(s.top, lastRowStart - (s.visibleRows - 1) * n))
+    s.top -= s.top % n
+    ensureCursorVisible(&s)
+    s.frame = Frame(offset: s.top, bytes: [])
+    return [.refreshNow]
+}
+
+/// Opens (or closes, with nil) the pane under the hex rows; the rows left for data shrink or grow with it.
+private func showPanel(_ s: inout HexViewState, _ panel: Panel?) -> [HexEffect] {
+    s.panel = panel
+    if let panel {
+        s.message = s.panelRows == 0 ? .error("\(panel.title) pane hidden: the terminal is too small") : nil
+    } else {
+        s.message = nil
+    }
+    ensureCursorVisible(&s)
+    return [.refreshNow]
 }
 
 /// Moves the cursor (clamped to the segment) and scrolls so it stays on screen. Row moves that would leave the

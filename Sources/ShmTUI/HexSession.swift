@@ -1,3 +1,5 @@
+import ShmCore
+
 /// Runs the hex view against a `LiveSource`: feeds keys through the key map and reducer, performs the effects,
 /// and reports their results back as actions. All I/O is here; all decisions are in `reduce`.
 package final class HexSession: TUIProgram {
@@ -9,13 +11,28 @@ package final class HexSession: TUIProgram {
     /// How long one lock attempt may block the loop; short, so the UI stays responsive while waiting.
     package var lockPollTimeout: Duration = .milliseconds(20)
     private var lastRefresh = -Double.infinity
+    /// Scans the whole segment for the activity map and per-byte change counts.
+    package private(set) var tracker: ChangeTracker
+    private let reader: LiveSourceReader
+    private var nextScan = -Double.infinity
+    /// Time spent scanning in the current pass (seconds).
+    private var passSeconds = 0.0
+    /// Attached processes and lock state for the who pane (from the catalog; slow, so at most once a second).
+    private let whoProvider: (() -> WhoInfo)?
+    private var lastWho = -Double.infinity
 
     package init(
         source: any LiveSource, theme: Theme, intervalMS: Int = 100, fixedBytesPerRow: Int? = nil,
-        width: Int = 80, height: Int = 24, now: Double = 0
+        width: Int = 80, height: Int = 24, now: Double = 0, layout: StructLayout? = nil,
+        whoProvider: (() -> WhoInfo)? = nil
     ) {
         self.source = source
         self.theme = theme
+        self.whoProvider = whoProvider
+        reader = LiveSourceReader(source)
+        // Per-byte counts for the inspector, bounded (about 8 MiB at most).
+        tracker = ChangeTracker(
+            length: source.size, blockSize: activityBlockSize(for: source.size), byteCountLimit: 1 << 18)
         var s = HexViewState(
             target: source.targetName, kind: source.kindName, size: source.size, readOnly: source.isReadOnly)
         s.intervalMS = max(10, intervalMS)
@@ -24,8 +41,13 @@ package final class HexSession: TUIProgram {
         s.height = height
         s.now = now
         s.lock = source.lockStatus()
+        s.structLayout = layout
         state = s
         refresh(now: now)
+        // The baseline pass in one go, so the first changes are measured against the segment as we found it.
+        _ = try? tracker.scan(reader, now: now)
+        nextScan = now
+        publishActivity()
     }
 
     package var pollIntervalMS: Int { min(state.intervalMS, 50) }
@@ -44,10 +66,74 @@ package final class HexSession: TUIProgram {
         if state.lockWait != nil { attemptLock() }
         // A millisecond of slack so a loop woken exactly one interval later does refresh.
         if now - lastRefresh >= Double(state.intervalMS) / 1000 - 0.001 {
+            if let event = source.checkPresence() { follow(event, now: now) }
             if !state.paused { refresh(now: now) }
             lastRefresh = now
             if state.lockWait == nil { dispatch(.lockStatus(source.lockStatus())) }
         }
+        if now >= nextScan { scanActivity(now: now) }
+        if let whoProvider, state.panel == .who, state.who == nil || now - lastWho >= 1 {
+            dispatch(.who(whoProvider()))
+            lastWho = now
+        }
+    }
+
+    /// A removed, resized or re-created segment: the tracker follows the new size (or starts afresh for a new
+    /// segment), then the reducer moves the view inside it.
+    private func follow(_ event: WatchEvent, now: Double) {
+        switch event {
+        case .resized(_, let size) where activityBlockSize(for: size) == tracker.blockSize:
+            tracker.resize(length: size)
+        case .resized(_, let size), .reattached(let size):
+            // A new segment, or one whose new size calls for other blocks: start the map afresh.
+            tracker = ChangeTracker(length: size, blockSize: activityBlockSize(for: size), byteCountLimit: 1 << 18)
+            _ = try? tracker.scan(reader, now: now)
+        default:
+            break
+        }
+        dispatch(.segmentEvent(event))
+        publishActivity()
+    }
+
+    /// Scans on for about 10 ms per loop turn, so the keys stay live even on a 1 GiB segment; a whole pass then
+    /// takes several turns. After a pass it pauses at least one refresh interval and 1.5 times the pass's scanning
+    /// time, which keeps scanning under 40% of a core.
+    private func scanActivity(now: Double) {
+        let started = ContinuousClock.now
+        var found = false
+        var complete = false
+        while !complete && ContinuousClock.now - started < .milliseconds(10) {
+            guard let step = try? tracker.scanStep(reader, now: now, maxBytes: ChangeTracker.chunkSize) else {
+                // The segment shrank under us or went away; try again a little later.
+                nextScan = now + Double(state.intervalMS) / 1000
+                return
+            }
+            found = found || !step.changes.isEmpty
+            complete = step.passComplete
+        }
+        let (seconds, attoseconds) = (ContinuousClock.now - started).components
+        passSeconds += Double(seconds) + Double(attoseconds) / 1e18
+        if complete {
+            nextScan = now + max(Double(state.intervalMS) / 1000, passSeconds * 1.5)
+            passSeconds = 0
+        }
+        if found || complete { publishActivity() }
+    }
+
+    private func publishActivity() {
+        let rows = state.panel == .activity ? max(1, state.panelRows - 1) : Panel.activity.wantedRows(fields: 0) - 1
+        let summary = ActivitySummary(tracker: tracker, cells: activityColumns(width: state.width) * rows)
+        dispatch(.activity(summary, byteCounts: byteCounts()))
+    }
+
+    /// Per-byte change counts for the bytes in the frame (the window), for the inspector.
+    private func byteCounts() -> [Int: UInt32] {
+        var counts: [Int: UInt32] = [:]
+        for offset in state.frame.offset..<(state.frame.offset + state.frame.bytes.count) {
+            let n = tracker.changes(atByte: offset)
+            if n > 0 { counts[offset] = n }
+        }
+        return counts
     }
 
     package func render() -> ScreenBuffer { renderHexScreen(state, theme: theme) }
@@ -58,11 +144,20 @@ package final class HexSession: TUIProgram {
 
     private func refresh(now: Double) {
         let window = state.window
+        // A few bytes past the window, so the inspector can decode a u64 or a string at the last byte on screen.
+        let count = min(source.size - window.offset, window.count + 64)
         do {
-            let bytes = try source.read(offset: window.offset, count: window.count)
+            let bytes = try source.read(offset: window.offset, count: max(0, count))
             dispatch(.frame(Frame(offset: window.offset, bytes: bytes), now: now))
+            dispatch(.activity(state.activity, byteCounts: byteCounts()))
         } catch {
             state.message = .error("read failed: \(error)")
+        }
+        if let layout = state.structLayout {
+            let span = layout.span.clamped(to: 0..<source.size)
+            if let bytes = try? source.read(offset: span.lowerBound, count: span.count) {
+                dispatch(.layoutValues(layout.decode(bytes, base: span.lowerBound), now: now))
+            }
         }
         lastRefresh = now
     }
@@ -119,10 +214,66 @@ package final class HexSession: TUIProgram {
             }
             let hit = findBytes(query.bytes, in: haystack, from: from, forward: forward)
             dispatch(.searchResult(query: query, offset: hit?.offset, wrapped: hit?.wrapped ?? false))
+        case .takeSnapshot:
+            do {
+                let bytes = try source.read(offset: 0, count: source.size)
+                dispatch(.snapshotTaken(bytes: bytes, time: wallClockSeconds(), source: "taken"))
+            } catch {
+                state.message = .error("snapshot failed: \(error)")
+            }
+        case .saveSnapshot(let path):
+            guard let bytes = state.snapshot else { return }
+            let snapshot = Snapshot(
+                target: source.targetName, time: state.snapshotTime ?? wallClockSeconds(), bytes: bytes)
+            do {
+                try snapshot.write(toFile: path)
+                dispatch(.snapshotSaved(path: path, error: nil))
+            } catch {
+                dispatch(.snapshotSaved(path: path, error: error.message))
+            }
+        case .loadSnapshot(let path):
+            do {
+                let snapshot = try Snapshot.read(fromFile: path)
+                dispatch(.snapshotTaken(bytes: snapshot.bytes, time: snapshot.time, source: "loaded from \(path)"))
+            } catch {
+                state.message = .error("cannot load: \(error.message)")
+            }
+        case .findDifference(let from, let forward):
+            guard let snapshot = state.snapshot else { return }
+            do {
+                let now = try source.read(offset: 0, count: source.size)
+                dispatch(
+                    .differenceResult(offset: Snapshot.nextDifference(snapshot, now, from: from, forward: forward)))
+            } catch {
+                state.message = .error("diff failed: \(error)")
+            }
         case .redraw:
             wantsFullRedraw = true
         case .quit:
             isFinished = true
         }
     }
+}
+
+/// A `LiveSource` as the change tracker's `ByteReader`.
+final class LiveSourceReader: ByteReader {
+    let source: any LiveSource
+
+    init(_ source: any LiveSource) { self.source = source }
+
+    var byteCount: Int { source.size }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws {
+        let bytes = try source.read(offset: offset, count: buffer.count)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
+}
+
+/// The activity map's block size: 4 KiB for big segments, smaller for small ones so the map still has detail (a
+/// 4 KiB Qt segment gets 16-byte blocks, one per hex row); about 512 blocks until 4 KiB is reached. A power of two,
+/// so it divides the tracker's 64 KiB chunk.
+package func activityBlockSize(for size: Int) -> Int {
+    var block = 16
+    while block < 4096 && block * 512 < size { block *= 2 }
+    return block
 }

@@ -1,3 +1,5 @@
+import ShmCore
+
 /// A read of part of the segment: the live window, or the whole segment while paused.
 package struct Frame: Equatable, Sendable {
     package var offset: Int
@@ -30,6 +32,10 @@ package enum LockWait: Equatable, Sendable {
 
 package enum PromptKind: Equatable, Sendable {
     case goto, search
+    /// `=`: a typed value to write at the cursor, `TYPE VALUE`.
+    case value
+    /// `S` / `O`: a snapshot file to save to or load from.
+    case saveSnapshot, loadSnapshot
 }
 
 package struct Prompt: Equatable, Sendable {
@@ -81,6 +87,25 @@ package struct HexViewState: Equatable, Sendable {
     package var message: Message?
     package var lastSearch: SearchQuery?
     package var now: Double = 0
+    /// The pane under the hex rows, if any (one at a time; hidden when the terminal is too small).
+    package var panel: Panel?
+    /// The who pane's data, refreshed about once a second.
+    package var who: WhoInfo?
+    /// The activity map's data, after each whole-segment scan.
+    package var activity = ActivitySummary()
+    /// Per-byte change counts of the bytes in `frame`.
+    package var byteChangeCounts: [Int: UInt32] = [:]
+    /// The snapshot taken with `s` or loaded with `O`, and when it was taken (seconds since the epoch).
+    package var snapshot: [UInt8]?
+    package var snapshotTime: Double?
+    /// Highlight every byte that differs from the snapshot.
+    package var diffMode = false
+    /// The layout given with `--layout`, its decoded fields, and when each field last changed.
+    package var structLayout: StructLayout?
+    package var layoutFields: [StructLayout.DecodedField] = []
+    package var layoutChangedAt: [String: Double] = [:]
+    /// A peer removed the segment; we still show the copy we have mapped.
+    package var removed = false
 
     /// How long a change stays highlighted.
     package static let fadeSeconds = 1.0
@@ -98,14 +123,26 @@ package struct HexViewState: Equatable, Sendable {
         fixedBytesPerRow.map { HexLayout(bytesPerRow: $0) } ?? HexLayout.fitting(width: width)
     }
     package var bytesPerRow: Int { layout.bytesPerRow }
-    /// Screen rows for data: all but the status line, the message line and the key bar.
-    package var visibleRows: Int { max(1, height - 3) }
+    /// Screen rows for data: all but the status line, the message line, the key bar and the open pane.
+    package var visibleRows: Int { max(1, height - 3 - panelRows) }
+    /// Rows the open pane takes: its wanted height, at most half the data area; 0 (hidden) below 3 rows.
+    package var panelRows: Int {
+        guard let panel, !tooSmall else { return 0 }
+        let rows = min(panel.wantedRows(fields: structLayout?.fields.count ?? 0), (height - 3) / 2)
+        return rows >= 3 ? rows : 0
+    }
     package var tooSmall: Bool { width < Self.minWidth || height < Self.minHeight }
     /// The bytes on screen: offset and count.
     package var window: (offset: Int, count: Int) { (top, max(0, min(size - top, visibleRows * bytesPerRow))) }
 
     /// What the byte at `offset` shows: the staged value, else the last read.
     package func displayed(_ offset: Int) -> UInt8? { staged[offset] ?? frame.byte(at: offset) }
+
+    /// Whether the byte at `offset` differs from the snapshot (diff mode).
+    package func differsFromSnapshot(_ offset: Int) -> Bool {
+        guard diffMode, let snapshot, offset < snapshot.count, let now = frame.byte(at: offset) else { return false }
+        return snapshot[offset] != now
+    }
 
     /// 3 just changed … 1 nearly faded, 0 not highlighted.
     package func changeLevel(_ offset: Int) -> Int {

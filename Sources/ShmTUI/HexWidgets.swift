@@ -7,8 +7,9 @@ package func renderHexScreen(_ s: HexViewState, theme: Theme) -> ScreenBuffer {
     }
     drawStatusLine(s, theme: theme, into: &buffer, y: 0)
     for row in 0..<s.visibleRows { drawHexRow(s, row: row, theme: theme, into: &buffer, y: 1 + row) }
+    drawPanel(s, theme: theme, into: &buffer, y: 1 + s.visibleRows, rows: s.panelRows)
     drawMessageLine(s, theme: theme, into: &buffer, y: s.height - 2)
-    drawKeyBar(hexKeyBar, theme: theme, into: &buffer, y: s.height - 1)
+    drawKeyBar(s.readOnly ? readOnlyKeyBar : hexKeyBar, theme: theme, into: &buffer, y: s.height - 1)
     if case .help(let scroll) = s.mode {
         drawOverlay(title: "Keys", lines: helpLines, scroll: scroll, theme: theme, into: &buffer)
     }
@@ -45,6 +46,8 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     x = buffer.put(lockText, x: x, y: y, style: lockStyle)
     var tail = " │ @0x\(hexPadded(s.cursor, width: 8)) │ \(rate)"
     if s.paused { tail += " │ PAUSED" }
+    if s.diffMode { tail += " │ DIFF" }
+    if s.removed { tail += " │ REMOVED" }
     if !s.staged.isEmpty { tail += " │ \(s.staged.count) staged" }
     buffer.put(tail, x: x, y: y, style: theme.status)
 }
@@ -69,6 +72,8 @@ package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: 
         var style = theme.byte(byte)
         if s.staged[offset] != nil {
             style = theme.staged
+        } else if s.differsFromSnapshot(offset) {
+            style = theme.diff
         } else {
             let level = s.changeLevel(offset)
             if level > 0 { style = theme.changed(level: level) }
@@ -93,7 +98,14 @@ package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: 
 package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
     switch s.mode {
     case .prompt(let p):
-        let label = p.kind == .goto ? "Go to (123, 0x7b, +16, -16): " : "Search (text, or x de ad): "
+        let label: String
+        switch p.kind {
+        case .goto: label = "Go to (123, 0x7b, +16, -16): "
+        case .search: label = "Search (text, or x de ad): "
+        case .value: label = "Write value (u32 7, i16be -2, f64 1.5): "
+        case .saveSnapshot: label = "Save snapshot to file: "
+        case .loadSnapshot: label = "Load snapshot from file: "
+        }
         let x = buffer.put(label + p.text, x: 0, y: y, style: theme.heading)
         buffer.put(" ", x: x, y: y, style: theme.cursor)
         return
@@ -127,7 +139,13 @@ package struct KeyBarItem: Equatable, Sendable {
 package let hexKeyBar: [KeyBarItem] = [
     KeyBarItem("F1", "Help ? "), KeyBarItem("F2", "Lock L "), KeyBarItem("F3", "Unlock U "),
     KeyBarItem("F4", "Goto : "), KeyBarItem("F5", "Pause p "), KeyBarItem("F6", "Find / "),
-    KeyBarItem("F8", "Write w "), KeyBarItem("F10", "Quit q "),
+    KeyBarItem("F8", "Write w "), KeyBarItem("F10", "Quit q "), KeyBarItem("F7", "Pane "), KeyBarItem("F9", "Snap s "),
+]
+
+/// Read-only (`watch`, `open --read-only`): no Lock, Unlock or Write; those keys answer "read-only".
+package let readOnlyKeyBar: [KeyBarItem] = [
+    KeyBarItem("F1", "Help ? "), KeyBarItem("F4", "Goto : "), KeyBarItem("F5", "Pause p "),
+    KeyBarItem("F6", "Find / "), KeyBarItem("F7", "Pane "), KeyBarItem("F9", "Snap s "), KeyBarItem("F10", "Quit q "),
 ]
 
 package func drawKeyBar(_ items: [KeyBarItem], theme: Theme, into buffer: inout ScreenBuffer, y: Int) {

@@ -43,6 +43,9 @@ package protocol LiveSource: AnyObject {
     func lockStatus() -> LockStatus
     /// Releases the lock if held and detaches; called on every exit path.
     func close()
+    /// What happened to the segment since the last check (removed, resized and mapped again, created again and
+    /// re-attached), or nil. Checked once per refresh.
+    func checkPresence() -> WatchEvent?
 }
 
 /// In-memory bytes with a fake lock another "process" can hold (`holderPID`), for tests and demos.
@@ -59,6 +62,8 @@ package final class MemorySource: LiveSource {
     package private(set) var writes: [(offset: Int, bytes: [UInt8])] = []
     package private(set) var lockAttempts = 0
     package private(set) var closed = false
+    /// The next answer of `checkPresence`, set by tests to simulate a peer removing or resizing the segment.
+    package var pendingEvent: WatchEvent?
 
     package init(
         bytes: [UInt8], targetName: String = "qt:demo", kindName: String = "Qt SysV", readOnly: Bool = false,
@@ -107,6 +112,11 @@ package final class MemorySource: LiveSource {
         lockedByUs = false
         closed = true
     }
+
+    package func checkPresence() -> WatchEvent? {
+        defer { pendingEvent = nil }
+        return pendingEvent
+    }
 }
 
 package struct SourceError: Error, CustomStringConvertible {
@@ -117,10 +127,17 @@ package struct SourceError: Error, CustomStringConvertible {
 /// A real segment. Detaching never removes it (`detachPolicy: .keep`): a monitor must not delete a segment just
 /// because it was the last one attached.
 package final class SharedMemorySource: LiveSource {
-    let memory: SharedMemory
+    package let memory: SharedMemory
 
-    package init(target: SegmentTarget, readOnly: Bool) throws(ShmError) {
-        memory = SharedMemory(target, options: .init(detachPolicy: .keep))
+    /// How it was attached, so re-attaching keeps the mode (`memory.isReadOnly` is false while detached).
+    private let readOnlyMode: Bool
+
+    /// `options` may name Qt's temp dir or a raw System V segment's semaphore; its detach policy is always `.keep`.
+    package init(target: SegmentTarget, readOnly: Bool, options: SharedMemory.Options = .init()) throws(ShmError) {
+        var options = options
+        options.detachPolicy = .keep
+        memory = SharedMemory(target, options: options)
+        readOnlyMode = readOnly
         try memory.attach(readOnly ? .readOnly : .readWrite)
     }
 
@@ -138,7 +155,7 @@ package final class SharedMemorySource: LiveSource {
     }
 
     package var size: Int { memory.size }
-    package var isReadOnly: Bool { memory.isReadOnly }
+    package var isReadOnly: Bool { readOnlyMode }
 
     package func read(offset: Int, count: Int) throws -> [UInt8] { try memory.read(offset: offset, count: count) }
     package func write(_ bytes: [UInt8], at offset: Int) throws { try memory.write(bytes, at: offset) }
@@ -156,6 +173,38 @@ package final class SharedMemorySource: LiveSource {
     package func close() {
         if memory.isLockedByUs { try? memory.unlock() }
         try? memory.detach()
+    }
+
+    private var removedReported = false
+
+    /// As `SegmentWatcher` does for the log: IPC_STAT / fstat on our own mapping; a resized POSIX object is mapped
+    /// again, and a removed segment is kept (we still have it mapped) until the target names a new one.
+    package func checkPresence() -> WatchEvent? {
+        let mode: SharedMemory.AccessMode = readOnlyMode ? .readOnly : .readWrite
+        if !memory.isAttached {
+            do { try memory.attach(mode) } catch { return nil }
+            removedReported = false
+            return .reattached(size: memory.size)
+        }
+        switch memory.presence() {
+        case .present:
+            return nil
+        case .removed:
+            if memory.targetNamesAnotherSegment() {
+                try? memory.detach()
+                do { try memory.attach(mode) } catch { return .detached(reason: error.message) }
+                removedReported = false
+                return .reattached(size: memory.size)
+            }
+            if removedReported { return nil }
+            removedReported = true
+            return .removed
+        case .resized(let newSize):
+            let old = memory.size
+            try? memory.detach()
+            do { try memory.attach(mode) } catch { return .detached(reason: error.message) }
+            return .resized(from: old, to: newSize)
+        }
     }
 }
 

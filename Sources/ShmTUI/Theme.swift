@@ -72,4 +72,20 @@ package struct Theme: Equatable, Sendable {
     package var border: Style { useColor ? Style(fg: .cyan) : .plain }
     package var heading: Style { Style(bold: true) }
     package var selection: Style { useColor ? Style(fg: .black, bg: .cyan) : Style(reverse: true) }
+
+    /// An activity-map cell by how long ago it last changed: under a second, under ten, longer ago, never.
+    package func activity(age: Double) -> Style {
+        switch (useColor, age) {
+        case (_, .infinity): useColor ? Style(fg: .brightBlack) : Style(dim: true)
+        case (true, ..<1): Style(fg: .white, bg: .red, bold: true)
+        case (true, ..<10): Style(fg: .yellow, bold: true)
+        case (true, _): Style(fg: .green)
+        case (false, ..<1): Style(bold: true)
+        case (false, ..<10): Style(underline: true)
+        case (false, _): .plain
+        }
+    }
+
+    /// A byte that differs from the snapshot (diff mode).
+    package var diff: Style { useColor ? Style(fg: .black, bg: .yellow) : Style(bold: true, reverse: true) }
 }

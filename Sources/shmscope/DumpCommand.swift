@@ -13,6 +13,9 @@ struct Dump: ParsableCommand {
               shmscope dump SharedMemory_Key
               shmscope dump /psm_1234 --offset 0x100 --length 64 --format xxd
               shmscope dump shmid:30 --format raw > copy.bin
+              shmscope dump SharedMemory_Key --layout peer.layout --json
+
+            With --layout FILE the segment is decoded as the fields of a layout file (README "Layouts"): one line per field, `NAME TYPE @OFFSET VALUE`, or with --json one object with a `fields` array. A problem in the layout file is a usage error (status 2) naming the line.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -33,12 +36,23 @@ struct Dump: ParsableCommand {
     @Flag(name: .long, help: "Print repeated lines instead of `*` (canonical format).")
     var noSqueeze = false
 
+    @Option(name: .long, help: "Decode the fields of this layout file instead of dumping bytes.")
+    var layout: String?
+
+    @Flag(name: .long, help: "Same as --format json.")
+    var json = false
+
     func validate() throws {
         if parseSize(offset) == nil { throw ValidationError("--offset `\(offset)` is not a number") }
         if let length, parseSize(length) == nil { throw ValidationError("--length `\(length)` is not a number") }
     }
 
     func run() throws {
+        if let layout {
+            try dumpLayout(try loadLayout(layout))
+            return
+        }
+        let format: Format = json ? .json : self.format
         let memory = try target.memory()
         try memory.attach(.readOnly)
         let start = parseSize(offset)!
@@ -127,6 +141,88 @@ struct Dump: ParsableCommand {
             try memory.read(into: slice, offset: start + done)
             try body(UnsafeRawBufferPointer(slice))
             done += n
+        }
+    }
+
+    private func dumpLayout(_ layout: StructLayout) throws {
+        let memory = try target.memory()
+        try memory.attach(.readOnly)
+        let decoded = layout.decode(try memory.read())
+        let out = Output.standard
+        if json || format == .json {
+            out.print(
+                try encodeJSON(
+                    LayoutDumpJSON(
+                        target: memory.target.description, size: memory.size,
+                        fields: decoded.map(LayoutFieldJSON.init))))
+            return
+        }
+        let nameWidth = decoded.map(\.field.name.count).max() ?? 0
+        let typeWidth = decoded.map(\.field.typeName.count).max() ?? 0
+        for d in decoded {
+            let name = d.field.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            let type = d.field.typeName.padding(toLength: typeWidth, withPad: " ", startingAt: 0)
+            out.print("\(name)  \(type)  @0x\(String(format: "%04x", d.field.offset))  \(d.display)")
+        }
+    }
+}
+
+/// `dump --layout --json`: schema documented in README "Layouts".
+struct LayoutDumpJSON: Encodable {
+    var target: String
+    var size: Int
+    var fields: [LayoutFieldJSON]
+}
+
+struct LayoutFieldJSON: Encodable {
+    var name: String
+    var type: String
+    var offset: Int
+    var size: Int
+    var value: LayoutValueJSON
+
+    init(_ d: StructLayout.DecodedField) {
+        name = d.field.name
+        type = d.field.typeName
+        offset = d.field.offset
+        size = d.field.size
+        value = LayoutValueJSON(d.value)
+    }
+}
+
+/// A field value as JSON: a number, an array of numbers, a string (char[N]), a hex string (bytes[N]), or null
+/// past the end of the segment. Non-finite floats are the strings "nan", "inf", "-inf".
+enum LayoutValueJSON: Encodable {
+    case value(StructLayout.DecodedField.Value)
+
+    init(_ v: StructLayout.DecodedField.Value) { self = .value(v) }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        guard case .value(let v) = self else { return }
+        switch v {
+        case .scalar(let s): try Self.encode(s, &c)
+        case .array(let values):
+            var u = encoder.unkeyedContainer()
+            for s in values {
+                switch s {
+                case .signed(let x): try u.encode(x)
+                case .unsigned(let x): try u.encode(x)
+                case .float(let x): if x.isFinite { try u.encode(x) } else { try u.encode(s.description) }
+                }
+            }
+        case .text(let t):
+            try c.encode(t)
+        case .bytes(let b): try c.encode(hexString(b))
+        case .outOfRange: try c.encodeNil()
+        }
+    }
+
+    private static func encode(_ s: ScalarValue, _ c: inout any SingleValueEncodingContainer) throws {
+        switch s {
+        case .signed(let x): try c.encode(x)
+        case .unsigned(let x): try c.encode(x)
+        case .float(let x): if x.isFinite { try c.encode(x) } else { try c.encode(s.description) }
         }
     }
 }

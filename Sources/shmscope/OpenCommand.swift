@@ -33,18 +33,30 @@ struct Open: ParsableCommand {
         do { _ = try SegmentTarget.parse(target) } catch { tuiFail(.usage(error.message)) }
     }
 
+    @Option(name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").")
+    var layout: String?
+
     func run() throws {
+        let structLayout = try layout.map(loadLayout)
         let parsed: SegmentTarget
         do { parsed = try SegmentTarget.parse(target) } catch { tuiFail(.usage(error.message)) }
         let source: SharedMemorySource
         do { source = try SharedMemorySource(target: parsed, readOnly: readOnly) } catch {
             tuiFail(.runtime(error.description))
         }
-        let session = HexSession(
-            source: source, theme: .from(environment: tuiEnvironment()), intervalMS: interval,
-            fixedBytesPerRow: bytesPerRow)
-        runTerminalProgram(session)
+        runHexView(source: source, interval: interval, bytesPerRow: bytesPerRow, layout: structLayout)
     }
+}
+
+/// The hex view of `open` and `watch` over one source.
+/// The who pane asks the catalog (a /proc scan) about the target; the session calls it at most once a second.
+func runHexView(source: SharedMemorySource, interval: Int, bytesPerRow: Int?, layout: StructLayout?) {
+    let target = source.memory.target
+    let session = HexSession(
+        source: source, theme: .from(environment: tuiEnvironment()), intervalMS: interval,
+        fixedBytesPerRow: bytesPerRow, layout: layout,
+        whoProvider: { WhoInfo(entry: Catalog.scan(.init()).entry(for: target)) })
+    runTerminalProgram(session)
 }
 
 /// Runs a TUI program and turns its end into the process exit code: 0, 1 with one line on stderr, or 128+signal.

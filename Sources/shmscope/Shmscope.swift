@@ -22,8 +22,8 @@ struct Shmscope: ParsableCommand {
             """,
         version: shmscopeVersion,
         subcommands: [
-            Browse.self, Open.self, Demo.self, List.self, Info.self, Create.self, Dump.self, Write.self, Lock.self, Remove.self,
-            RepairLock.self,
+            Browse.self, Open.self, Watch.self, Demo.self, List.self, Info.self, Create.self, Dump.self, Write.self,
+            Lock.self, Remove.self, RepairLock.self, SnapshotCommand.self, Diff.self,
         ],
         defaultSubcommand: Browse.self
     )

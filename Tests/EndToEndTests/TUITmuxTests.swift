@@ -93,7 +93,8 @@ struct TUITmuxTests {
         let screen = try TmuxScreen(arguments: ["open", "qt:" + key])
         defer { screen.kill() }
 
-        let first = try #require(screen.waitFor("|hello"))
+        // The key bar is the last row painted: wait for it too, or a capture can land mid-frame.
+        let first = try #require(screen.waitFor { $0.contains("|hello") && $0.contains("F10Quit") })
         #expect(first.contains("00000000  68 65 6c 6c 6f 00 00 00  00 00 00 00 00 00 00 00  |hello⋄⋄⋄⋄⋄⋄⋄⋄⋄⋄⋄|"))
         #expect(first.contains("qt:\(key) (Qt SysV) 4096 B RW │ unlocked │ @0x00000000 │ 10 Hz"))
         #expect(first.contains("F1Help ? F2Lock L"))

@@ -172,7 +172,7 @@ import Testing
     }
 
     @Test func helpOverlayListsEveryKey() {
-        var s = state(width: 80, height: 24)
+        var s = state(width: 80, height: 36)
         s.mode = .help(scroll: 0)
         let b = renderHexScreen(s, theme: color)
         let screen = b.lines
@@ -185,7 +185,7 @@ import Testing
         for key in [
             "h j k l", "PgUp", "PgDn", "Home", "End", "g G", ":", "Ctrl-G", "F4", "/", "F6", "x de ad", "n N", "Tab",
             "w", "Ctrl-S", "F8", "u", "Backspace", "Ctrl-U", "L  F2", "U  F3", "p  F5", "Esc", "Ctrl-L", "click",
-            "wheel", "?  F1", "q  F10",
+            "wheel", "?  F1", "q  F10", "W", "m", "> <", "i", "=", "t", "F7", "s  F9", "S", "O", "x", "] [",
         ] {
             #expect(all.contains(key), "help does not mention \(key)")
         }

@@ -44,3 +44,56 @@ import Testing
         #expect(processCommand(-5) == nil)
     }
 }
+
+/// `watch` attaches through this source read-only: the mapping itself has no write permission, and a write is
+/// refused with ShmError.permissionDenied.
+@Suite struct ReadOnlySourceTests {
+    @Test func readOnlySourceCannotWrite() throws {
+        let name = "/" + uniqueName("tuiro")
+        defer { cleanUp(.posix(name: name)) }
+        let creator = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try creator.create(size: 64)
+        defer { try? creator.detach() }
+        let source = try SharedMemorySource(target: .posix(name: name), readOnly: true)
+        defer { source.close() }
+        #expect(source.isReadOnly)
+        #expect(throws: ShmError.self) { try source.write([1], at: 0) }
+        do {
+            try source.write([1], at: 0)
+        } catch let error as ShmError {
+            #expect(error.kind == .permissionDenied)
+        }
+        #expect(try source.read(offset: 0, count: 1) == [0])
+        // The kernel's view: our mappings of this object are shared and not writable (r--s).
+        let maps = String(decoding: try readFile("/proc/self/maps"), as: UTF8.self)
+        let ours = maps.split(separator: "\n").filter { $0.hasSuffix("/dev/shm" + name) }
+        #expect(ours.contains { $0.split(separator: " ")[1] == "r--s" })
+    }
+}
+
+/// The source follows the segment as `watch --log` does: truncation, unlink, creation under the same name.
+@Suite struct SourcePresenceTests {
+    @Test func followsTruncationRemovalAndRecreation() throws {
+        let name = "/" + uniqueName("tuipresence")
+        defer { cleanUp(.posix(name: name)) }
+        let creator = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try creator.create(size: 64)
+        let source = try SharedMemorySource(target: .posix(name: name), readOnly: true)
+        defer { source.close() }
+        #expect(source.checkPresence() == nil)
+        #expect(truncate("/dev/shm" + name, 16) == 0)
+        #expect(source.checkPresence() == .resized(from: 64, to: 16))
+        #expect(source.size == 16 && source.isReadOnly)
+        try creator.remove()
+        #expect(source.checkPresence() == .removed)
+        #expect(source.checkPresence() == nil, "reported once")
+        try creator.detach()
+        let again = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try again.create(size: 32)
+        defer { try? again.detach() }
+        #expect(source.checkPresence() == .reattached(size: 32))
+        try again.write([5], at: 31)
+        #expect(try source.read(offset: 31, count: 1) == [5])
+        #expect(throws: ShmError.self) { try source.write([1], at: 0) }
+    }
+}

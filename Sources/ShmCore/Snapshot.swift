@@ -1,0 +1,201 @@
+import Glibc
+
+/// A copy of a whole segment at one moment, to diff against later, and its file format.
+///
+/// The file is a short text header, a blank line, then the raw bytes:
+/// ```
+/// SHMSCOPE-SNAPSHOT 1
+/// target qt:demo
+/// size 4096
+/// time 2026-11-27T01:30:00.123Z
+///
+/// <size raw bytes>
+/// ```
+/// Readers ignore header lines they do not know, so fields can be added without a new version.
+public struct Snapshot: Equatable, Sendable {
+    public static let magic = "SHMSCOPE-SNAPSHOT 1"
+
+    public var target: String
+    /// Seconds since the epoch (UTC) when it was taken.
+    public var time: Double
+    public var bytes: [UInt8]
+
+    public init(target: String, time: Double, bytes: [UInt8]) {
+        self.target = target
+        self.time = time
+        self.bytes = bytes
+    }
+
+    public struct FormatError: Error, Equatable, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public func encoded() -> [UInt8] {
+        let header = "\(Self.magic)\ntarget \(target)\nsize \(bytes.count)\ntime \(iso8601(time))\n\n"
+        return Array(header.utf8) + bytes
+    }
+
+    public static func decode(_ data: [UInt8]) throws(FormatError) -> Snapshot {
+        // The header ends at the first empty line; it is small, so look at most 4 KiB in.
+        var lines: [String] = []
+        var position = 0
+        var lineStart = 0
+        var headerEnd: Int?
+        while position < min(data.count, 4096) {
+            if data[position] == 10 {
+                let line = String(decoding: data[lineStart..<position], as: UTF8.self)
+                if line.isEmpty {
+                    headerEnd = position + 1
+                    break
+                }
+                lines.append(line)
+                lineStart = position + 1
+            }
+            position += 1
+        }
+        guard lines.first == magic, let headerEnd else {
+            throw FormatError(message: "not a shmscope snapshot (it must start with `\(magic)`)")
+        }
+        var fields: [String: String] = [:]
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        guard let sizeText = fields["size"], let size = Int(sizeText), size >= 0 else {
+            throw FormatError(message: "snapshot header has no valid `size` line")
+        }
+        guard data.count - headerEnd == size else {
+            throw FormatError(
+                message:
+                    "snapshot is cut short or padded: header says \(size) bytes, file holds \(data.count - headerEnd)")
+        }
+        return Snapshot(
+            target: fields["target"] ?? "", time: fields["time"].flatMap(parseISO8601) ?? 0,
+            bytes: Array(data[headerEnd...]))
+    }
+
+    /// Writes the snapshot to `path` (created 0600, or truncated).
+    public func write(toFile path: String) throws(ShmError) {
+        let fd: Int32
+        do { fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot write the snapshot")
+        }
+        defer { Sys.close(fd) }
+        let data = encoded()
+        var done = 0
+        while done < data.count {
+            let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, data.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ShmError.fromErrno(errno, operation: "write", target: path, context: "cannot write the snapshot")
+            }
+            done += n
+        }
+    }
+
+    public static func read(fromFile path: String) throws(ShmError) -> Snapshot {
+        let data: [UInt8]
+        do { data = try readWholeFile(path) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot read the snapshot")
+        }
+        do { return try decode(data) } catch {
+            throw ShmError(.unknown, operation: "read", target: path, message: error.message)
+        }
+    }
+
+    /// The runs where `new` differs from `old`, over the bytes both have.
+    public static func differences(_ old: [UInt8], _ new: [UInt8]) -> [ByteChange] {
+        var runs: [ByteChange] = []
+        let n = min(old.count, new.count)
+        var i = 0
+        while i < n {
+            if old[i] == new[i] {
+                i += 1
+                continue
+            }
+            var j = i + 1
+            while j < n && old[j] != new[j] { j += 1 }
+            runs.append(ByteChange(offset: i, old: Array(old[i..<j]), new: Array(new[i..<j])))
+            i = j
+        }
+        return runs
+    }
+
+    /// The first differing offset after `from` (forward) or before it (backward), wrapping around once.
+    public static func nextDifference(_ old: [UInt8], _ new: [UInt8], from: Int, forward: Bool) -> Int? {
+        let n = min(old.count, new.count)
+        guard n > 0 else { return nil }
+        for step in 1...n {
+            let i = ((from + (forward ? step : -step)) % n + n) % n
+            if old[i] != new[i] { return i }
+        }
+        return nil
+    }
+}
+
+/// Reads a whole file (a snapshot or a layout file).
+public func readFile(_ path: String) throws(ShmError) -> [UInt8] {
+    do { return try readWholeFile(path) } catch let e {
+        throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot read \(path)")
+    }
+}
+
+/// Reads a whole file with plain syscalls.
+func readWholeFile(_ path: String) throws(Errno) -> [UInt8] {
+    let fd = try Sys.open(path, O_RDONLY | O_CLOEXEC)
+    defer { Sys.close(fd) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw Errno.current
+        }
+        if n == 0 { return out }
+        out += chunk[0..<n]
+    }
+}
+
+/// `2026-11-27T01:30:00.123Z` (UTC, milliseconds).
+public func iso8601(_ seconds: Double) -> String {
+    var t = time_t(seconds.rounded(.down))
+    var tm = Glibc.tm()
+    gmtime_r(&t, &tm)
+    let millis = Int(((seconds - seconds.rounded(.down)) * 1000).rounded(.down))
+    func pad(_ v: Int32, _ width: Int) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
+        + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+}
+
+/// The inverse of `iso8601` (fraction optional).
+func parseISO8601(_ text: String) -> Double? {
+    var tm = Glibc.tm()
+    var fraction = 0.0
+    var body = Substring(text)
+    if body.hasSuffix("Z") { body = body.dropLast() }
+    if let dot = body.firstIndex(of: ".") {
+        fraction = Double("0" + body[dot...]) ?? 0
+        body = body[..<dot]
+    }
+    let parts = body.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int32($0) }
+    guard parts.count == 6 else { return nil }
+    tm.tm_year = parts[0] - 1900
+    tm.tm_mon = parts[1] - 1
+    tm.tm_mday = parts[2]
+    tm.tm_hour = parts[3]
+    tm.tm_min = parts[4]
+    tm.tm_sec = parts[5]
+    return Double(timegm(&tm)) + fraction
+}
+
+/// Wall-clock seconds since the epoch.
+public func wallClockSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -1,0 +1,149 @@
+import Glibc
+import ShmCore
+import ShmTestSupport
+import Testing
+
+/// Pure decoding and encoding: the value inspector, layout files, snapshots and their diffs.
+@Suite struct ValueInspectorTests {
+    let bytes: [UInt8] = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x88]
+
+    @Test func decodesKnownBytesInBothOrders() {
+        func d(_ t: ScalarType, _ o: ByteOrder, _ b: [UInt8]? = nil) -> String? {
+            ValueInspector.decode(t, b ?? bytes, order: o)?.description
+        }
+        #expect(d(.u8, .little) == "1")
+        #expect(d(.i8, .little, [0xff]) == "-1")
+        #expect(d(.u16, .little) == "513")
+        #expect(d(.u16, .big) == "258")
+        #expect(d(.i16, .big, [0xff, 0xfe]) == "-2")
+        #expect(d(.u32, .little) == "67305985")
+        #expect(d(.u32, .big) == "16909060")
+        #expect(d(.i32, .little, [0xfe, 0xff, 0xff, 0xff]) == "-2")
+        #expect(d(.u64, .little) == "9801809732607083009")
+        #expect(d(.u64, .big) == "72623859790382984")
+        #expect(d(.i64, .little) == "-8644934341102468607")
+        #expect(d(.f32, .little, [0x00, 0x00, 0xc0, 0x3f]) == "1.5")
+        #expect(d(.f32, .big, [0x3f, 0xc0, 0x00, 0x00]) == "1.5")
+        #expect(d(.f64, .little, [0, 0, 0, 0, 0, 0, 0xf8, 0x3f]) == "1.5")
+        #expect(d(.f64, .big, [0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18]) == "3.141592653589793")
+        #expect(d(.f32, .little, [0x00, 0x00, 0xc0, 0x7f]) == "nan")
+        #expect(d(.u32, .little, [1, 2, 3]) == nil)
+        #expect(ValueInspector.binary([0x68, 0x05][...]) == "01101000 00000101")
+        #expect(ValueInspector.cString(Array("hi\n\u{1}\"x".utf8)[...] + [0, 0x41]) == "\"hi\\n\\x01\\\"x\"")
+        #expect(ValueInspector.cString([0x61, 0x62, 0x63][...], limit: 2) == "\"ab\"…")
+        let rows = ValueInspector.rows([0x34, 0x12][...])
+        #expect(rows.first { $0.type == .u16 } == ValueInspector.Row(type: .u16, little: "4660", big: "13330"))
+        #expect(rows.first { $0.type == .u32 }?.little == "-")
+    }
+
+    @Test func encodesTypedValues() throws {
+        #expect(try ValueInspector.encode(.u32, "305419896", order: .little) == [0x78, 0x56, 0x34, 0x12])
+        #expect(try ValueInspector.encode(.u32, "0x12345678", order: .big) == [0x12, 0x34, 0x56, 0x78])
+        #expect(try ValueInspector.encode(.i16, "-2", order: .little) == [0xfe, 0xff])
+        #expect(try ValueInspector.encode(.i8, "0xff", order: .little) == [0xff])
+        #expect(try ValueInspector.encode(.i64, "-1", order: .big) == [UInt8](repeating: 0xff, count: 8))
+        #expect(
+            try ValueInspector.encode(.u64, "18446744073709551615", order: .little)
+                == [UInt8](repeating: 0xff, count: 8))
+        #expect(try ValueInspector.encode(.f32, "1.5", order: .little) == [0x00, 0x00, 0xc0, 0x3f])
+        #expect(try ValueInspector.encode(.f64, "1.5", order: .big) == [0x3f, 0xf8, 0, 0, 0, 0, 0, 0])
+        #expect(throws: ValueEncodingError.self) { try ValueInspector.encode(.u8, "256", order: .little) }
+        #expect(throws: ValueEncodingError.self) { try ValueInspector.encode(.i8, "-129", order: .little) }
+        #expect(throws: ValueEncodingError.self) { try ValueInspector.encode(.u16, "-1", order: .little) }
+        #expect(throws: ValueEncodingError.self) { try ValueInspector.encode(.f32, "pi", order: .little) }
+        // Round trip through decode for every type.
+        for type in ScalarType.allCases {
+            for order in [ByteOrder.little, .big] {
+                let encoded = try ValueInspector.encode(type, "100", order: order)
+                #expect(ValueInspector.decode(type, encoded, order: order)?.description.hasPrefix("100") == true)
+            }
+        }
+    }
+}
+
+@Suite struct StructLayoutTests {
+    static let text = """
+        # a peer's struct
+        counter  u64le  @0
+        name     char[8]        # packed after counter
+        temps    f32[2]
+        flags    u16be
+        raw      bytes[3] @0x20
+        """
+
+    @Test func parsesAndDecodes() throws {
+        let layout = try StructLayout.parse(Self.text)
+        #expect(layout.fields.map(\.name) == ["counter", "name", "temps", "flags", "raw"])
+        #expect(layout.fields.map(\.offset) == [0, 8, 16, 24, 32])
+        #expect(layout.fields.map(\.typeName) == ["u64le", "char[8]", "f32le[2]", "u16be", "bytes[3]"])
+        #expect(layout.fields.map(\.line) == [2, 3, 4, 5, 6])
+        #expect(layout.span == 0..<35)
+        var bytes = [UInt8](repeating: 0, count: 40)
+        bytes[0] = 42
+        bytes.replaceSubrange(8..<13, with: Array("hello".utf8))
+        bytes.replaceSubrange(16..<24, with: [0, 0, 0xc0, 0x3f, 0, 0, 0x20, 0xc0])
+        bytes.replaceSubrange(24..<26, with: [0x01, 0x02])
+        bytes.replaceSubrange(32..<35, with: [0xde, 0xad, 0xbe])
+        let decoded = layout.decode(bytes)
+        #expect(decoded.map(\.display) == ["42", "\"hello\"", "[1.5, -2.5]", "258", "de ad be"])
+        #expect(decoded[1].value == .text("hello"))
+        // A field past the end says so instead of failing.
+        #expect(layout.decode(Array(bytes.prefix(30))).last?.value == .outOfRange)
+    }
+
+    @Test func errorsNameTheLine() {
+        func error(_ text: String) -> String {
+            do {
+                _ = try StructLayout.parse(text)
+                return "no error"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(error("a u8\nb u128").hasPrefix("line 2: unknown type `u128`"))
+        #expect(error("\n\ncount") == "line 3: `count` has no type: write NAME TYPE [@OFFSET], e.g. `counter u64le @0`")
+        #expect(error("a u8 @zz") == "line 1: `@zz` is not an offset: write @123 or @0x7b")
+        #expect(error("a u8\na u16") == "line 2: field `a` is defined twice")
+        #expect(error("a char") == "line 1: char needs a length: char[32]")
+        #expect(error("a f32[0]") == "line 1: `f32[0]`: an array length is a positive number in brackets, like f32[8]")
+        #expect(error("a u8 @1 extra") == "line 1: unexpected `extra`: write NAME TYPE [@OFFSET]")
+        #expect(error("9a u8").hasPrefix("line 1: `9a` is not a field name"))
+    }
+}
+
+@Suite struct SnapshotTests {
+    @Test func differencesFindExactlyTheChangedOffsets() {
+        var old = [UInt8](repeating: 0, count: 100)
+        old[50] = 9
+        var new = old
+        new[3] = 1
+        new[4] = 2
+        new[50] = 8
+        new[99] = 7
+        let runs = Snapshot.differences(old, new)
+        #expect(
+            runs == [
+                ByteChange(offset: 3, old: [0, 0], new: [1, 2]), ByteChange(offset: 50, old: [9], new: [8]),
+                ByteChange(offset: 99, old: [0], new: [7]),
+            ])
+        #expect(Snapshot.differences(old, old).isEmpty)
+        #expect(Snapshot.nextDifference(old, new, from: 4, forward: true) == 50)
+        #expect(Snapshot.nextDifference(old, new, from: 99, forward: true) == 3)
+        #expect(Snapshot.nextDifference(old, new, from: 3, forward: false) == 99)
+        #expect(Snapshot.nextDifference(old, old, from: 0, forward: true) == nil)
+    }
+
+    @Test func saveLoadRoundTrip() throws {
+        let snapshot = Snapshot(target: "qt:demo", time: 1_790_000_000.25, bytes: Array(0...255) + [10, 10])
+        let encoded = snapshot.encoded()
+        let header = "SHMSCOPE-SNAPSHOT 1\ntarget qt:demo\nsize 258\ntime 2026-09-21T14:13:20.250Z\n\n"
+        #expect(Array(encoded.prefix(header.utf8.count)) == Array(header.utf8))
+        #expect(try Snapshot.decode(encoded) == snapshot)
+        let path = "/tmp/\(uniqueName("snap")).snap"
+        defer { unlink(path) }
+        try snapshot.write(toFile: path)
+        #expect(try Snapshot.read(fromFile: path) == snapshot)
+        #expect(throws: Snapshot.FormatError.self) { try Snapshot.decode(Array("hello\n\n".utf8)) }
+        #expect(throws: Snapshot.FormatError.self) { try Snapshot.decode(Array(encoded.dropLast())) }
+    }
+}
