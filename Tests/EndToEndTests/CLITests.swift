@@ -144,7 +144,9 @@ import Testing
         let tmp = QtNaming.tempPath()
         let name = QtNaming.letters(of: key) + QtNaming.sha1Hex(of: key)
         let keyFile = "\(tmp)/qipc_sharedmemory_\(name)", semFile = "\(tmp)/qipc_systemsem_\(name)"
-        let shmKey = ftok(keyFile, 0x51), semKey = ftok(semFile, 0x51)
+        // Ids, not keys: once the key files are gone, another test's key file may reuse the inode, and so the key.
+        let shmid = shmget(ftok(keyFile, 0x51), 0, 0), semid = semget(ftok(semFile, 0x51), 0, 0)
+        #expect(shmid >= 0 && semid >= 0)
         var r = try ShmscopeBinary.run(["rm", key])
         #expect(r.status == 1)
         #expect(r.stderr == "shmscope: qt:\(key): 1 process(es) attached (qtpeer-test(\(qt.pid))): pass --force to remove anyway\n")
@@ -153,7 +155,8 @@ import Testing
         r = try ShmscopeBinary.run(["rm", key])
         #expect(r.status == 0 && r.stdout == "removed qt:\(key)\n")
         #expect(access(keyFile, F_OK) == -1 && access(semFile, F_OK) == -1)
-        #expect(shmget(shmKey, 0, 0) == -1 && semget(semKey, 0, 0) == -1)
+        var ds = shmid_ds()
+        #expect(shmctl(shmid, IPC_STAT, &ds) == -1 && !semaphoreExists(semid))
         r = try ShmscopeBinary.run(["rm", key])
         #expect(r.status == 1 && r.stderr.contains("nothing to remove"))
     }

@@ -4,3 +4,6 @@ import CShmShims
 public func setSemaphore(_ semid: Int32, _ value: Int32) -> Bool { shm_shim_semctl_setval(semid, 0, value) == 0 }
 
 public func cleanUpSemaphore(_ semid: Int32) { _ = shm_shim_semctl_rmid(semid) }
+
+/// Whether a System V semaphore set with this id still exists.
+public func semaphoreExists(_ semid: Int32) -> Bool { shm_shim_semctl_getval(semid, 0) != -1 }
