@@ -75,5 +75,22 @@ sleep 0.3
 shot browser
 tmux_ kill-window -t shot:1
 
+# 5. Watch mode (read-only) on the same segment, with the who pane and then the inspector and the layout table.
+tmux_ new-window -t shot "env -u NO_COLOR XDG_STATE_HOME=$state LANG=C.UTF-8 TERM=xterm-256color $bin watch $key --layout examples/demo.layout; sleep 30"
+wait_for "RO"
+tmux_ send-keys -t shot W
+wait_for "(root) r"
+sleep 0.5
+shot watch-who
+tmux_ send-keys -t shot W i
+wait_for "Inspector"
+sleep 0.5
+shot watch-inspector
+tmux_ send-keys -t shot i t
+wait_for "counter"
+sleep 0.5
+shot watch-layout
+tmux_ kill-window -t shot:1
+
 tmux_ send-keys -t shot q
 sleep 0.5
