@@ -18,6 +18,8 @@ public struct HexDumpFormatter {
     private var started = false
     /// Reused output buffer of the hot path, so no chunk pays for a fresh allocation.
     private var scratch: [UInt8] = []
+    /// How much of `scratch` the last `format` filled.
+    private var formatted = 0
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
     private static let printable: [UInt8] = (0..<256).map { $0 >= 0x20 && $0 < 0x7f ? UInt8($0) : UInt8(ascii: ".") }
@@ -109,6 +111,31 @@ public struct HexDumpFormatter {
             }
             return
         }
+        let written = formatCanonicalLines(bytes, count: count)
+        out.append(contentsOf: scratch[0..<written])
+    }
+
+    /// Formats `bytes` into the formatter's own buffer, where `withFormattedText` lends it out without a copy. For a
+    /// dump cut into pieces formatted side by side: the text stays there until the next call.
+    public mutating func format(_ bytes: UnsafeRawBufferPointer) {
+        if style == .canonical, line.isEmpty, bytes.count % 16 == 0 {
+            started = started || !bytes.isEmpty
+            formatted = formatCanonicalLines(bytes, count: bytes.count / 16)
+        } else {
+            var text: [UInt8] = []
+            feed(bytes, into: &text)
+            scratch = text
+            formatted = text.count
+        }
+    }
+
+    /// The text of the last `format` call.
+    public func withFormattedText<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try scratch.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<formatted])) }
+    }
+
+    /// The hot path: `count` whole canonical lines into `scratch` with raw stores; returns the bytes written.
+    private mutating func formatCanonicalLines(_ bytes: UnsafeRawBufferPointer, count: Int) -> Int {
         let maxLine = 96
         var written = 0
         var off = offset
@@ -185,7 +212,6 @@ public struct HexDumpFormatter {
                 }
             }
         }
-        out.append(contentsOf: scratch[0..<written])
         offset = off
         squeezing = squeezingNow
         if doSqueeze && prevValid {
@@ -196,6 +222,7 @@ public struct HexDumpFormatter {
             }
             havePrevious = true
         }
+        return written
     }
 
     /// "00".."ff" as two ASCII bytes packed high-first in a UInt16.

@@ -77,7 +77,7 @@ struct Dump: ParsableCommand {
                         target: memory.target.description, size: memory.size, offset: start, length: count,
                         hex: bytes.map { String(format: "%02x", $0) }.joined())))
         case .raw:
-            try forEachChunk(memory, start: start, count: count) { chunk in out.write(Array(chunk)) }
+            try forEachChunk(memory, start: start, count: count) { chunk in out.write(chunk) }
         case .canonical, .xxd:
             let style: HexDumpFormatter.Style = format == .xxd ? .xxd : .canonical
             let halves = [
@@ -86,6 +86,14 @@ struct Dump: ParsableCommand {
             ]
             var done = 0
             try forEachChunk(memory, start: start, count: count) { chunk in
+                guard chunk.count % 16 == 0 else {
+                    // The last chunk's odd tail: a partial line stays pending in the formatter until `finish`.
+                    var text: [UInt8] = []
+                    halves[0].formatter.feed(chunk, into: &text)
+                    out.write(text)
+                    done += chunk.count
+                    return
+                }
                 // Two cores format the two halves of each chunk; the second resumes from the first's last line.
                 let lines = chunk.count / 16
                 let split = lines >= 64 ? lines / 2 * 16 : chunk.count
@@ -99,16 +107,16 @@ struct Dump: ParsableCommand {
                         at: start + done + split, previousLine: last, previousSqueezed: last.elementsEqual(beforeLast))
                 }
                 DispatchQueue.concurrentPerform(iterations: split < chunk.count ? 2 : 1) { halves[$0].run() }
-                out.write(halves[0].output)
+                halves[0].formatter.withFormattedText { out.write($0) }
                 if split < chunk.count {
-                    out.write(halves[1].output)
+                    halves[1].formatter.withFormattedText { out.write($0) }
                     halves[0].formatter.takeOver(from: halves[1].formatter)
                 }
                 done += chunk.count
             }
-            halves[0].output.removeAll(keepingCapacity: true)
-            halves[0].formatter.finish(into: &halves[0].output)
-            out.write(halves[0].output)
+            var tail: [UInt8] = []
+            halves[0].formatter.finish(into: &tail)
+            out.write(tail)
         }
         out.flush()
     }
@@ -117,14 +125,10 @@ struct Dump: ParsableCommand {
     private final class DumpHalf: @unchecked Sendable {
         var formatter: HexDumpFormatter
         var input = UnsafeRawBufferPointer(start: nil, count: 0)
-        var output: [UInt8] = []
 
         init(_ formatter: HexDumpFormatter) { self.formatter = formatter }
 
-        func run() {
-            output.removeAll(keepingCapacity: true)
-            formatter.feed(input, into: &output)
-        }
+        func run() { formatter.format(input) }
     }
 
     /// Copies the range out in 1 MiB chunks (fault-safe) and hands each to `body`.

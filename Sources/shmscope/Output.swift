@@ -26,6 +26,16 @@ final class Output {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    /// Writes bytes someone else owns; large ones go straight out without a copy.
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        if buffer.isEmpty && bytes.count >= 1 << 16 {
+            writeAll(bytes)
+            return
+        }
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     func flush() {
         guard !buffer.isEmpty else { return }
         writeAll(buffer)
@@ -33,17 +43,19 @@ final class Output {
     }
 
     private func writeAll(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    if errno == EPIPE { exit(0) }
-                    return
-                }
-                done += n
+        bytes.withUnsafeBytes { writeAll($0) }
+    }
+
+    private func writeAll(_ raw: UnsafeRawBufferPointer) {
+        var done = 0
+        while done < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { exit(0) }
+                return
             }
+            done += n
         }
     }
 
