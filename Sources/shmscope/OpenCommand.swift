@@ -11,7 +11,7 @@ struct Open: ParsableCommand {
         discussion: "Keys: ? or F1 inside the view. Read-write by default; L locks, edits are staged, w writes."
     )
 
-    @Argument(help: "The segment: KEY, qt:KEY, qt-posix:KEY, /name, sysv:0xKEY or shmid:N.")
+    @Argument(help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, sysv:0xKEY or shmid:N.")
     var target: String
 
     @Flag(name: .long, help: "Attach read-only: nothing can be written or locked.")
