@@ -16,6 +16,9 @@ protocol SegmentLock: AnyObject {
     /// Gives a lock stuck at 0 back (one post / value 1) without holding it: the deliberate repair for a holder
     /// that died without undo. Returns false when the lock was not taken.
     func forceRelease() throws(ShmError) -> Bool
+    /// Removes exactly what this object created (a key file, a semaphore), e.g. after an attach that failed, so a
+    /// mistyped key leaves nothing behind.
+    func undoCreation()
 }
 
 /// Creates a Qt key file the way Qt's `createUnixKeyFile` does: `O_EXCL|O_CREAT`, mode 0640, empty, closed at once.
@@ -194,6 +197,14 @@ final class SystemVSemaphoreLock: SegmentLock {
             heldByUs: isHeld, nativeName: nativeName)
     }
 
+    func undoCreation() {
+        if createdSemaphore && semid != -1 { try? Sys.semRemove(semid) }
+        if createdFile, case .qtKeyFile(let path) = source { Sys.unlink(path) }
+        if createdSemaphore || createdFile { semid = -1 }
+        createdSemaphore = false
+        createdFile = false
+    }
+
     func forceRelease() throws(ShmError) -> Bool {
         try prepare(create: false)
         let value: Int32
@@ -294,6 +305,12 @@ final class PosixSemaphoreLock: SegmentLock {
             nativeName: name)
     }
 
+    func undoCreation() {
+        guard created else { return }
+        destroy()
+        created = false
+    }
+
     func forceRelease() throws(ShmError) -> Bool {
         try prepare(create: false)
         var value: Int32 = 0
@@ -378,6 +395,8 @@ final class FileLock: SegmentLock {
     }
 
     func destroy() {}
+
+    func undoCreation() {}
 
     func forceRelease() throws(ShmError) -> Bool {
         throw ShmError(

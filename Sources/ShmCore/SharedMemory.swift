@@ -221,6 +221,17 @@ public final class SharedMemory {
             throw ShmError(.alreadyExists, operation: "attach", target: displayName, message: "already attached: detach first")
         }
         try validateKey()
+        do {
+            try attachSegment(mode)
+        } catch {
+            // Qt's attach creates the lock's key file and semaphore on the way; when the segment is not there,
+            // take back what this attach created, so a mistyped key leaves nothing behind.
+            if isQt && !ownsLock { lockImpl?.undoCreation() }
+            throw error
+        }
+    }
+
+    private func attachSegment(_ mode: AccessMode) throws(ShmError) {
         let readOnly = mode == .readOnly
         switch target {
         case .qt(_, .systemV), .qtNative(_, .systemV):

@@ -309,7 +309,7 @@ struct TUITmuxTests {
     @Test func missingSegmentFailsWithOneLine() throws {
         let binary = productsDirectory.appendingPathComponent("shmscope").path
         let absent = uniqueName("absent")
-        // Attaching to a Qt key creates its lock semaphore and key file, as Qt's attach does.
+        // A failed attach takes back the lock objects it created; cleaning up anyway costs nothing.
         defer { cleanUp(.qt(key: absent, backend: .systemV)) }
         let r = try run(binary, ["open", "qt:" + absent])
         #expect(r.status == 1)

@@ -172,6 +172,21 @@ import Testing
             #expect(error?.kind == .notFound || error?.kind == .unknown, "\(target): \(String(describing: error))")
             #expect(!m.isAttached)
         }
+        // A read-write attach that fails takes back the lock objects it created on the way (Qt would leave them).
+        for target in [
+            SegmentTarget.qt(key: uniqueName("typo"), backend: .systemV), .qtNative(key: uniqueName("typo"), type: .systemV),
+            .qtNative(key: uniqueName("typo"), type: .posix), .qt(key: uniqueName("typo"), backend: .posix),
+        ] {
+            let m = SharedMemory(target)
+            #expect(throws: ShmError.self) { try m.attach(.readWrite) }
+            #expect(m.lockState() == nil, "\(target) left its lock")
+            if case .qt(let key, .systemV) = target {
+                let semFile = QtNaming.tempPath() + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix)
+                #expect(access(semFile, F_OK) == -1)
+            }
+            if case .qtNative(_, .systemV) = target { #expect(access(m.nativeKey, F_OK) == -1) }
+            if case .qtNative(let key, .posix) = target { #expect(access("/dev/shm/sem." + key, F_OK) == -1) }
+        }
         // A read-only attach must not create key files or semaphores as a side effect.
         let key = uniqueName("nosidefx")
         _ = try? SharedMemory(.qt(key: key, backend: .systemV)).attach(.readOnly)
