@@ -94,14 +94,5 @@ func tuiFail(_ error: TUICommandFailure) -> Never {
     }
 }
 
-/// The process environment (for `NO_COLOR`), read from `environ` without Foundation.
-func tuiEnvironment() -> [String: String] {
-    var env: [String: String] = [:]
-    var p = environ
-    while let entry = p.pointee {
-        let s = String(cString: entry)
-        if let eq = s.firstIndex(of: "=") { env[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
-        p += 1
-    }
-    return env
-}
+/// The process environment (for `NO_COLOR`).
+func tuiEnvironment() -> [String: String] { processEnvironment() }
