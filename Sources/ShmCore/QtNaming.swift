@@ -22,7 +22,7 @@ public enum QtNaming {
 
     /// Lowercase hex SHA-1 of the key's UTF-8 bytes.
     public static func sha1Hex(of key: String) -> String {
-        Insecure.SHA1.hash(data: Array(key.utf8)).hexString
+        hexString(Insecure.SHA1.hash(data: Array(key.utf8)))
     }
 
     /// `prefix + letters + sha1`, without a directory or slash. Empty for an empty key, as in Qt.
@@ -97,14 +97,3 @@ func currentEnvironment() -> [String: String] {
     return env
 }
 
-extension Sequence where Element == UInt8 {
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in self {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}

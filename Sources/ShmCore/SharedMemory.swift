@@ -65,7 +65,12 @@ public final class SharedMemory {
     public init(_ target: SegmentTarget, options: Options = Options()) {
         self.target = target
         self.options = options
-        let tmp = options.temporaryDirectory ?? QtNaming.tempPath()
+        // Names are resolved once: they depend on TMPDIR (realpath) and a SHA-1, and never change for this object.
+        var environment = currentEnvironment()
+        if let dir = options.temporaryDirectory { environment["TMPDIR"] = dir }
+        let tmp = options.temporaryDirectory ?? QtNaming.tempPath(environment: environment)
+        temporaryDirectory = tmp
+        nativeKey = Self.nativeKey(of: target, temporaryDirectory: tmp, environment: environment)
         let name = target.description
         switch target {
         case .qt(let key, .systemV):
@@ -77,7 +82,7 @@ public final class SharedMemory {
                 name: "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix), target: name)
         case .qtNative(let key, let type):
             // Qt 6.6+ native keys: the semaphore has the same native key as the segment.
-            let native = QtNaming.nativeKey(for: key, type: type, environment: currentEnvironment())
+            let native = QtNaming.nativeKey(for: key, type: type, environment: environment)
             switch type {
             case .posix: lockImpl = PosixSemaphoreLock(name: native, target: name)
             case .systemV: lockImpl = SystemVSemaphoreLock(source: .qtKeyFile(native), target: name)
@@ -110,18 +115,22 @@ public final class SharedMemory {
     }
 
     /// The temp dir Qt key files live in for this object.
-    public var temporaryDirectory: String { options.temporaryDirectory ?? QtNaming.tempPath() }
+    public let temporaryDirectory: String
 
     /// The OS-level name (`QSharedMemory::nativeKey()`): a key file path for Qt System V keys, a `/name` for
     /// POSIX objects, `0x…` for a System V key and `shmid:N` for an id.
-    public var nativeKey: String {
+    public let nativeKey: String
+
+    private static func nativeKey(
+        of target: SegmentTarget, temporaryDirectory: String, environment: [String: String]
+    ) -> String {
         switch target {
         case .qt(let key, .systemV):
             key.isEmpty ? "" : temporaryDirectory + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
         case .qt(let key, .posix):
             key.isEmpty ? "" : "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
         case .qtNative(let key, let type):
-            QtNaming.nativeKey(for: key, type: type, environment: currentEnvironment())
+            QtNaming.nativeKey(for: key, type: type, environment: environment)
         case .posix(let name): name
         case .sysvKey(let key): hex32(key)
         case .sysvID(let id): "shmid:\(id)"

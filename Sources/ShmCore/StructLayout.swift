@@ -155,7 +155,7 @@ public struct StructLayout: Equatable, Sendable {
             case .scalar(let v): v.description
             case .array(let vs): "[" + vs.map(\.description).joined(separator: ", ") + "]"
             case .text(let s): ValueInspector.cString(Array(s.utf8)[...], limit: Int.max)
-            case .bytes(let b): b.map(hexByteString).joined(separator: " ")
+            case .bytes(let b): b.map(hexByte).joined(separator: " ")
             case .outOfRange: "(past the end)"
             }
         }

@@ -134,7 +134,7 @@ public enum ValueInspector {
             case "\u{FFFD}": out += "\\ufffd"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += "\\x" + hexByteString(UInt8(scalar.value))
+                    out += "\\x" + hexByte(UInt8(scalar.value))
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
@@ -173,23 +173,3 @@ private func parseUnsigned(_ text: String) -> UInt64? {
     return UInt64(text)
 }
 
-func hexByteString(_ b: UInt8) -> String {
-    let digits: [Character] = Array("0123456789abcdef")
-    return String([digits[Int(b >> 4)], digits[Int(b & 0xf)]])
-}
-
-/// Lower-case hex of bytes, no separators: `68656c6c6f`.
-public func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    var out = ""
-    for b in bytes { out += hexByteString(b) }
-    return out
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" { s = s.dropLast() }
-        return String(s)
-    }
-}

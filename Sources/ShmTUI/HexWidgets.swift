@@ -1,3 +1,5 @@
+import ShmCore
+
 /// Draws the whole hex view for `s` (or the too-small notice).
 package func renderHexScreen(_ s: HexViewState, theme: Theme) -> ScreenBuffer {
     var buffer = ScreenBuffer(width: s.width, height: s.height)

@@ -1,3 +1,5 @@
+import ShmCore
+
 /// What `/` looks for: text as typed, or bytes given in hex after `x` (`/x de ad`, `/x dead`).
 package struct SearchQuery: Equatable, Sendable {
     package var bytes: [UInt8]
@@ -62,22 +64,3 @@ package func parseGoto(_ text: String, cursor: Int) -> Int? {
     return sign == 0 ? v : cursor + sign * v
 }
 
-package func hexByte(_ b: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[Int(b >> 4)], digits[Int(b & 0xf)]])
-}
-
-/// Lower-case hex of `value`, zero-padded to `width` digits.
-package func hexPadded(_ value: Int, width: Int) -> String {
-    let s = String(value, radix: 16)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
-    }
-}

@@ -58,7 +58,7 @@ func parseSignedOrHex(_ text: String) -> Int32? {
 
 /// Parses sizes and offsets: `4096`, `0x1000`, `4K`, `1M`, `2G` (powers of 1024).
 func parseSize(_ text: String) -> Int? {
-    var s = text.trimmingCharacters(in: " ")
+    var s = text.trimmingSpaces()
     var multiplier = 1
     if let last = s.last, "kKmMgG".contains(last) {
         multiplier = "kK".contains(last) ? 1 << 10 : "mM".contains(last) ? 1 << 20 : 1 << 30
@@ -74,12 +74,6 @@ func parseSize(_ text: String) -> Int? {
 
 extension String {
     func dropPrefixString(_ prefix: String) -> String? { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil }
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
-    }
 }
 
 /// `rw-r-----` for a mode.

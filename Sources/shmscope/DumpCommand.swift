@@ -75,7 +75,7 @@ struct Dump: ParsableCommand {
                 try encodeJSON(
                     DumpJSON(
                         target: memory.target.description, size: memory.size, offset: start, length: count,
-                        hex: bytes.map { String(format: "%02x", $0) }.joined())))
+                        hex: hexString(bytes))))
         case .raw:
             try forEachChunk(memory, start: start, count: count) { chunk in out.write(chunk) }
         case .canonical, .xxd:
