@@ -75,16 +75,12 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
         }
         if text.hasPrefix("/") { return .posix(name: try validatedPosixName(text, target: text)) }
         if let rest = text.dropPrefix("sysv:") {
-            guard let value = parseInteger(rest), value >= Int64(Int32.min), value <= Int64(UInt32.max) else {
-                throw bad("`\(rest)` is not a System V key: write it as sysv:0x5100c078 or a decimal number")
-            }
-            return .sysvKey(key_t(truncatingIfNeeded: value))
+            do { return .sysvKey(try NumberParser.key32(rest, label: "sysv:KEY")) } catch { throw bad(error.message) }
         }
         if let rest = text.dropPrefix("shmid:") {
-            guard let value = parseInteger(rest), value >= 0, value <= Int64(Int32.max) else {
-                throw bad("`\(rest)` is not a shmid: write it as shmid:30 (see `shmscope list`)")
+            do { return .sysvID(Int32(try NumberParser.count(rest, label: "shmid:N", in: 0...Int(Int32.max)))) } catch {
+                throw bad(error.message)
             }
-            return .sysvID(Int32(value))
         }
         if text.contains(":"), let scheme = text.split(separator: ":").first,
             scheme.allSatisfy({ $0.isLetter || $0 == "-" }), !scheme.isEmpty
@@ -110,17 +106,6 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
         }
         return name
     }
-}
-
-/// `0x1f`, `31`, `-5` → integer.
-func parseInteger(_ text: String) -> Int64? {
-    var s = Substring(text)
-    var negative = false
-    if s.hasPrefix("-") { negative = true; s = s.dropFirst() } else if s.hasPrefix("+") { s = s.dropFirst() }
-    let value: Int64?
-    if s.hasPrefix("0x") || s.hasPrefix("0X") { value = Int64(s.dropFirst(2), radix: 16) } else { value = Int64(s) }
-    guard let v = value else { return nil }
-    return negative ? -v : v
 }
 
 /// A System V key as `ipcs` shows it: `0x` and 8 hex digits of its 32-bit pattern.

@@ -9,7 +9,8 @@
 /// raw      bytes[16] @0x100
 /// ```
 /// Types: `i8 u8 i16 u16 i32 u32 i64 u64 f32 f64`, with `le` or `be` appended (default `le`), optionally an array
-/// `TYPE[N]`; `char[N]` (text up to the first NUL) and `bytes[N]` (hex). Offsets are decimal or `0x…`.
+/// `TYPE[N]`; `char[N]` (text up to the first NUL) and `bytes[N]` (hex). Offsets and lengths are read by
+/// `NumberParser`: decimal, `0x…`, and offsets also with units (`@4K`).
 public struct StructLayout: Equatable, Sendable {
     public enum FieldType: Equatable, Sendable {
         case scalar(ScalarType, ByteOrder)
@@ -56,6 +57,11 @@ public struct StructLayout: Equatable, Sendable {
         public var description: String { "line \(line): \(message)" }
     }
 
+    /// Bounds that keep `offset + size` of every field far from overflow (a typo like `u64[99999999999999999]`
+    /// would otherwise trap): 1 TiB of offsets, 2^32 elements.
+    static let maxOffset = 1 << 40
+    static let maxCount = 1 << 32
+
     public static func parse(_ text: String) throws(ParseError) -> StructLayout {
         var fields: [Field] = []
         var next = 0
@@ -83,10 +89,10 @@ public struct StructLayout: Equatable, Sendable {
             var offset = next
             if tokens.count == 3 {
                 let token = tokens[2]
-                guard token.hasPrefix("@"), let value = parseInteger(String(token.dropFirst())), value >= 0 else {
-                    throw fail("`\(token)` is not an offset: write @123 or @0x7b")
+                guard token.hasPrefix("@") else { throw fail("`\(token)` is not an offset: write @123 or @0x7b") }
+                do { offset = try NumberParser.offset(String(token.dropFirst()), label: "@OFFSET", in: 0...maxOffset) } catch {
+                    throw fail(error.message)
                 }
-                offset = Int(value)
             }
             let field = Field(name: name, type: type, count: count, offset: offset, line: lineNumber)
             names.insert(name)
@@ -102,14 +108,15 @@ public struct StructLayout: Equatable, Sendable {
         var base = token
         var count: Int?
         if let open = token.firstIndex(of: "[") {
-            guard token.hasSuffix("]"),
-                let n = Int(token[token.index(after: open)..<token.index(before: token.endIndex)]),
-                n > 0
-            else {
+            guard token.hasSuffix("]") else {
                 throw fail("`\(token)`: an array length is a positive number in brackets, like f32[8]")
             }
+            do {
+                count = try NumberParser.count(
+                    String(token[token.index(after: open)..<token.index(before: token.endIndex)]),
+                    label: "`\(token)` length", in: 1...maxCount)
+            } catch { throw fail(error.message) }
             base = String(token[..<open])
-            count = n
         }
         switch base {
         case "char":

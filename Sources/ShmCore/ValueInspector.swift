@@ -71,37 +71,33 @@ public enum ValueInspector {
         decode(type, bytes[...], order: order)
     }
 
-    /// `text` as `type` in `order`: integers in decimal or `0x…` (a leading `-` for signed types), range-checked;
-    /// floats as Swift parses them (`1.5`, `-2e3`, `nan`, `inf`).
+    /// `text` as `type` in `order`: integers as `NumberParser` reads them (decimal or `0x…`, a leading `-` for
+    /// signed types), range-checked; floats as Swift parses them (`1.5`, `-2e3`, `nan`, `inf`).
     public static func encode(_ type: ScalarType, _ text: String, order: ByteOrder) throws(ValueEncodingError)
         -> [UInt8]
     {
         let t = text.trimmingSpaces()
         var raw: UInt64
         if type.isFloat {
-            guard let d = Double(t) else { throw ValueEncodingError("`\(t)` is not a number for \(type.rawValue)") }
+            // NaN and infinities are values a float field can hold, so they are accepted here (and only here).
+            guard let d = Double(t) else {
+                throw ValueEncodingError("\(type.rawValue): `\(t)` is not a number (e.g. 1.5, -2e3, nan, inf)")
+            }
             raw = type == .f32 ? UInt64(Float(d).bitPattern) : d.bitPattern
         } else {
             let bits = type.size * 8
             let isHex = t.hasPrefix("0x") || t.hasPrefix("0X")
-            if type.isSigned && !isHex {
-                guard let value = parseInteger(t) else {
-                    throw ValueEncodingError("`\(t)` is not an integer: use decimal or 0x… hex")
+            do {
+                if type.isSigned && !isHex {
+                    let minimum = bits == 64 ? Int64.min : -(Int64(1) << (bits - 1))
+                    let maximum = bits == 64 ? Int64.max : (Int64(1) << (bits - 1)) - 1
+                    raw = UInt64(bitPattern: try NumberParser.integer(t, label: type.rawValue, in: minimum...maximum))
+                } else {
+                    // Hex is a bit pattern, so 0xff is accepted for i8 (-1).
+                    let maximum: UInt64 = bits == 64 ? UInt64.max : (UInt64(1) << bits) - 1
+                    raw = try NumberParser.unsigned(t, label: type.rawValue, in: 0...maximum)
                 }
-                let minimum = bits == 64 ? Int64.min : -(Int64(1) << (bits - 1))
-                let maximum = bits == 64 ? Int64.max : (Int64(1) << (bits - 1)) - 1
-                guard value >= minimum && value <= maximum else {
-                    throw ValueEncodingError("\(t) does not fit \(type.rawValue) (\(minimum)…\(maximum))")
-                }
-                raw = UInt64(bitPattern: value)
-            } else {
-                // Hex is a bit pattern, so 0xff is accepted for i8 (-1).
-                let maximum: UInt64 = bits == 64 ? UInt64.max : (UInt64(1) << bits) - 1
-                guard let u = parseUnsigned(t), u <= maximum else {
-                    throw ValueEncodingError("\(t) does not fit \(type.rawValue) (0…\(maximum))")
-                }
-                raw = u
-            }
+            } catch { throw ValueEncodingError(error.message) }
         }
         var out = [UInt8](repeating: 0, count: type.size)
         for i in 0..<type.size {
@@ -166,10 +162,3 @@ public enum ValueInspector {
         }
     }
 }
-
-private func parseUnsigned(_ text: String) -> UInt64? {
-    if text.hasPrefix("0x") || text.hasPrefix("0X") { return UInt64(text.dropFirst(2), radix: 16) }
-    if text.hasPrefix("+") { return UInt64(text.dropFirst()) }
-    return UInt64(text)
-}
-

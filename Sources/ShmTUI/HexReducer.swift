@@ -365,17 +365,27 @@ private func advanceAfterEdit(_ s: inout HexViewState) -> [HexEffect] {
 private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
     switch p.kind {
     case .goto:
-        guard let target = parseGoto(p.text, cursor: s.cursor) else {
-            s.message = .error("`\(p.text)` is not an offset: use 123, 0x7b, +16 or -16")
+        let target: Int
+        do { target = try parseGoto(p.text, cursor: s.cursor) } catch {
+            s.message = .error(error.message)
             return []
         }
-        guard target >= 0, target < s.size else {
-            s.message = .error("offset \(target) is outside the segment (0…\(max(0, s.size - 1)))")
-            return []
+        // The parser reports what is malformed; a well-formed offset past either end goes as far as it can
+        // (decisions: "the goto prompt clamps with a message").
+        let last = max(0, s.size - 1)
+        let clamped = min(max(0, target), last)
+        let effects = moveCursor(&s, to: clamped)
+        if clamped != target {
+            s.message = .info("offset \(target) is outside the segment (0…\(last)): went to \(clamped)")
         }
-        return moveCursor(&s, to: target)
+        return effects
     case .search:
-        guard let q = SearchQuery.parse(p.text) else {
+        let query: SearchQuery?
+        do { query = try SearchQuery.parse(p.text) } catch {
+            s.message = .error(error.message)
+            return []
+        }
+        guard let q = query else {
             s.message = .error("nothing to search for: type text, or x and hex bytes (x de ad)")
             return []
         }

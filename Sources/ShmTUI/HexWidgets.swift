@@ -102,7 +102,7 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
     case .prompt(let p):
         let label: String
         switch p.kind {
-        case .goto: label = "Go to (123, 0x7b, +16, -16): "
+        case .goto: label = "Go to (123, 0x7b, 4K, +16, -16): "
         case .search: label = "Search (text, or x de ad): "
         case .value: label = "Write value (u32 7, i16be -2, f64 1.5): "
         case .saveSnapshot: label = "Save snapshot to file: "

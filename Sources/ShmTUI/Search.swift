@@ -10,17 +10,11 @@ package struct SearchQuery: Equatable, Sendable {
         self.display = display
     }
 
-    package static func parse(_ text: String) -> SearchQuery? {
+    /// nil when there is nothing to search for; hex after `x ` is read by `NumberParser.hexBytes`, so a typo
+    /// there gets its message rather than a text search for the typo.
+    package static func parse(_ text: String) throws(NumberSyntaxError) -> SearchQuery? {
         if text.hasPrefix("x "), text.count > 2 {
-            let digits = text.dropFirst(2).filter { $0 != " " }
-            guard digits.count % 2 == 0, !digits.isEmpty, digits.allSatisfy(\.isHexDigit) else { return nil }
-            var bytes: [UInt8] = []
-            var i = digits.startIndex
-            while i < digits.endIndex {
-                let j = digits.index(i, offsetBy: 2)
-                bytes.append(UInt8(digits[i..<j], radix: 16)!)
-                i = j
-            }
+            let bytes = try NumberParser.hexBytes(String(text.dropFirst(2)))
             return SearchQuery(bytes: bytes, display: "x " + bytes.map(hexByte).joined(separator: " "))
         }
         guard !text.isEmpty else { return nil }
@@ -53,14 +47,20 @@ package func findBytes(_ needle: [UInt8], in haystack: [UInt8], from: Int, forwa
     return nil
 }
 
-/// Goto syntax: `123`, `0x7b`, `+16`/`-16` relative to the cursor (`+0x10` too).
-package func parseGoto(_ text: String, cursor: Int) -> Int? {
+/// Goto syntax: an offset as `NumberParser.offset` reads it (`123`, `0x7b`, `4K`), or `+`/`-` and one relative
+/// to the cursor (`+16`, `-0x20`). The result may lie outside the segment: the reducer clamps it and says so.
+package func parseGoto(_ text: String, cursor: Int) throws(NumberSyntaxError) -> Int {
     var s = Substring(text.trimmingSpaces())
     var sign = 0
-    if s.hasPrefix("+") { sign = 1; s = s.dropFirst() } else if s.hasPrefix("-") { sign = -1; s = s.dropFirst() }
-    let value: Int?
-    if s.hasPrefix("0x") || s.hasPrefix("0X") { value = Int(s.dropFirst(2), radix: 16) } else { value = Int(s) }
-    guard let v = value, !s.isEmpty else { return nil }
-    return sign == 0 ? v : cursor + sign * v
+    if s.hasPrefix("+") {
+        sign = 1
+        s = s.dropFirst()
+    } else if s.hasPrefix("-") {
+        sign = -1
+        s = s.dropFirst()
+    }
+    let value = try NumberParser.offset(String(s))
+    guard sign != 0 else { return value }
+    let (moved, overflow) = cursor.addingReportingOverflow(sign * value)
+    return overflow ? (sign > 0 ? .max : .min) : moved
 }
-

@@ -9,18 +9,22 @@ struct Browse: ParsableCommand {
         discussion: "Enter attaches read-write, r read-only, / filters, o opens a target by name, ? lists keys."
     )
 
-    @Option(name: .long, help: "Refresh interval in milliseconds for segments opened from the browser (10...10000).")
-    var interval = 100
+    @Option(
+        name: .long,
+        help: "Refresh interval of segments opened from the browser: 10ms...10s, e.g. 100ms, 1s (a bare number is milliseconds).")
+    var interval = "100ms"
 
-    func validate() throws {
-        guard (10...10_000).contains(interval) else {
-            tuiFail(.usage("--interval must be between 10 and 10000 ms, got \(interval)"))
+    func validate() throws { _ = intervalMS() }
+
+    private func intervalMS() -> Int {
+        do { return try NumberParser.interval(interval, label: "--interval", in: 10...10_000) } catch {
+            tuiFail(.usage(error.message))
         }
     }
 
     func run() throws {
         let session = BrowserSession(
-            theme: .from(environment: tuiEnvironment()), intervalMS: interval, provider: scanBrowserRows,
+            theme: .from(environment: tuiEnvironment()), intervalMS: intervalMS(), provider: scanBrowserRows,
             opener: { target, readOnly in try SharedMemorySource(target: target, readOnly: readOnly) })
         runTerminalProgram(session)
     }

@@ -29,48 +29,43 @@ struct TargetOptions: ParsableArguments {
     var resolvedTmpdir: String? { tmpdir.map { QtNaming.tempPath(environment: ["TMPDIR": $0]) } }
 
     /// Opens the target (not attached yet) and remembers its Qt key.
-    func memory(lockTimeout: Double? = nil) throws -> SharedMemory {
+    func memory(lockTimeout: Duration? = nil) throws -> SharedMemory {
         let target = try parsedTarget()
         if case .qt(let key, _) = target { KnownKeys.remember(key) }  // native keys need no remembering
         var options = try options()
-        if let lockTimeout { options = options.lifecycleLockTimeout(.milliseconds(Int64(lockTimeout * 1000))) }
+        if let lockTimeout { options = options.lifecycleLockTimeout(lockTimeout) }
         return SharedMemory(target, options: options)
     }
 
     static func parseSemaphore(_ text: String) throws -> SharedMemory.SemaphoreReference {
-        let parts = text.split(separator: "@", maxSplits: 1)
-        let index = parts.count == 2 ? UInt16(parts[1]) : 0
-        guard let number = index else { throw ValidationError("--sem index `\(parts[1])` is not a number") }
+        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        let number =
+            try parts.count == 2
+            ? usage { () throws(NumberSyntaxError) in
+                UInt16(try NumberParser.count(String(parts[1]), label: "--sem index", in: 0...Int(UInt16.max)))
+            } : 0
         let body = String(parts[0])
-        if let rest = body.dropPrefixString("id:"), let id = Int32(rest), id >= 0 { return .id(id, number: number) }
+        if let rest = body.dropPrefixString("id:") {
+            let id = try usage { () throws(NumberSyntaxError) in
+                Int32(try NumberParser.count(rest, label: "--sem id", in: 0...Int(Int32.max)))
+            }
+            return .id(id, number: number)
+        }
         let keyText = body.dropPrefixString("key:") ?? body
-        if let key = parseSignedOrHex(keyText) { return .key(key, number: number) }
-        throw ValidationError("--sem `\(text)` is not key:0x1234, id:N or a key")
+        let key = try usage { () throws(NumberSyntaxError) in try NumberParser.key32(keyText, label: "--sem key") }
+        return .key(key, number: number)
     }
 }
 
-func parseSignedOrHex(_ text: String) -> Int32? {
-    if text.hasPrefix("0x") || text.hasPrefix("0X") {
-        return UInt32(text.dropFirst(2), radix: 16).map { Int32(bitPattern: $0) }
-    }
-    return Int32(text)
+/// One `NumberParser` call for an option: a bad value is a usage error (status 2, one line) in the parser's
+/// wording. Commands call it in `validate()` and again in `run()`, where it cannot fail any more.
+func usage<T>(_ parse: () throws(NumberSyntaxError) -> T) throws(ValidationError) -> T {
+    do { return try parse() } catch { throw ValidationError(error.message) }
 }
 
-/// Parses sizes and offsets: `4096`, `0x1000`, `4K`, `1M`, `2G` (powers of 1024).
-func parseSize(_ text: String) -> Int? {
-    var s = text.trimmingSpaces()
-    var multiplier = 1
-    if let last = s.last, "kKmMgG".contains(last) {
-        multiplier = "kK".contains(last) ? 1 << 10 : "mM".contains(last) ? 1 << 20 : 1 << 30
-        s.removeLast()
-        if s.hasSuffix("i") || s.hasSuffix("I") { s.removeLast() }
-    }
-    let value: Int?
-    if s.hasPrefix("0x") || s.hasPrefix("0X") { value = Int(s.dropFirst(2), radix: 16) } else { value = Int(s) }
-    guard let v = value else { return nil }
-    let (product, overflow) = v.multipliedReportingOverflow(by: multiplier)
-    return overflow ? nil : product
-}
+/// The longest a lock wait or hold may be asked for: a day is surely a typo already, and it keeps every
+/// duration far from overflowing a clock.
+let longestWait = Duration.seconds(86_400)
 
 extension String {
     func dropPrefixString(_ prefix: String) -> String? { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil }

@@ -17,7 +17,7 @@ struct Create: ParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
-    @Option(name: .long, help: "Size in bytes (4096, 0x1000, 4K, 1M). Defaults to the --from file's size.")
+    @Option(name: .long, help: "Size in bytes (4096, 0x1000, 4K, 1MiB, 2G). Defaults to the --from file's size.")
     var size: String?
 
     @Option(name: .long, help: "Fill every byte with this value (0-255 or 0xNN).")
@@ -32,10 +32,24 @@ struct Create: ParsableCommand {
     func validate() throws {
         if fill != nil && from != nil { throw ValidationError("give --fill or --from, not both") }
         if size == nil && from == nil { throw ValidationError("--size is required (or --from FILE)") }
-        if let size, parseSize(size) == nil { throw ValidationError("--size `\(size)` is not a size like 4096 or 4K") }
-        if let fill, parseByte(fill) == nil { throw ValidationError("--fill `\(fill)` is not a byte (0-255 or 0xNN)") }
-        guard let m = UInt32(mode, radix: 8), m <= 0o777 else { throw ValidationError("--mode `\(mode)` is not octal like 600") }
+        _ = try requestedSize()
+        _ = try fillByte()
+        let m = try permissions()
         if m & 0o002 != 0 { throw ValidationError("--mode \(mode) is world-writable; shmscope never creates those") }
+    }
+
+    private func requestedSize() throws -> Int? {
+        guard let size else { return nil }
+        return try usage { () throws(NumberSyntaxError) in try NumberParser.size(size, label: "--size", in: 1...Int.max) }
+    }
+
+    private func fillByte() throws -> UInt8? {
+        guard let fill else { return nil }
+        return try usage { () throws(NumberSyntaxError) in try NumberParser.byte(fill, label: "--fill") }
+    }
+
+    private func permissions() throws -> UInt32 {
+        try usage { () throws(NumberSyntaxError) in try NumberParser.permissions(mode, label: "--mode") }
     }
 
     func run() throws {
@@ -46,14 +60,15 @@ struct Create: ParsableCommand {
             }
             contents = [UInt8](data)
         }
-        let bytes = size.flatMap(parseSize) ?? contents.count
+        let bytes = try requestedSize() ?? contents.count
         if contents.count > bytes {
             throw CommandError(message: "--from file has \(contents.count) bytes, more than --size \(bytes)", code: 2)
         }
         let memory = try target.memory()
-        try memory.create(size: bytes, mode: mode_t(UInt32(mode, radix: 8)!))
+        try memory.create(size: bytes, mode: mode_t(try permissions()))
+        let fill = try fillByte()
         try memory.withLock {
-            if let fill { try memory.write([UInt8](repeating: parseByte(fill)!, count: bytes), at: 0) }
+            if let fill { try memory.write([UInt8](repeating: fill, count: bytes), at: 0) }
             if !contents.isEmpty { try memory.write(contents, at: 0) }
         }
         let id = memory.shmid.map { ", shmid \($0)" } ?? ""
@@ -64,9 +79,4 @@ struct Create: ParsableCommand {
         }
         try memory.detach()
     }
-}
-
-func parseByte(_ text: String) -> UInt8? {
-    if text.hasPrefix("0x") || text.hasPrefix("0X") { return UInt8(text.dropFirst(2), radix: 16) }
-    return UInt8(text)
 }

@@ -28,18 +28,25 @@ struct Demo: ParsableCommand {
     @Flag(name: .long, help: "Run only the writer (until SIGINT/SIGTERM); the segment is created if missing.")
     var writerOnly = false
 
-    @Option(name: .long, help: "Milliseconds between updates.")
-    var interval = 200
+    @Option(name: .long, help: "Time between updates: 10ms...60s, e.g. 200ms, 1s (a bare number is milliseconds).")
+    var interval = "200ms"
 
-    @Option(name: .long, help: "Milliseconds the writer holds the lock for each update (a critical section).")
-    var hold = 40
+    @Option(
+        name: .long,
+        help: "How long the writer holds the lock for each update (a critical section): 0...10s, shorter than --interval (a bare number is milliseconds).")
+    var hold = "40ms"
 
     func validate() throws {
-        guard (10...60_000).contains(interval) else { throw ValidationError("--interval must be 10...60000 ms") }
-        guard (0...10_000).contains(hold), hold < interval else {
-            throw ValidationError("--hold must be 0...10000 ms and shorter than --interval")
-        }
+        if try holdMS() >= intervalMS() { throw ValidationError("--hold must be shorter than --interval") }
         if key.isEmpty { throw ValidationError("--key must not be empty") }
+    }
+
+    private func intervalMS() throws -> Int {
+        try usage { () throws(NumberSyntaxError) in try NumberParser.interval(interval, label: "--interval", in: 10...60_000) }
+    }
+
+    private func holdMS() throws -> Int {
+        try usage { () throws(NumberSyntaxError) in try NumberParser.interval(hold, label: "--hold", in: 0...10_000) }
     }
 
     func run() throws {
@@ -90,8 +97,8 @@ struct Demo: ParsableCommand {
     /// draw on the terminal the view owns.
     private func spawnWriter() throws -> pid_t {
         let argv = [
-            ChildProcess.ownExecutable, "demo", "--writer-only", "--key", key, "--interval", String(interval),
-            "--hold", String(hold),
+            ChildProcess.ownExecutable, "demo", "--writer-only", "--key", key, "--interval", "\(try intervalMS())ms",
+            "--hold", "\(try holdMS())ms",
         ]
         return try ChildProcess.spawn(argv, searchPath: false, silent: true)
     }
@@ -103,6 +110,8 @@ struct Demo: ParsableCommand {
 
     /// Updates the record under the lock every `interval` ms until SIGINT, SIGTERM or SIGHUP.
     private func runWriter(_ target: SegmentTarget) throws {
+        let interval = try intervalMS()
+        let hold = try holdMS()
         _ = shm_shim_set_parent_death_signal(SIGTERM)
         var signals = sigset_t()
         sigemptyset(&signals)

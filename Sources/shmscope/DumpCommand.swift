@@ -27,7 +27,7 @@ struct Dump: ParsableCommand {
     @Option(name: .long, help: "First byte to print (4096, 0x1000, 4K).")
     var offset: String = "0"
 
-    @Option(name: .long, help: "How many bytes (default: to the end).")
+    @Option(name: .long, help: "How many bytes (64, 0x40, 4K; default: to the end).")
     var length: String?
 
     @Option(name: .long, help: "canonical (= hexdump -C), xxd, raw or json.")
@@ -43,8 +43,17 @@ struct Dump: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if parseSize(offset) == nil { throw ValidationError("--offset `\(offset)` is not a number") }
-        if let length, parseSize(length) == nil { throw ValidationError("--length `\(length)` is not a number") }
+        _ = try startOffset()
+        _ = try byteCount()
+    }
+
+    private func startOffset() throws -> Int {
+        try usage { () throws(NumberSyntaxError) in try NumberParser.offset(offset, label: "--offset") }
+    }
+
+    private func byteCount() throws -> Int? {
+        guard let length else { return nil }
+        return try usage { () throws(NumberSyntaxError) in try NumberParser.size(length, label: "--length") }
     }
 
     func run() throws {
@@ -55,11 +64,11 @@ struct Dump: ParsableCommand {
         let format: Format = json ? .json : self.format
         let memory = try target.memory()
         try memory.attach(.readOnly)
-        let start = parseSize(offset)!
+        let start = try startOffset()
         guard start <= memory.size else {
             throw CommandError(message: "--offset \(start) is past the end of the segment (\(memory.size) bytes)")
         }
-        let count = min(length.flatMap(parseSize) ?? (memory.size - start), memory.size - start)
+        let count = min(try byteCount() ?? (memory.size - start), memory.size - start)
         let out = Output.standard
         switch format {
         case .json:

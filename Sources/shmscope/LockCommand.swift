@@ -18,19 +18,35 @@ struct Lock: ParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
-    @Option(name: .long, help: "Seconds to wait for the lock before giving up (default: wait, Ctrl-C cancels).")
-    var timeout: Double?
+    @Option(
+        name: .long,
+        help: "How long to wait for the lock before giving up: 500ms, 2s, 1m (a bare number is seconds; default: wait, Ctrl-C cancels).")
+    var timeout: String?
 
-    @Option(name: .long, help: "Seconds to hold the lock.")
-    var hold: Double?
+    @Option(name: .long, help: "How long to hold the lock: 500ms, 5s, 2m (a bare number is seconds).")
+    var hold: String?
 
     @Argument(parsing: .postTerminator, help: "A command to run while the lock is held (after --).")
     var command: [String] = []
 
     func validate() throws {
-        if (hold == nil) == command.isEmpty { throw ValidationError("give --hold SECONDS or -- COMMAND, one of them") }
-        if let hold, hold < 0 { throw ValidationError("--hold must not be negative") }
-        if let timeout, timeout < 0 { throw ValidationError("--timeout must not be negative") }
+        if (hold == nil) == command.isEmpty { throw ValidationError("give --hold DURATION or -- COMMAND, one of them") }
+        _ = try holdDuration()
+        _ = try waitLimit()
+    }
+
+    private func holdDuration() throws -> Duration? {
+        guard let hold else { return nil }
+        return try usage { () throws(NumberSyntaxError) in
+            try NumberParser.duration(hold, label: "--hold", defaultUnit: .seconds, in: .zero ... longestWait)
+        }
+    }
+
+    private func waitLimit() throws -> Duration? {
+        guard let timeout else { return nil }
+        return try usage { () throws(NumberSyntaxError) in
+            try NumberParser.duration(timeout, label: "--timeout", defaultUnit: .seconds, in: .zero ... longestWait)
+        }
     }
 
     func run() throws {
@@ -44,12 +60,15 @@ struct Lock: ParsableCommand {
         for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
-        let deadline = timeout.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        let timeout = try waitLimit()
+        let hold = try holdDuration()
+        let deadline = timeout.map { ContinuousClock.now + $0 }
         while !(try memory.tryLock(timeout: .milliseconds(100))) {
             if let sig = pendingSignal(signals) { throw CommandError(message: "interrupted while waiting for the lock", code: 128 + sig) }
             if let deadline, ContinuousClock.now >= deadline {
                 let holder = memory.lockState()?.lastPID.map { " (held by pid \($0) \(ProcessInfoReader.command(pid: $0)))" } ?? ""
-                throw CommandError(message: "\(memory.target): lock not free after \(timeout!) s\(holder)")
+                throw CommandError(
+                    message: "\(memory.target): lock not free after \(NumberParser.format(timeout!, .seconds)) s\(holder)")
             }
         }
         defer { try? memory.unlock() }
@@ -57,12 +76,11 @@ struct Lock: ParsableCommand {
         Output.standard.flush()
 
         if let hold {
-            var ts = timespec(tv_sec: Int(hold), tv_nsec: Int((hold - hold.rounded(.down)) * 1e9))
-            let end = ContinuousClock.now + .milliseconds(Int64(hold * 1000))
+            let end = ContinuousClock.now + hold
             while ContinuousClock.now < end {
                 let left = end - ContinuousClock.now
                 let (s, a) = left.components
-                ts = timespec(tv_sec: Int(s), tv_nsec: Int(a / 1_000_000_000))
+                var ts = timespec(tv_sec: Int(s), tv_nsec: Int(a / 1_000_000_000))
                 let sig = sigtimedwait(&signals, nil, &ts)
                 if sig > 0 {
                     try? memory.unlock()

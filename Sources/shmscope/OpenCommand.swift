@@ -17,20 +17,30 @@ struct Open: ParsableCommand {
     @Flag(name: .long, help: "Attach read-only: nothing can be written or locked.")
     var readOnly = false
 
-    @Option(name: .long, help: "Refresh interval in milliseconds (10...10000).")
-    var interval = 100
+    @Option(name: .long, help: "Refresh interval: 10ms...10s, e.g. 100ms, 1s (a bare number is milliseconds).")
+    var interval = "100ms"
 
     @Option(name: .long, help: "Bytes per row: 4, 8, 16 or 32 (default: fit the terminal width).")
-    var bytesPerRow: Int?
+    var bytesPerRow: String?
 
     func validate() throws {
-        guard (10...10_000).contains(interval) else {
-            tuiFail(.usage("--interval must be between 10 and 10000 ms, got \(interval)"))
-        }
-        if let bytesPerRow, !HexLayout.choices.contains(bytesPerRow) {
-            tuiFail(.usage("--bytes-per-row must be 4, 8, 16 or 32, got \(bytesPerRow)"))
-        }
+        _ = intervalMS()
+        _ = rowWidth()
         do { _ = try SegmentTarget.parse(target) } catch { tuiFail(.usage(error.message)) }
+    }
+
+    private func intervalMS() -> Int {
+        do { return try NumberParser.interval(interval, label: "--interval", in: 10...10_000) } catch {
+            tuiFail(.usage(error.message))
+        }
+    }
+
+    private func rowWidth() -> Int? {
+        guard let bytesPerRow else { return nil }
+        let n: Int
+        do { n = try NumberParser.count(bytesPerRow, label: "--bytes-per-row") } catch { tuiFail(.usage(error.message)) }
+        guard HexLayout.choices.contains(n) else { tuiFail(.usage("--bytes-per-row must be 4, 8, 16 or 32, got \(n)")) }
+        return n
     }
 
     @Option(name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").")
@@ -44,7 +54,7 @@ struct Open: ParsableCommand {
         do { source = try SharedMemorySource(target: parsed, readOnly: readOnly) } catch {
             tuiFail(.runtime(error.description))
         }
-        runHexView(source: source, interval: interval, bytesPerRow: bytesPerRow, layout: structLayout)
+        runHexView(source: source, interval: intervalMS(), bytesPerRow: rowWidth(), layout: structLayout)
     }
 }
 

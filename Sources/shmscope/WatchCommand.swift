@@ -31,47 +31,65 @@ struct Watch: ParsableCommand {
     @Flag(name: .long, help: "With --log: one JSON object per line (NDJSON).")
     var json = false
 
-    @Option(name: .long, help: "Milliseconds between scans (10...60000; default 100).")
-    var interval = 100
+    @Option(name: .long, help: "Time between scans: 10ms...60s, e.g. 100ms, 1s (a bare number is milliseconds).")
+    var interval = "100ms"
 
     @Option(name: .long, help: "With --log: watch only OFF:LEN (e.g. 0x100:64, 4K:1K).")
     var range: String?
 
     @Option(name: .long, help: "With --log: stop after N changes.")
-    var count: Int?
+    var count: String?
 
-    @Option(name: .long, help: "With --log: stop after S seconds.")
-    var duration: Double?
+    @Option(name: .long, help: "With --log: stop after this long: 500ms, 30s, 5m, 1h (a bare number is seconds).")
+    var duration: String?
 
     @Option(name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").")
     var layout: String?
 
     @Option(name: .long, help: "Bytes per row: 4, 8, 16 or 32 (default: fit the terminal width).")
-    var bytesPerRow: Int?
+    var bytesPerRow: String?
 
     func validate() throws {
-        guard (10...60_000).contains(interval) else {
-            throw ValidationError("--interval must be between 10 and 60000 ms, got \(interval)")
-        }
-        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be more than 0 seconds") }
-        if let range, Self.parseRange(range) == nil {
-            throw ValidationError("--range `\(range)` is not OFF:LEN (e.g. 0x100:64)")
-        }
+        _ = try intervalMS()
+        _ = try changeLimit()
+        _ = try timeLimit()
+        _ = try watchedRange()
         if !log && (json || range != nil || count != nil || duration != nil) {
             throw ValidationError("--json, --range, --count and --duration go with --log")
         }
-        if let bytesPerRow, !HexLayout.choices.contains(bytesPerRow) {
-            throw ValidationError("--bytes-per-row must be 4, 8, 16 or 32, got \(bytesPerRow)")
+        _ = try rowWidth()
+    }
+
+    private func intervalMS() throws -> Int {
+        try usage { () throws(NumberSyntaxError) in try NumberParser.interval(interval, label: "--interval", in: 10...60_000) }
+    }
+
+    private func changeLimit() throws -> Int? {
+        guard let count else { return nil }
+        return try usage { () throws(NumberSyntaxError) in try NumberParser.count(count, label: "--count", in: 1...Int.max) }
+    }
+
+    /// A week at most: a longer unattended log is surely a typo, and it keeps the pacing arithmetic exact.
+    private func timeLimit() throws -> Duration? {
+        guard let duration else { return nil }
+        return try usage { () throws(NumberSyntaxError) in
+            try NumberParser.duration(
+                duration, label: "--duration", defaultUnit: .seconds, in: .milliseconds(1) ... .seconds(7 * 86_400))
         }
     }
 
-    static func parseRange(_ text: String) -> (offset: Int, length: Int)? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let offset = parseSize(String(parts[0])), let length = parseSize(String(parts[1])),
-            offset >= 0, length > 0
-        else { return nil }
-        return (offset, length)
+    private func watchedRange() throws -> (offset: Int, length: Int)? {
+        guard let range else { return nil }
+        return try usage { () throws(NumberSyntaxError) in try NumberParser.range(range, label: "--range") }
+    }
+
+    private func rowWidth() throws -> Int? {
+        guard let bytesPerRow else { return nil }
+        let n = try usage { () throws(NumberSyntaxError) in try NumberParser.count(bytesPerRow, label: "--bytes-per-row") }
+        guard HexLayout.choices.contains(n) else {
+            throw ValidationError("--bytes-per-row must be 4, 8, 16 or 32, got \(n)")
+        }
+        return n
     }
 
     func run() throws {
@@ -83,21 +101,23 @@ struct Watch: ParsableCommand {
             do { source = try SharedMemorySource(target: parsed, readOnly: true, options: options) } catch {
                 tuiFail(.runtime(error.description))
             }
-            runHexView(source: source, interval: interval, bytesPerRow: bytesPerRow, layout: structLayout)
+            runHexView(source: source, interval: try intervalMS(), bytesPerRow: try rowWidth(), layout: structLayout)
             return
         }
         let memory = try target.memory()
         try memory.attach(.readOnly)
-        let (offset, length) = range.flatMap(Self.parseRange).map { ($0.offset, Optional($0.length)) } ?? (0, nil)
+        let (offset, length) = try watchedRange().map { ($0.offset, Optional($0.length)) } ?? (0, nil)
         guard offset < max(1, memory.size) else {
             throw CommandError(
                 message: "--range starts at \(offset), past the end of the segment (\(memory.size) bytes)")
         }
         let watcher = SegmentWatcher(memory: memory, rangeOffset: offset, rangeLength: length)
-        runLog(watcher)
+        runLog(
+            watcher, interval: Double(try intervalMS()) / 1000, count: try changeLimit(),
+            duration: try timeLimit().map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 })
     }
 
-    private func runLog(_ watcher: SegmentWatcher) -> Never {
+    private func runLog(_ watcher: SegmentWatcher, interval: Double, count: Int?, duration: Double?) -> Never {
         // The exit signals are blocked and taken synchronously by the pacing wait, so a scan is never cut short
         // and the log always ends after a whole line.
         var signals = sigset_t()
@@ -121,7 +141,7 @@ struct Watch: ParsableCommand {
             // Sleep 1.5 times as long as the scan took (at least): a scan of a big segment then uses at most 40%
             // of a core, safely under half even with the wake-ups and output around it.
             let took = monotonicSeconds() - scanStart
-            var pause = max(Double(interval) / 1000 - took, took * 1.5)
+            var pause = max(interval - took, took * 1.5)
             if let duration {
                 let left = duration - (monotonicSeconds() - started)
                 if left <= 0 { Glibc.exit(0) }

@@ -17,7 +17,7 @@ struct Write: ParsableCommand {
     @Option(name: .long, help: "Where to write (4096, 0x1000, 4K).")
     var offset: String
 
-    @Option(name: .long, help: "Bytes as hex, spaces allowed: \"de ad be ef\".")
+    @Option(name: .long, help: "Bytes as hex: \"de ad be ef\", deadbeef, \"0xde 0xad\" (spaces, commas or colons between).")
     var hex: String?
 
     @Option(name: .long, help: "Bytes as UTF-8 text.")
@@ -29,20 +29,36 @@ struct Write: ParsableCommand {
     @Flag(name: .long, help: "Write without taking the segment's lock.")
     var noLock = false
 
-    @Option(name: .long, help: "Seconds to wait for the lock before giving up.")
-    var timeout: Double = 5
+    @Option(name: .long, help: "How long to wait for the lock before giving up: 500ms, 2s, 1m (a bare number is seconds).")
+    var timeout = "5s"
 
     func validate() throws {
         if [hex, text, file].compactMap({ $0 }).count != 1 { throw ValidationError("give exactly one of --hex, --text, --file") }
-        if parseSize(offset) == nil { throw ValidationError("--offset `\(offset)` is not a number") }
-        if let hex, parseHex(hex) == nil { throw ValidationError("--hex `\(hex)` is not pairs of hex digits") }
-        if timeout < 0 { throw ValidationError("--timeout must not be negative") }
+        _ = try startOffset()
+        _ = try hexBytes()
+        _ = try lockTimeout()
+    }
+
+    private func startOffset() throws -> Int {
+        try usage { () throws(NumberSyntaxError) in try NumberParser.offset(offset, label: "--offset") }
+    }
+
+    private func hexBytes() throws -> [UInt8]? {
+        guard let hex else { return nil }
+        return try usage { () throws(NumberSyntaxError) in try NumberParser.hexBytes(hex, label: "--hex") }
+    }
+
+    private func lockTimeout() throws -> Duration {
+        try usage { () throws(NumberSyntaxError) in
+            try NumberParser.duration(timeout, label: "--timeout", defaultUnit: .seconds, in: .zero ... longestWait)
+        }
     }
 
     func run() throws {
         let bytes: [UInt8]
-        if let hex {
-            bytes = parseHex(hex)!
+        let timeout = try lockTimeout()
+        if let hex = try hexBytes() {
+            bytes = hex
         } else if let text {
             bytes = Array(text.utf8)
         } else {
@@ -51,9 +67,9 @@ struct Write: ParsableCommand {
             }
             bytes = [UInt8](data)
         }
-        let memory = try target.memory(lockTimeout: noLock ? 0 : timeout)
+        let memory = try target.memory(lockTimeout: noLock ? .zero : timeout)
         try memory.attach(.readWrite)
-        let at = parseSize(offset)!
+        let at = try startOffset()
         guard at <= memory.size, bytes.count <= memory.size - at else {
             throw CommandError(
                 message: "\(bytes.count) bytes at offset \(at) do not fit in the segment (\(memory.size) bytes); nothing written")
@@ -69,34 +85,16 @@ struct Write: ParsableCommand {
     }
 }
 
-/// Takes the lock within `timeout` seconds, or fails naming the holder.
-func acquire(_ memory: SharedMemory, timeout: Double) throws {
+/// Takes the lock within `timeout`, or fails naming the holder.
+func acquire(_ memory: SharedMemory, timeout: Duration) throws {
     guard memory.hasLock else {
         throw CommandError(
             message: "\(memory.target) has no lock: a raw System V segment needs --sem, or pass --no-lock")
     }
-    if try memory.tryLock(timeout: .milliseconds(Int64(timeout * 1000))) { return }
+    if try memory.tryLock(timeout: timeout) { return }
     var holder = ""
     if let state = memory.lockState(), let pid = state.lastPID {
         holder = " held by pid \(pid) (\(ProcessInfoReader.command(pid: pid)))"
     }
-    throw CommandError(message: "\(memory.target): lock\(holder) not free after \(timeout) s; nothing written")
-}
-
-/// "de ad be ef", "deadbeef", "0xde 0xad" → bytes; nil when malformed.
-func parseHex(_ text: String) -> [UInt8]? {
-    var digits: [UInt8] = []
-    for token in text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ":" }) {
-        var t = Substring(token)
-        if t.hasPrefix("0x") || t.hasPrefix("0X") { t = t.dropFirst(2) }
-        guard t.count % 2 == 0 else { return nil }
-        var i = t.startIndex
-        while i < t.endIndex {
-            let j = t.index(i, offsetBy: 2)
-            guard let b = UInt8(t[i..<j], radix: 16) else { return nil }
-            digits.append(b)
-            i = j
-        }
-    }
-    return digits.isEmpty ? nil : digits
+    throw CommandError(message: "\(memory.target): lock\(holder) not free after \(NumberParser.format(timeout, .seconds)) s; nothing written")
 }

@@ -51,6 +51,21 @@ import Testing
         #expect(throws: ValueEncodingError.self) { try ValueInspector.encode(.i8, "-129", order: .little) }
         #expect(throws: ValueEncodingError.self) { try ValueInspector.encode(.u16, "-1", order: .little) }
         #expect(throws: ValueEncodingError.self) { try ValueInspector.encode(.f32, "pi", order: .little) }
+        // Integers go through NumberParser, so the messages are its wording.
+        func message(_ type: ScalarType, _ text: String) -> String {
+            do {
+                _ = try ValueInspector.encode(type, text, order: .little)
+                return "no error"
+            } catch { return error.message }
+        }
+        #expect(message(.u8, "256") == "u8: 256 is outside 0...255")
+        #expect(message(.i8, "-129") == "i8: -129 is outside -128...127")
+        #expect(message(.u16, "-1") == "u16: -1 is outside 0...65535")
+        #expect(message(.u32, "1.5") == "u32: `1.5` is not an integer (e.g. 1234, 0x7b)")
+        #expect(message(.i32, "nan") == "i32: `nan` is not an integer (e.g. -2, 1234, 0x7b)")
+        #expect(message(.u64, "0x1ffffffffffffffff") == "u64: `0x1ffffffffffffffff` is too large")
+        #expect(message(.f32, "pi") == "f32: `pi` is not a number (e.g. 1.5, -2e3, nan, inf)")
+        #expect(try ValueInspector.encode(.i64, "-9223372036854775808", order: .little) == [0, 0, 0, 0, 0, 0, 0, 0x80])
         // Round trip through decode for every type.
         for type in ScalarType.allCases {
             for order in [ByteOrder.little, .big] {
@@ -102,10 +117,18 @@ import Testing
         }
         #expect(error("a u8\nb u128").hasPrefix("line 2: unknown type `u128`"))
         #expect(error("\n\ncount") == "line 3: `count` has no type: write NAME TYPE [@OFFSET], e.g. `counter u64le @0`")
-        #expect(error("a u8 @zz") == "line 1: `@zz` is not an offset: write @123 or @0x7b")
+        #expect(error("a u8 zz") == "line 1: `zz` is not an offset: write @123 or @0x7b")
+        #expect(error("a u8 @zz") == "line 1: @OFFSET: `zz` is not an offset (e.g. 4096, 0x1000, 4K)")
+        #expect(error("a u8 @-4") == "line 1: @OFFSET: -4 is outside 0...1099511627776")
+        #expect(error("a u8 @0xffffffffffffffffff") == "line 1: @OFFSET: `0xffffffffffffffffff` is outside 0...1099511627776")
+        // A huge array length is refused, not an overflow trap when the field's size is computed.
+        #expect(error("a u64[99999999999999999]") == "line 1: `u64[99999999999999999]` length: 99999999999999999 is outside 1...4294967296")
+        #expect(error("a f32[x]") == "line 1: `f32[x]` length: `x` is not a whole number (e.g. 1, 10, 0x10)")
+        #expect(try StructLayout.parse("a u8 @4K\nb u16[0x10]").fields.map(\.offset) == [4096, 4097])
         #expect(error("a u8\na u16") == "line 2: field `a` is defined twice")
         #expect(error("a char") == "line 1: char needs a length: char[32]")
-        #expect(error("a f32[0]") == "line 1: `f32[0]`: an array length is a positive number in brackets, like f32[8]")
+        #expect(error("a f32[0]") == "line 1: `f32[0]` length: 0 is outside 1...4294967296")
+        #expect(error("a f32[8") == "line 1: `f32[8`: an array length is a positive number in brackets, like f32[8]")
         #expect(error("a u8 @1 extra") == "line 1: unexpected `extra`: write NAME TYPE [@OFFSET]")
         #expect(error("9a u8").hasPrefix("line 1: `9a` is not a field name"))
     }

@@ -127,12 +127,25 @@ import Testing
         h.type("zz")
         h.press(.enter)
         #expect(h.state.cursor == 0)
-        #expect(h.message == "`zz` is not an offset: use 123, 0x7b, +16 or -16")
+        #expect(h.message == "`zz` is not an offset (e.g. 4096, 0x1000, 4K)")
         #expect(h.state.message?.isError == true)
+        // A well-formed offset past the end goes to the last byte and says so (decisions: the prompt clamps).
         h.press(.char(":"))
         h.type("5000")
         h.press(.enter)
-        #expect(h.message == "offset 5000 is outside the segment (0…1023)")
+        #expect(h.state.cursor == 1023)
+        #expect(h.message == "offset 5000 is outside the segment (0…1023): went to 1023")
+        #expect(h.state.message?.isError == false)
+        h.press(.char(":"))
+        h.type("-2000")
+        h.press(.enter)
+        #expect(h.state.cursor == 0)
+        #expect(h.message == "offset -977 is outside the segment (0…1023): went to 0")
+        h.press(.char(":"))
+        h.type("0xffffffffffffffffff")
+        h.press(.enter)
+        #expect(h.message == "`0xffffffffffffffffff` is too large")
+        #expect(h.state.cursor == 0)
         h.press(.char(":"))
         h.type("12")
         h.press(.backspace)
@@ -438,15 +451,28 @@ import Testing
     }
 
     @Test func parseHelpers() {
-        #expect(parseGoto("123", cursor: 5) == 123)
-        #expect(parseGoto("0x7B", cursor: 5) == 123)
-        #expect(parseGoto("+0x10", cursor: 5) == 21)
-        #expect(parseGoto("-3", cursor: 5) == 2)
-        #expect(parseGoto("", cursor: 5) == nil)
-        #expect(parseGoto("+", cursor: 5) == nil)
-        #expect(SearchQuery.parse("x dead BE ef")?.bytes == [0xde, 0xad, 0xbe, 0xef])
-        #expect(SearchQuery.parse("x d") == nil)
-        #expect(SearchQuery.parse("xyz")?.bytes == Array("xyz".utf8))
+        #expect(try parseGoto("123", cursor: 5) == 123)
+        #expect(try parseGoto("0x7B", cursor: 5) == 123)
+        #expect(try parseGoto("+0x10", cursor: 5) == 21)
+        #expect(try parseGoto("-3", cursor: 5) == 2)
+        #expect(try parseGoto("4K", cursor: 5) == 4096)
+        #expect(try parseGoto("-10", cursor: 5) == -5, "clamping is the reducer's job")
+        #expect(try parseGoto("+0x7fffffffffffffff", cursor: 5) == Int.max)
+        #expect(throws: NumberSyntaxError("nothing is not an offset (e.g. 4096, 0x1000, 4K)")) {
+            try parseGoto("", cursor: 5)
+        }
+        #expect(throws: NumberSyntaxError("nothing is not an offset (e.g. 4096, 0x1000, 4K)")) {
+            try parseGoto("+", cursor: 5)
+        }
+        #expect(try SearchQuery.parse("x dead BE ef")?.bytes == [0xde, 0xad, 0xbe, 0xef])
+        #expect(try SearchQuery.parse("x de:ad")?.bytes == [0xde, 0xad])
+        #expect(throws: NumberSyntaxError("`d` is not hex bytes (e.g. de ad be ef, deadbeef, 0xde 0xad)")) {
+            try SearchQuery.parse("x d")
+        }
+        // Full-width letters are hex digits to Character.isHexDigit; they used to crash the byte conversion.
+        #expect(throws: NumberSyntaxError.self) { try SearchQuery.parse("x ＡＡ") }
+        #expect(try SearchQuery.parse("xyz")?.bytes == Array("xyz".utf8))
+        #expect(try SearchQuery.parse("") == nil)
         #expect(findBytes([1, 2], in: [1, 2, 0, 1, 2], from: 1, forward: true)! == (3, false))
         #expect(findBytes([1, 2], in: [1, 2, 0, 1, 2], from: 2, forward: false)! == (0, false))
         #expect(findBytes([1, 2], in: [1, 2, 0, 1, 2], from: -1, forward: false)! == (3, true))

@@ -154,7 +154,7 @@ import Testing
     @Test func messageLineShowsPromptsWaitsAndErrors() {
         var s = state()
         s.mode = .prompt(Prompt(kind: .goto, text: "0x1"))
-        #expect(renderHexScreen(s, theme: color).line(8) == "Go to (123, 0x7b, +16, -16): 0x1")
+        #expect(renderHexScreen(s, theme: color).line(8) == "Go to (123, 0x7b, 4K, +16, -16): 0x1")
         s.mode = .prompt(Prompt(kind: .search, text: "x de"))
         #expect(renderHexScreen(s, theme: color).line(8) == "Search (text, or x de ad): x de")
         s.mode = .normal

@@ -166,7 +166,7 @@ import Testing
         h.press(.char("="))
         h.type("u8 300")
         h.press(.enter)
-        #expect(h.message == "300 does not fit u8 (0…255)")
+        #expect(h.message == "u8: 300 is outside 0...255")
         h.press(.char("="))
         h.type("q32 1")
         h.press(.enter)
