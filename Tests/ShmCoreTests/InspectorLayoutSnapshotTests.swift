@@ -106,7 +106,7 @@ import Testing
         #expect(layout.decode(Array(bytes.prefix(30))).last?.value == .outOfRange)
     }
 
-    @Test func errorsNameTheLine() {
+    @Test func errorsNameTheLine() throws {
         func error(_ text: String) -> String {
             do {
                 _ = try StructLayout.parse(text)

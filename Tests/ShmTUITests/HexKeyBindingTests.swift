@@ -1,4 +1,5 @@
 import Testing
+import ShmCore
 
 @testable import ShmTUI
 
@@ -450,7 +451,7 @@ import Testing
         #expect(h.session.wantsFullRedraw)
     }
 
-    @Test func parseHelpers() {
+    @Test func parseHelpers() throws {
         #expect(try parseGoto("123", cursor: 5) == 123)
         #expect(try parseGoto("0x7B", cursor: 5) == 123)
         #expect(try parseGoto("+0x10", cursor: 5) == 21)
