@@ -9,9 +9,9 @@ func fail(_ line: String, _ code: Int32) -> Never {
 }
 
 let args = CommandLine.arguments
-guard args.count == 4, args[1] == "lockloop", let n = Int(args[3]), n > 0 else {
-    fail("usage: shmbench lockloop KEY N", 2)
-}
+guard args.count == 4, args[1] == "lockloop" else { fail("usage: shmbench lockloop KEY N", 2) }
+let n: Int
+do { n = try NumberParser.count(args[3], label: "N", in: 1...Int.max) } catch { fail("shmbench: \(error.message)", 2) }
 let memory = SharedMemory(.qt(key: args[2], backend: .systemV), options: .init(detachPolicy: .keep))
 do {
     try memory.attach()
