@@ -1,54 +1,6 @@
 import ArgumentParser
 import ShmCore
 
-/// The TARGET argument and the options that change how it is resolved; shared by every command that opens one.
-struct TargetOptions: ParsableArguments {
-    @Argument(help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY or shmid:N.")
-    var target: String
-
-    @Option(name: .long, help: "Qt's temp dir for key files (default: $TMPDIR resolved, or /tmp).")
-    var tmpdir: String?
-
-    @Option(
-        name: .long,
-        help: "The lock of a raw System V segment: a semaphore set as key:0x…, id:N, optionally with @INDEX.")
-    var sem: String?
-
-    func parsedTarget() throws -> SegmentTarget {
-        do { return try SegmentTarget.parse(target) } catch {
-            throw ValidationError(error.message)
-        }
-    }
-
-    func options(detach: SharedMemory.DetachPolicy = .keep) throws -> SharedMemory.Options {
-        var options = SharedMemory.Options(detachPolicy: detach, temporaryDirectory: resolvedTmpdir)
-        if let sem { options.semaphore = try Self.parseSemaphore(sem) }
-        return options
-    }
-
-    var resolvedTmpdir: String? { tmpdir.map { QtNaming.tempPath(environment: ["TMPDIR": $0]) } }
-
-    /// Opens the target (not attached yet) and remembers its Qt key.
-    func memory(lockTimeout: Double? = nil) throws -> SharedMemory {
-        let target = try parsedTarget()
-        if case .qt(let key, _) = target { KnownKeys.remember(key) }  // native keys need no remembering
-        var options = try options()
-        if let lockTimeout { options = options.lifecycleLockTimeout(.milliseconds(Int64(lockTimeout * 1000))) }
-        return SharedMemory(target, options: options)
-    }
-
-    static func parseSemaphore(_ text: String) throws -> SharedMemory.SemaphoreReference {
-        let parts = text.split(separator: "@", maxSplits: 1)
-        let index = parts.count == 2 ? UInt16(parts[1]) : 0
-        guard let number = index else { throw ValidationError("--sem index `\(parts[1])` is not a number") }
-        let body = String(parts[0])
-        if let rest = body.dropPrefixString("id:"), let id = Int32(rest), id >= 0 { return .id(id, number: number) }
-        let keyText = body.dropPrefixString("key:") ?? body
-        if let key = parseSignedOrHex(keyText) { return .key(key, number: number) }
-        throw ValidationError("--sem `\(text)` is not key:0x1234, id:N or a key")
-    }
-}
-
 func parseSignedOrHex(_ text: String) -> Int32? {
     if text.hasPrefix("0x") || text.hasPrefix("0X") {
         return UInt32(text.dropFirst(2), radix: 16).map { Int32(bitPattern: $0) }

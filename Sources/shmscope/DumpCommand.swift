@@ -43,6 +43,7 @@ struct Dump: ParsableCommand {
     var json = false
 
     func validate() throws {
+        try target.refuseLock(in: "dump")
         if parseSize(offset) == nil { throw ValidationError("--offset `\(offset)` is not a number") }
         if let length, parseSize(length) == nil { throw ValidationError("--length `\(length)` is not a number") }
     }

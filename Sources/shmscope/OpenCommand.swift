@@ -11,51 +11,56 @@ struct Open: ParsableCommand {
         discussion: "Keys: ? or F1 inside the view. Read-write by default; L locks, edits are staged, w writes."
     )
 
-    @Argument(help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, sysv:0xKEY or shmid:N.")
-    var target: String
+    @OptionGroup var target: TargetOptions
 
     @Flag(name: .long, help: "Attach read-only: nothing can be written or locked.")
     var readOnly = false
 
-    @Option(name: .long, help: "Refresh interval in milliseconds (10...10000).")
+    @OptionGroup var view: HexViewOptions
+
+    func run() throws {
+        let composer = try view.composer(context: try target.context())
+        runHexView(composer, target: try target.parsedTarget(), readOnly: readOnly)
+    }
+}
+
+/// The options of every route into the hex view (`open`, `watch`, `browse`): refresh interval, bytes per row and a
+/// layout for the layout pane.
+struct HexViewOptions: ParsableArguments {
+    @Option(name: .long, help: "Refresh interval in milliseconds (10...60000).")
     var interval = 100
 
     @Option(name: .long, help: "Bytes per row: 4, 8, 16 or 32 (default: fit the terminal width).")
     var bytesPerRow: Int?
 
-    func validate() throws {
-        guard (10...10_000).contains(interval) else {
-            tuiFail(.usage("--interval must be between 10 and 10000 ms, got \(interval)"))
-        }
-        if let bytesPerRow, !HexLayout.choices.contains(bytesPerRow) {
-            tuiFail(.usage("--bytes-per-row must be 4, 8, 16 or 32, got \(bytesPerRow)"))
-        }
-        do { _ = try SegmentTarget.parse(target) } catch { tuiFail(.usage(error.message)) }
-    }
-
     @Option(name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").")
     var layout: String?
 
-    func run() throws {
-        let structLayout = try layout.map(loadLayout)
-        let parsed: SegmentTarget
-        do { parsed = try SegmentTarget.parse(target) } catch { tuiFail(.usage(error.message)) }
-        let source: SharedMemorySource
-        do { source = try SharedMemorySource(target: parsed, readOnly: readOnly) } catch {
-            tuiFail(.runtime(error.description))
+    func validate() throws {
+        guard (10...60_000).contains(interval) else {
+            throw ValidationError("--interval must be between 10 and 60000 ms, got \(interval)")
         }
-        runHexView(source: source, interval: interval, bytesPerRow: bytesPerRow, layout: structLayout)
+        if let bytesPerRow, !HexLayout.choices.contains(bytesPerRow) {
+            throw ValidationError("--bytes-per-row must be 4, 8, 16 or 32, got \(bytesPerRow)")
+        }
+    }
+
+    /// The one composition of the hex view, with these options and the route's target context.
+    func composer(context: TargetContext) throws -> HexViewComposer {
+        HexViewComposer.live(
+            theme: .from(environment: tuiEnvironment()),
+            settings: HexViewSettings(intervalMS: interval, bytesPerRow: bytesPerRow),
+            layout: try layout.map { .given(try loadLayout($0)) } ?? .none, context: context)
     }
 }
 
-/// The hex view of `open` and `watch` over one source.
-/// The who pane asks the catalog (a /proc scan) about the target; the session calls it at most once a second.
-func runHexView(source: SharedMemorySource, interval: Int, bytesPerRow: Int?, layout: StructLayout?) {
-    let target = source.memory.target
-    let session = HexSession(
-        source: source, theme: .from(environment: tuiEnvironment()), intervalMS: interval,
-        fixedBytesPerRow: bytesPerRow, layout: layout,
-        whoProvider: { WhoInfo(entry: Catalog.scan(.init()).entry(for: target)) })
+/// Builds the view of `target` through the composer and runs it; a target that cannot be opened is one line and
+/// exit 1.
+func runHexView(_ composer: HexViewComposer, target: SegmentTarget, readOnly: Bool) {
+    let session: HexSession
+    do { session = try composer.session(for: target, readOnly: readOnly) } catch {
+        tuiFail(.runtime("\(error)"))
+    }
     runTerminalProgram(session)
 }
 
