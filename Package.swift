@@ -25,12 +25,13 @@ let package = Package(
         // App state, actions, reducer, widgets drawing into a ScreenBuffer. No curses import.
         .target(name: "ShmTUI", dependencies: ["ShmCore"]),
         // The only code that calls ncurses: paints a ScreenBuffer, reads keys, mouse and resize.
-        .target(name: "ShmCurses", dependencies: ["ShmTUI", "CNcurses"]),
+        .target(name: "ShmCurses", dependencies: ["ShmCore", "ShmTUI", "CNcurses"]),
         // Micro-benchmarks run by scripts/bench.sh side by side with the tools users would otherwise use.
         .executableTarget(name: "shmbench", dependencies: ["ShmCore"]),
         .executableTarget(
             name: "shmscope",
             dependencies: [
+                "CShmShims",
                 "ShmCore",
                 "ShmTUI",
                 "ShmCurses",

@@ -13,6 +13,27 @@ import Glibc
 ///     @120  histogram    bytes[64]  byte counter % 64 goes up by one each update
 public struct DemoRecord: Sendable {
     public static let size = 512
+
+    /// The record as a layout file, built into the binary so the demo's layout pane (`t`) works out of the box;
+    /// `examples/demo.layout` is the same text (a test keeps them equal).
+    public static let layoutText = """
+        # The record `shmscope demo` keeps up to date (Sources/ShmCore/DemoRecord.swift).
+        magic        char[8]   @0
+        counter      u64le     @8
+        time_ns      u64le     @16
+        writer_pid   u32le     @24
+        interval_ms  u32le     @28
+        message      char[64]  @32
+        temps        f32le[4]  @96
+        wave         f64le     @112
+        histogram    bytes[64] @120
+
+        """
+
+    /// `layoutText` parsed; it is ours and valid, so a failure is a bug.
+    public static var layout: StructLayout {
+        do { return try StructLayout.parse(layoutText) } catch { fatalError("the built-in demo layout does not parse: \(error)") }
+    }
     public static let magic = Array("SHMDEMO\0".utf8)
 
     public var counter: UInt64

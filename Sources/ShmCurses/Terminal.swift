@@ -1,5 +1,6 @@
 import CNcurses
 import Glibc
+import ShmCore
 import ShmTUI
 
 /// The one owner of the curses screen: sets it up, paints ScreenBuffers (only the cells that changed), reads keys,
@@ -198,10 +199,4 @@ package func runTUI(_ program: any TUIProgram, useColor: Bool) throws -> Int32 {
         }
     }
     return 0
-}
-
-package func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

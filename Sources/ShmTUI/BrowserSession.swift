@@ -7,22 +7,17 @@ package final class BrowserSession: TUIProgram {
     package private(set) var hex: HexSession?
     package private(set) var isFinished = false
     package var wantsFullRedraw = false
-    let theme: Theme
     let provider: () -> [BrowserRow]
-    let opener: (SegmentTarget, Bool) throws -> any LiveSource
-    let intervalMS: Int
+    /// Builds the hex view of whichever segment is opened: the same composition `open` and `demo` use.
+    let views: HexViewComposer
+    var theme: Theme { views.theme }
     private var lastReload: Double
     /// The table is rescanned this often (seconds); scanning /proc is cheap but not free.
     package static let reloadSeconds = 1.0
 
-    package init(
-        theme: Theme, intervalMS: Int = 100, now: Double = 0, provider: @escaping () -> [BrowserRow],
-        opener: @escaping (SegmentTarget, Bool) throws -> any LiveSource
-    ) {
-        self.theme = theme
+    package init(views: HexViewComposer, now: Double = 0, provider: @escaping () -> [BrowserRow]) {
         self.provider = provider
-        self.opener = opener
-        self.intervalMS = intervalMS
+        self.views = views
         state = BrowserState(rows: provider())
         lastReload = now
     }
@@ -48,10 +43,8 @@ package final class BrowserSession: TUIProgram {
                 reload(now: now)
             case .open(let target, let readOnly):
                 do {
-                    let source = try opener(target, readOnly)
-                    hex = HexSession(
-                        source: source, theme: theme, intervalMS: intervalMS, width: state.width,
-                        height: state.height, now: now)
+                    hex = try views.session(
+                        for: target, readOnly: readOnly, width: state.width, height: state.height, now: now)
                     wantsFullRedraw = true
                 } catch {
                     _ = reduce(&state, .openFailed("cannot open \(target): \(error)"))

@@ -54,8 +54,12 @@ package enum HexAction: Equatable, Sendable {
     case snapshotSaved(path: String, error: String?)
     case differenceResult(offset: Int?)
     case layoutValues([StructLayout.DecodedField], now: Double)
-    /// The segment was removed, resized or created again (from `LiveSource.checkPresence`).
+    /// The segment was removed, resized or created again (from the change-following engine).
     case segmentEvent(WatchEvent)
+    /// An effect failed (a read, a search, a snapshot): the message line says so.
+    case failed(String)
+    /// Taking the lock failed with an error (not just "held"): stop waiting for it.
+    case lockFailed(String)
 }
 
 /// A contiguous run of staged bytes to write.

@@ -340,6 +340,13 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         case .change:
             return []
         }
+    case .failed(let text):
+        s.message = .error(text)
+        return []
+    case .lockFailed(let text):
+        s.lockWait = nil
+        s.message = .error("cannot lock: \(text)")
+        return []
     case .tick(let now):
         s.now = now
         s.changedAt = s.changedAt.filter { now - $0.value < HexViewState.fadeSeconds }

@@ -11,41 +11,41 @@ package final class HexSession: TUIProgram {
     /// How long one lock attempt may block the loop; short, so the UI stays responsive while waiting.
     package var lockPollTimeout: Duration = .milliseconds(20)
     private var lastRefresh = -Double.infinity
-    /// Scans the whole segment for the activity map and per-byte change counts.
-    package private(set) var tracker: ChangeTracker
-    private let reader: LiveSourceReader
+    /// The change-following engine `watch --log` uses too: presence, resize, re-creation and the scans for the
+    /// activity map and per-byte change counts.
+    private let watcher: SegmentWatcher
+    package var tracker: ChangeTracker { watcher.tracker }
     private var nextScan = -Double.infinity
     /// Time spent scanning in the current pass (seconds).
     private var passSeconds = 0.0
-    /// Attached processes and lock state for the who pane (from the catalog; slow, so at most once a second).
-    private let whoProvider: (() -> WhoInfo)?
+    /// Attached processes and lock state for the who pane (slow, so at most once a second).
+    private let whoProvider: any WhoProvider
     private var lastWho = -Double.infinity
 
+    /// Every dependency is required: a route cannot forget the Who pane or the layout. Build it through
+    /// `HexViewComposer`, the one place that knows how a route's options become these values.
     package init(
-        source: any LiveSource, theme: Theme, intervalMS: Int = 100, fixedBytesPerRow: Int? = nil,
-        width: Int = 80, height: Int = 24, now: Double = 0, layout: StructLayout? = nil,
-        whoProvider: (() -> WhoInfo)? = nil
+        source: any LiveSource, who: any WhoProvider, layout: ViewLayout, settings: HexViewSettings, theme: Theme,
+        width: Int = 80, height: Int = 24, now: Double = 0
     ) {
         self.source = source
         self.theme = theme
-        self.whoProvider = whoProvider
-        reader = LiveSourceReader(source)
+        self.whoProvider = who
         // Per-byte counts for the inspector, bounded (about 8 MiB at most).
-        tracker = ChangeTracker(
-            length: source.size, blockSize: activityBlockSize(for: source.size), byteCountLimit: 1 << 18)
+        watcher = SegmentWatcher(segment: source, blockSizing: .scaled, byteCountLimit: 1 << 18)
         var s = HexViewState(
             target: source.targetName, kind: source.kindName, size: source.size, readOnly: source.isReadOnly)
-        s.intervalMS = max(10, intervalMS)
-        s.fixedBytesPerRow = fixedBytesPerRow
+        s.intervalMS = max(10, settings.intervalMS)
+        s.fixedBytesPerRow = settings.bytesPerRow
         s.width = width
         s.height = height
         s.now = now
         s.lock = source.lockStatus()
-        s.structLayout = layout
+        s.structLayout = layout.structLayout
         state = s
         refresh(now: now)
         // The baseline pass in one go, so the first changes are measured against the segment as we found it.
-        _ = try? tracker.scan(reader, now: now)
+        watcher.scanPass(now: now)
         nextScan = now
         publishActivity()
     }
@@ -53,7 +53,7 @@ package final class HexSession: TUIProgram {
     package var pollIntervalMS: Int { min(state.intervalMS, 50) }
 
     package func send(_ key: Key, now: Double) {
-        state.now = now
+        dispatch(.tick(now: now))
         if let action = hexAction(for: key, in: state) { dispatch(action) }
     }
 
@@ -66,33 +66,18 @@ package final class HexSession: TUIProgram {
         if state.lockWait != nil { attemptLock() }
         // A millisecond of slack so a loop woken exactly one interval later does refresh.
         if now - lastRefresh >= Double(state.intervalMS) / 1000 - 0.001 {
-            if let event = source.checkPresence() { follow(event, now: now) }
+            let events = watcher.followPresence()
+            for event in events { dispatch(.segmentEvent(event)) }
+            if !events.isEmpty { publishActivity() }
             if !state.paused { refresh(now: now) }
             lastRefresh = now
             if state.lockWait == nil { dispatch(.lockStatus(source.lockStatus())) }
         }
         if now >= nextScan { scanActivity(now: now) }
-        if let whoProvider, state.panel == .who, state.who == nil || now - lastWho >= 1 {
-            dispatch(.who(whoProvider()))
+        if state.panel == .who, state.who == nil || now - lastWho >= 1 {
+            dispatch(.who(whoProvider.who()))
             lastWho = now
         }
-    }
-
-    /// A removed, resized or re-created segment: the tracker follows the new size (or starts afresh for a new
-    /// segment), then the reducer moves the view inside it.
-    private func follow(_ event: WatchEvent, now: Double) {
-        switch event {
-        case .resized(_, let size) where activityBlockSize(for: size) == tracker.blockSize:
-            tracker.resize(length: size)
-        case .resized(_, let size), .reattached(let size):
-            // A new segment, or one whose new size calls for other blocks: start the map afresh.
-            tracker = ChangeTracker(length: size, blockSize: activityBlockSize(for: size), byteCountLimit: 1 << 18)
-            _ = try? tracker.scan(reader, now: now)
-        default:
-            break
-        }
-        dispatch(.segmentEvent(event))
-        publishActivity()
     }
 
     /// Scans on for about 10 ms per loop turn, so the keys stay live even on a 1 GiB segment; a whole pass then
@@ -103,13 +88,13 @@ package final class HexSession: TUIProgram {
         var found = false
         var complete = false
         while !complete && ContinuousClock.now - started < .milliseconds(10) {
-            guard let step = try? tracker.scanStep(reader, now: now, maxBytes: ChangeTracker.chunkSize) else {
+            do {
+                complete = try watcher.scanStep(now: now, maxBytes: ChangeTracker.chunkSize) { _ in found = true }
+            } catch {
                 // The segment shrank under us or went away; try again a little later.
                 nextScan = now + Double(state.intervalMS) / 1000
                 return
             }
-            found = found || !step.changes.isEmpty
-            complete = step.passComplete
         }
         let (seconds, attoseconds) = (ContinuousClock.now - started).components
         passSeconds += Double(seconds) + Double(attoseconds) / 1e18
@@ -151,7 +136,7 @@ package final class HexSession: TUIProgram {
             dispatch(.frame(Frame(offset: window.offset, bytes: bytes), now: now))
             dispatch(.activity(state.activity, byteCounts: byteCounts()))
         } catch {
-            state.message = .error("read failed: \(error)")
+            dispatch(.failed("read failed: \(error)"))
         }
         if let layout = state.structLayout {
             let span = layout.span.clamped(to: 0..<source.size)
@@ -167,8 +152,7 @@ package final class HexSession: TUIProgram {
             let acquired = try source.tryLock(timeout: lockPollTimeout)
             dispatch(.lockAttempt(acquired: acquired, status: acquired ? .lockedByUs : source.lockStatus()))
         } catch {
-            state.lockWait = nil
-            state.message = .error("cannot lock: \(error)")
+            dispatch(.lockFailed("\(error)"))
         }
     }
 
@@ -181,7 +165,7 @@ package final class HexSession: TUIProgram {
                 let bytes = try source.read(offset: 0, count: source.size)
                 dispatch(.frame(Frame(offset: 0, bytes: bytes), now: state.now))
             } catch {
-                state.message = .error("snapshot failed: \(error)")
+                dispatch(.failed("snapshot failed: \(error)"))
             }
         case .tryLock:
             attemptLock()
@@ -208,7 +192,7 @@ package final class HexSession: TUIProgram {
                 haystack = state.frame.bytes
             } else {
                 do { haystack = try source.read(offset: 0, count: source.size) } catch {
-                    state.message = .error("search failed: \(error)")
+                    dispatch(.failed("search failed: \(error)"))
                     return
                 }
             }
@@ -219,7 +203,7 @@ package final class HexSession: TUIProgram {
                 let bytes = try source.read(offset: 0, count: source.size)
                 dispatch(.snapshotTaken(bytes: bytes, time: wallClockSeconds(), source: "taken"))
             } catch {
-                state.message = .error("snapshot failed: \(error)")
+                dispatch(.failed("snapshot failed: \(error)"))
             }
         case .saveSnapshot(let path):
             guard let bytes = state.snapshot else { return }
@@ -236,7 +220,7 @@ package final class HexSession: TUIProgram {
                 let snapshot = try Snapshot.read(fromFile: path)
                 dispatch(.snapshotTaken(bytes: snapshot.bytes, time: snapshot.time, source: "loaded from \(path)"))
             } catch {
-                state.message = .error("cannot load: \(error.message)")
+                dispatch(.failed("cannot load: \(error.message)"))
             }
         case .findDifference(let from, let forward):
             guard let snapshot = state.snapshot else { return }
@@ -245,7 +229,7 @@ package final class HexSession: TUIProgram {
                 dispatch(
                     .differenceResult(offset: Snapshot.nextDifference(snapshot, now, from: from, forward: forward)))
             } catch {
-                state.message = .error("diff failed: \(error)")
+                dispatch(.failed("diff failed: \(error)"))
             }
         case .redraw:
             wantsFullRedraw = true
@@ -253,27 +237,4 @@ package final class HexSession: TUIProgram {
             isFinished = true
         }
     }
-}
-
-/// A `LiveSource` as the change tracker's `ByteReader`.
-final class LiveSourceReader: ByteReader {
-    let source: any LiveSource
-
-    init(_ source: any LiveSource) { self.source = source }
-
-    var byteCount: Int { source.size }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws {
-        let bytes = try source.read(offset: offset, count: buffer.count)
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
-    }
-}
-
-/// The activity map's block size: 4 KiB for big segments, smaller for small ones so the map still has detail (a
-/// 4 KiB Qt segment gets 16-byte blocks, one per hex row); about 512 blocks until 4 KiB is reached. A power of two,
-/// so it divides the tracker's 64 KiB chunk.
-package func activityBlockSize(for size: Int) -> Int {
-    var block = 16
-    while block < 4096 && block * 512 < size { block *= 2 }
-    return block
 }

@@ -28,7 +28,7 @@ package enum LockStatus: Equatable, Sendable {
 
 /// What the live view reads, writes and locks. The real implementation wraps `ShmCore.SharedMemory`; the
 /// in-memory one lets every TUI behaviour be tested without IPC.
-package protocol LiveSource: AnyObject {
+package protocol LiveSource: FollowedSegment {
     /// The target as the user would type it.
     var targetName: String { get }
     /// "Qt SysV", "POSIX", "SysV".
@@ -43,9 +43,16 @@ package protocol LiveSource: AnyObject {
     func lockStatus() -> LockStatus
     /// Releases the lock if held and detaches; called on every exit path.
     func close()
-    /// What happened to the segment since the last check (removed, resized and mapped again, created again and
-    /// re-attached), or nil. Checked once per refresh.
-    func checkPresence() -> WatchEvent?
+}
+
+/// A live source is read by the change-following engine (`SegmentWatcher`) like any segment.
+extension LiveSource {
+    package var byteCount: Int { size }
+
+    package func read(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws {
+        let bytes = try read(offset: offset, count: buffer.count)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
 }
 
 /// In-memory bytes with a fake lock another "process" can hold (`holderPID`), for tests and demos.
@@ -62,7 +69,7 @@ package final class MemorySource: LiveSource {
     package private(set) var writes: [(offset: Int, bytes: [UInt8])] = []
     package private(set) var lockAttempts = 0
     package private(set) var closed = false
-    /// The next answer of `checkPresence`, set by tests to simulate a peer removing or resizing the segment.
+    /// The next answer of `followPresence`, set by tests to simulate a peer removing or resizing the segment.
     package var pendingEvent: WatchEvent?
 
     package init(
@@ -113,9 +120,9 @@ package final class MemorySource: LiveSource {
         closed = true
     }
 
-    package func checkPresence() -> WatchEvent? {
+    package func followPresence() -> [WatchEvent] {
         defer { pendingEvent = nil }
-        return pendingEvent
+        return pendingEvent.map { [$0] } ?? []
     }
 }
 
@@ -131,13 +138,22 @@ package final class SharedMemorySource: LiveSource {
 
     /// How it was attached, so re-attaching keeps the mode (`memory.isReadOnly` is false while detached).
     private let readOnlyMode: Bool
+    private let follower: SegmentFollower
 
-    /// `options` may name Qt's temp dir or a raw System V segment's semaphore; its detach policy is always `.keep`.
-    package init(target: SegmentTarget, readOnly: Bool, options: SharedMemory.Options = .init()) throws(ShmError) {
-        var options = options
-        options.detachPolicy = .keep
-        memory = SharedMemory(target, options: options)
+    /// The resolved target names Qt's temp dir or a raw System V segment's semaphore; detaching never removes.
+    package convenience init(resolved: ResolvedTarget, readOnly: Bool) throws(ShmError) {
+        try self.init(memory: resolved.memory(detachPolicy: .keep), readOnly: readOnly)
+    }
+
+    /// A target with no options (tests).
+    package convenience init(target: SegmentTarget, readOnly: Bool) throws(ShmError) {
+        try self.init(resolved: ResolvedTarget(target: target), readOnly: readOnly)
+    }
+
+    private init(memory: SharedMemory, readOnly: Bool) throws(ShmError) {
+        self.memory = memory
         readOnlyMode = readOnly
+        follower = SegmentFollower(memory: memory, mode: readOnly ? .readOnly : .readWrite)
         try memory.attach(readOnly ? .readOnly : .readWrite)
     }
 
@@ -175,37 +191,8 @@ package final class SharedMemorySource: LiveSource {
         try? memory.detach()
     }
 
-    private var removedReported = false
-
-    /// As `SegmentWatcher` does for the log: IPC_STAT / fstat on our own mapping; a resized POSIX object is mapped
-    /// again, and a removed segment is kept (we still have it mapped) until the target names a new one.
-    package func checkPresence() -> WatchEvent? {
-        let mode: SharedMemory.AccessMode = readOnlyMode ? .readOnly : .readWrite
-        if !memory.isAttached {
-            do { try memory.attach(mode) } catch { return nil }
-            removedReported = false
-            return .reattached(size: memory.size)
-        }
-        switch memory.presence() {
-        case .present:
-            return nil
-        case .removed:
-            if memory.targetNamesAnotherSegment() {
-                try? memory.detach()
-                do { try memory.attach(mode) } catch { return .detached(reason: error.message) }
-                removedReported = false
-                return .reattached(size: memory.size)
-            }
-            if removedReported { return nil }
-            removedReported = true
-            return .removed
-        case .resized(let newSize):
-            let old = memory.size
-            try? memory.detach()
-            do { try memory.attach(mode) } catch { return .detached(reason: error.message) }
-            return .resized(from: old, to: newSize)
-        }
-    }
+    /// Removal, resizing and re-creation are followed by the one engine `watch --log` uses too.
+    package func followPresence() -> [WatchEvent] { follower.followPresence() }
 }
 
 /// A process's command name from /proc/PID/comm, for "held by pid 1234 (qtpeer)".

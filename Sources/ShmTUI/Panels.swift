@@ -37,11 +37,18 @@ package struct WhoInfo: Equatable, Sendable {
     package var lock: LockInfo?
     /// The catalog no longer lists the segment (removed, or not visible to us).
     package var found: Bool
+    /// Why this view has no one to ask (a replayed recording, a segment of another machine); shown instead.
+    package var unavailable: String?
 
     package init(attached: [AttachedProcess], lock: LockInfo?, found: Bool = true) {
         self.attached = attached
         self.lock = lock
         self.found = found
+    }
+
+    package init(unavailable reason: String) {
+        self.init(attached: [], lock: nil, found: false)
+        unavailable = reason
     }
 
     package init(entry: CatalogEntry?) {
@@ -138,6 +145,7 @@ package func byteCountText(_ n: Int) -> String {
 /// The lock's state, then one line per attached process: `pid 1234 qtpeer uid 0 (root) rw`.
 package func whoLines(_ who: WhoInfo?) -> [String] {
     guard let who else { return ["looking…"] }
+    if let reason = who.unavailable { return [reason] }
     guard who.found else { return ["not in the catalog: removed, or not visible to us"] }
     var lines: [String] = []
     if let lock = who.lock {

@@ -6,26 +6,28 @@ import ShmTUI
 struct Browse: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Browse all shared-memory segments and open one (the default command).",
-        discussion: "Enter attaches read-write, r read-only, / filters, o opens a target by name, ? lists keys."
+        discussion: """
+            Enter attaches read-write, r read-only, / filters, o opens a target by name, ? lists keys. A segment \
+            opened here gets the same view as `open`: the Who pane, --layout, --interval and --bytes-per-row. \
+            --key names Qt keys so their segments show (and open with) their real names and locks; --tmpdir is \
+            where Qt key files are looked for.
+            """
     )
 
-    @Option(
-        name: .long,
-        help: "Refresh interval of segments opened from the browser: 10ms...10s, e.g. 100ms, 1s (a bare number is milliseconds).")
-    var interval = "100ms"
+    @OptionGroup var resolution: TargetContextOptions
 
-    func validate() throws { _ = intervalMS() }
+    @OptionGroup var view: HexViewOptions
 
-    private func intervalMS() -> Int {
-        do { return try NumberParser.interval(interval, label: "--interval", in: 10...10_000) } catch {
-            tuiFail(.usage(error.message))
+    func validate() throws {
+        if resolution.sem != nil {
+            throw ValidationError("--sem names the lock of one raw System V segment: use `shmscope open shmid:N --sem …`")
         }
     }
 
     func run() throws {
+        let context = try resolution.context()
         let session = BrowserSession(
-            theme: .from(environment: tuiEnvironment()), intervalMS: intervalMS(), provider: scanBrowserRows,
-            opener: { target, readOnly in try SharedMemorySource(target: target, readOnly: readOnly) })
+            views: try view.composer(context: context), provider: { scanBrowserRows(context) })
         runTerminalProgram(session)
     }
 }

@@ -30,6 +30,9 @@ struct Create: ParsableCommand {
     var mode: String = "600"
 
     func validate() throws {
+        if !target.resolution.keys.isEmpty {
+            throw ValidationError("--key names Qt keys to try for an existing segment; `create` makes a new one: name it as qt:KEY")
+        }
         if fill != nil && from != nil { throw ValidationError("give --fill or --from, not both") }
         if size == nil && from == nil { throw ValidationError("--size is required (or --from FILE)") }
         _ = try requestedSize()

@@ -10,7 +10,7 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Try shmscope on live data: a Qt-compatible demo segment, a writer process, and the hex view.",
         discussion: """
-            Creates the Qt key `shmscope-demo` (512 bytes, the layout in examples/demo.layout), starts a writer \
+            Creates the Qt key `shmscope-demo` (512 bytes; its layout is built in: press t), starts a writer \
             process that, like a Qt peer, takes the segment's lock, updates a counter, a timestamp, a message and \
             a few floats several times a second, and releases the lock; then opens the live view. Press L to take \
             the lock yourself and watch the writer stall; q quits. On exit the writer stops and the segment, its \
@@ -52,45 +52,36 @@ struct Demo: ParsableCommand {
     func run() throws {
         let target = SegmentTarget.qt(key: key, backend: .systemV)
         KnownKeys.remember(key)
+        let writer = DemoWriter(target: target, intervalMS: try intervalMS(), holdMS: try holdMS())
         if writerOnly {
-            try runWriter(target)
+            // The writer dies with the demo that started it, and never draws on the terminal the view owns.
+            _ = shm_shim_set_parent_death_signal(SIGTERM)
+            try writer.run { created in
+                Output.standard.print("demo writer: created \(created), pid \(getpid())")
+                Output.standard.flush()
+            }
             return
         }
-        let memory = try createDemoSegment(target)
+        let memory: SharedMemory
+        do { memory = try writer.createSegment() } catch { throw CommandError(message: error.description) }
         try memory.detach()
-        let writer = try spawnWriter()
+        let writerPID = try spawnWriter()
         var code: Int32 = 0
         do {
-            let source = try SharedMemorySource(target: target, readOnly: false)
-            let session = HexSession(
-                source: source, theme: .from(environment: tuiEnvironment()), intervalMS: 100, fixedBytesPerRow: nil)
-            code = try runTUI(session, useColor: Theme.from(environment: tuiEnvironment()).useColor)
+            // The same composition as `open`, with the demo record's own layout built in.
+            let composer = HexViewComposer.live(
+                theme: .from(environment: tuiEnvironment()), settings: HexViewSettings(),
+                layout: .given(DemoRecord.layout), context: TargetContext())
+            let session = try composer.session(for: ResolvedTarget(target: target), readOnly: false)
+            code = try runTUI(session, useColor: composer.theme.useColor)
         } catch {
-            stopWriter(writer)
+            stopWriter(writerPID)
             try? memory.remove()
             throw CommandError(message: "demo: \(error)")
         }
-        stopWriter(writer)
+        stopWriter(writerPID)
         try? memory.remove()
         if code != 0 { throw ExitCode(code) }
-    }
-
-    /// Makes the demo segment, replacing a leftover from a demo that was killed (nobody attached).
-    private func createDemoSegment(_ target: SegmentTarget) throws -> SharedMemory {
-        let memory = SharedMemory(target, options: .init(detachPolicy: .keep))
-        do {
-            try memory.create(size: DemoRecord.size)
-        } catch {
-            guard error.kind == .alreadyExists else { throw error }
-            if let entry = Catalog.scan(.init()).entry(for: target), entry.nattch > 0 {
-                let who = entry.attached.map { "\($0.command)(\($0.pid))" }.joined(separator: ", ")
-                throw CommandError(
-                    message: "the demo segment \(target) is in use (\(who)): stop that demo, or pass --key OTHER")
-            }
-            try memory.remove()
-            try memory.create(size: DemoRecord.size)
-        }
-        return memory
     }
 
     /// The writer runs as its own process, as a real peer would; it dies with us (PR_SET_PDEATHSIG) and must not
@@ -106,70 +97,5 @@ struct Demo: ParsableCommand {
     private func stopWriter(_ pid: pid_t) {
         kill(pid, SIGTERM)
         _ = ChildProcess.wait(pid)
-    }
-
-    /// Updates the record under the lock every `interval` ms until SIGINT, SIGTERM or SIGHUP.
-    private func runWriter(_ target: SegmentTarget) throws {
-        let interval = try intervalMS()
-        let hold = try holdMS()
-        _ = shm_shim_set_parent_death_signal(SIGTERM)
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-
-        let memory = SharedMemory(target, options: .init(detachPolicy: .keep))
-        var created = false
-        do { try memory.attach(.readWrite) } catch {
-            guard error.kind == .notFound else { throw error }
-            try memory.create(size: DemoRecord.size)
-            created = true
-        }
-        defer {
-            try? memory.unlock()
-            if created { try? memory.remove() } else { try? memory.detach() }
-        }
-        guard memory.size >= DemoRecord.size else {
-            throw CommandError(message: "\(target) has \(memory.size) bytes; the demo needs \(DemoRecord.size)")
-        }
-        var histogram = try memory.read(offset: 120, count: 64)
-        var counter = UInt64.littleEndianValue(try memory.read(offset: 8, count: 8))
-        if created { Output.standard.print("demo writer: created \(target), pid \(getpid())") }
-        Output.standard.flush()
-        while true {
-            if try memory.tryLock(timeout: .milliseconds(Int64(interval))) {
-                counter += 1
-                var ts = timespec()
-                clock_gettime(CLOCK_REALTIME, &ts)
-                let record = DemoRecord(
-                    counter: counter, timeNanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec),
-                    writerPID: UInt32(getpid()), intervalMS: UInt32(interval))
-                for (offset, bytes) in record.encode(histogram: histogram) {
-                    try memory.write(bytes, at: offset)
-                    if offset == 120 { histogram = bytes }
-                }
-                // Hold the lock a little, as a peer with a real critical section does.
-                if hold > 0, waitForSignal(signals, milliseconds: hold) != nil {
-                    try memory.unlock()
-                    return
-                }
-                try memory.unlock()
-            }
-            if waitForSignal(signals, milliseconds: interval - hold) != nil { return }
-        }
-    }
-
-    /// Waits up to `milliseconds` for one of `signals`; returns it, or nil when the time passed.
-    private func waitForSignal(_ signals: sigset_t, milliseconds: Int) -> Int32? {
-        var set = signals
-        var ts = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
-        let sig = sigtimedwait(&set, nil, &ts)
-        return sig > 0 ? sig : nil
-    }
-}
-
-extension UInt64 {
-    static func littleEndianValue(_ bytes: [UInt8]) -> UInt64 {
-        bytes.prefix(8).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
     }
 }

@@ -19,6 +19,8 @@ struct SnapshotCommand: ParsableCommand {
     @Argument(help: "The snapshot file to write (created 0600, or replaced).")
     var file: String
 
+    func validate() throws { try target.refuseLock(in: "snapshot") }
+
     func run() throws {
         let memory = try target.memory()
         try memory.attach(.readOnly)
@@ -49,6 +51,8 @@ struct Diff: ParsableCommand {
 
     @Flag(name: .long, help: "Print one JSON object (see README \"diff\").")
     var json = false
+
+    func validate() throws { try target.refuseLock(in: "diff") }
 
     struct RunJSON: Encodable {
         var offset: Int

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import ShmCore
 
@@ -43,6 +42,7 @@ struct Dump: ParsableCommand {
     var json = false
 
     func validate() throws {
+        try target.refuseLock(in: "dump")
         _ = try startOffset()
         _ = try byteCount()
     }
@@ -86,75 +86,13 @@ struct Dump: ParsableCommand {
                         target: memory.target.description, size: memory.size, offset: start, length: count,
                         hex: hexString(bytes))))
         case .raw:
-            try forEachChunk(memory, start: start, count: count) { chunk in out.write(chunk) }
+            try HexDumpPipeline.forEachChunk(memory, start: start, count: count) { out.write($0) }
         case .canonical, .xxd:
-            let style: HexDumpFormatter.Style = format == .xxd ? .xxd : .canonical
-            let halves = [
-                DumpHalf(HexDumpFormatter(style: style, squeeze: !noSqueeze, startOffset: start)),
-                DumpHalf(HexDumpFormatter(style: style, squeeze: !noSqueeze, startOffset: start)),
-            ]
-            var done = 0
-            try forEachChunk(memory, start: start, count: count) { chunk in
-                guard chunk.count % 16 == 0 else {
-                    // The last chunk's odd tail: a partial line stays pending in the formatter until `finish`.
-                    var text: [UInt8] = []
-                    halves[0].formatter.feed(chunk, into: &text)
-                    out.write(text)
-                    done += chunk.count
-                    return
-                }
-                // Two cores format the two halves of each chunk; the second resumes from the first's last line.
-                let lines = chunk.count / 16
-                let split = lines >= 64 ? lines / 2 * 16 : chunk.count
-                halves[0].input = UnsafeRawBufferPointer(rebasing: chunk[0..<split])
-                halves[1].input = UnsafeRawBufferPointer(rebasing: chunk[split...])
-                if split < chunk.count {
-                    let base = chunk.baseAddress!
-                    let last = UnsafeRawBufferPointer(start: base + split - 16, count: 16)
-                    let beforeLast = UnsafeRawBufferPointer(start: base + split - 32, count: 16)
-                    halves[1].formatter.resume(
-                        at: start + done + split, previousLine: last, previousSqueezed: last.elementsEqual(beforeLast))
-                }
-                DispatchQueue.concurrentPerform(iterations: split < chunk.count ? 2 : 1) { halves[$0].run() }
-                halves[0].formatter.withFormattedText { out.write($0) }
-                if split < chunk.count {
-                    halves[1].formatter.withFormattedText { out.write($0) }
-                    halves[0].formatter.takeOver(from: halves[1].formatter)
-                }
-                done += chunk.count
-            }
-            var tail: [UInt8] = []
-            halves[0].formatter.finish(into: &tail)
-            out.write(tail)
+            try HexDumpPipeline.run(
+                memory, start: start, count: count, style: format == .xxd ? .xxd : .canonical, squeeze: !noSqueeze
+            ) { out.write($0) }
         }
         out.flush()
-    }
-
-    /// One half of a chunk being formatted on its own core; reused for every chunk so buffers are reused.
-    private final class DumpHalf: @unchecked Sendable {
-        var formatter: HexDumpFormatter
-        var input = UnsafeRawBufferPointer(start: nil, count: 0)
-
-        init(_ formatter: HexDumpFormatter) { self.formatter = formatter }
-
-        func run() { formatter.format(input) }
-    }
-
-    /// Copies the range out in 1 MiB chunks (fault-safe) and hands each to `body`.
-    private func forEachChunk(
-        _ memory: SharedMemory, start: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws -> Void
-    ) throws {
-        let chunkSize = 1 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var done = 0
-        while done < count {
-            let n = min(chunkSize, count - done)
-            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
-            try memory.read(into: slice, offset: start + done)
-            try body(UnsafeRawBufferPointer(slice))
-            done += n
-        }
     }
 
     private func dumpLayout(_ layout: StructLayout) throws {

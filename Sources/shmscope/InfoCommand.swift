@@ -18,14 +18,10 @@ struct Info: ParsableCommand {
     var json = false
 
     func run() throws {
-        let parsed = try target.parsedTarget()
-        var extra: [String] = []
-        if case .qt(let key, _) = parsed {
-            extra.append(key)
-            KnownKeys.remember(key)
-        }
-        let catalog = Catalog.scan(.init(temporaryDirectory: target.resolvedTmpdir, knownKeys: KnownKeys.load(extra: extra)))
-        guard let entry = catalog.entry(for: parsed) else {
+        let resolved = try target.resolved()
+        let parsed = resolved.target
+        let (found, catalog) = resolved.scanEntry()
+        guard let entry = found else {
             throw ShmError(
                 .notFound, operation: "info", target: parsed.description,
                 message: "no such segment: check the key and TMPDIR (Qt temp dir here: \(catalog.temporaryDirectory)), or run `shmscope list`")

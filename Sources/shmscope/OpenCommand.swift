@@ -11,61 +11,65 @@ struct Open: ParsableCommand {
         discussion: "Keys: ? or F1 inside the view. Read-write by default; L locks, edits are staged, w writes."
     )
 
-    @Argument(help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, sysv:0xKEY or shmid:N.")
-    var target: String
+    @OptionGroup var target: TargetOptions
 
     @Flag(name: .long, help: "Attach read-only: nothing can be written or locked.")
     var readOnly = false
 
-    @Option(name: .long, help: "Refresh interval: 10ms...10s, e.g. 100ms, 1s (a bare number is milliseconds).")
+    @OptionGroup var view: HexViewOptions
+
+    func run() throws {
+        let composer = try view.composer(context: try target.context())
+        runHexView(composer, target: try target.parsedTarget(), readOnly: readOnly)
+    }
+}
+
+/// The options of every route into the hex view (`open`, `watch`, `browse`): refresh interval, bytes per row and a
+/// layout for the layout pane.
+struct HexViewOptions: ParsableArguments {
+    @Option(name: .long, help: "Refresh interval: 10ms...60s, e.g. 100ms, 1s (a bare number is milliseconds).")
     var interval = "100ms"
 
     @Option(name: .long, help: "Bytes per row: 4, 8, 16 or 32 (default: fit the terminal width).")
     var bytesPerRow: String?
 
-    func validate() throws {
-        _ = intervalMS()
-        _ = rowWidth()
-        do { _ = try SegmentTarget.parse(target) } catch { tuiFail(.usage(error.message)) }
-    }
-
-    private func intervalMS() -> Int {
-        do { return try NumberParser.interval(interval, label: "--interval", in: 10...10_000) } catch {
-            tuiFail(.usage(error.message))
-        }
-    }
-
-    private func rowWidth() -> Int? {
-        guard let bytesPerRow else { return nil }
-        let n: Int
-        do { n = try NumberParser.count(bytesPerRow, label: "--bytes-per-row") } catch { tuiFail(.usage(error.message)) }
-        guard HexLayout.choices.contains(n) else { tuiFail(.usage("--bytes-per-row must be 4, 8, 16 or 32, got \(n)")) }
-        return n
-    }
-
     @Option(name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").")
     var layout: String?
 
-    func run() throws {
-        let structLayout = try layout.map(loadLayout)
-        let parsed: SegmentTarget
-        do { parsed = try SegmentTarget.parse(target) } catch { tuiFail(.usage(error.message)) }
-        let source: SharedMemorySource
-        do { source = try SharedMemorySource(target: parsed, readOnly: readOnly) } catch {
-            tuiFail(.runtime(error.description))
+    func validate() throws {
+        _ = try intervalMS()
+        _ = try rowWidth()
+    }
+
+    func intervalMS() throws -> Int {
+        try usage { () throws(NumberSyntaxError) in try NumberParser.interval(interval, label: "--interval", in: 10...60_000) }
+    }
+
+    func rowWidth() throws -> Int? {
+        guard let bytesPerRow else { return nil }
+        let n = try usage { () throws(NumberSyntaxError) in try NumberParser.count(bytesPerRow, label: "--bytes-per-row") }
+        guard HexLayout.choices.contains(n) else {
+            throw ValidationError("--bytes-per-row must be 4, 8, 16 or 32, got \(n)")
         }
-        runHexView(source: source, interval: intervalMS(), bytesPerRow: rowWidth(), layout: structLayout)
+        return n
+    }
+
+    /// The one composition of the hex view, with these options and the route's target context.
+    func composer(context: TargetContext) throws -> HexViewComposer {
+        HexViewComposer.live(
+            theme: .from(environment: tuiEnvironment()),
+            settings: HexViewSettings(intervalMS: try intervalMS(), bytesPerRow: try rowWidth()),
+            layout: try layout.map { .given(try loadLayout($0)) } ?? .none, context: context)
     }
 }
 
-/// The hex view of `open` and `watch` over one source.
-/// The who pane asks the catalog (a /proc scan) about the target; the session calls it at most once a second.
-func runHexView(source: SharedMemorySource, interval: Int, bytesPerRow: Int?, layout: StructLayout?) {
-    let target = source.memory.target
-    let session = HexSession(
-        source: source, theme: .from(environment: tuiEnvironment()), intervalMS: interval,
-        fixedBytesPerRow: bytesPerRow, layout: layout,
-        whoProvider: { WhoInfo(entry: Catalog.scan(.init()).entry(for: target)) })
+/// Builds the view of `target` through the composer and runs it; a target that cannot be opened is one line and
+/// exit 1.
+func runHexView(_ composer: HexViewComposer, target: SegmentTarget, readOnly: Bool) {
+    let session: HexSession
+    do { session = try composer.session(for: target, readOnly: readOnly) } catch {
+        tuiFail(.runtime("\(error)"))
+    }
     runTerminalProgram(session)
 }
 

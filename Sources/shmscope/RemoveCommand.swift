@@ -18,16 +18,19 @@ struct Remove: ParsableCommand {
     @Flag(name: .long, help: "Remove even while processes are attached.")
     var force = false
 
+    func validate() throws { try target.refuseLock(in: "rm") }
+
     func run() throws {
-        let parsed = try target.parsedTarget()
-        let catalog = Catalog.scan(.init(temporaryDirectory: target.resolvedTmpdir))
-        if let entry = catalog.entry(for: parsed), !entry.attached.isEmpty || entry.nattch > 0, !force {
+        let resolved = try target.resolved()
+        let parsed = resolved.target
+        let catalog = Catalog.scan(resolved.catalogSources())
+        if let entry = resolved.entry(in: catalog), !entry.attached.isEmpty || entry.nattch > 0, !force {
             let who = entry.attached.map { "\($0.command)(\($0.pid))" }.joined(separator: ", ")
             throw CommandError(
                 message: "\(parsed): \(max(entry.nattch, entry.attached.count)) process(es) attached"
                     + (who.isEmpty ? "" : " (\(who))") + ": pass --force to remove anyway")
         }
-        let memory = try target.memory()
+        let memory = resolved.memory()
         try memory.remove()
         Output.standard.print("removed \(parsed)")
     }

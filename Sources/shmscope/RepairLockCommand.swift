@@ -21,9 +21,9 @@ struct RepairLock: ParsableCommand {
     var force = false
 
     func run() throws {
-        let parsed = try target.parsedTarget()
-        let catalog = Catalog.scan(.init(temporaryDirectory: target.resolvedTmpdir))
-        let lock = catalog.entry(for: parsed)?.lock
+        let resolved = try target.resolved()
+        let parsed = resolved.target
+        let lock = resolved.scanEntry().entry?.lock
         if !force {
             guard let lock else {
                 throw CommandError(message: "\(parsed): no lock found to repair (see `shmscope info`)")
@@ -33,7 +33,7 @@ struct RepairLock: ParsableCommand {
                     message: "\(parsed): lock is \(lock.summary), not stuck: pass --force to release it anyway")
             }
         }
-        let memory = try target.memory()
+        let memory = resolved.memory()
         if try memory.repairLock() {
             Output.standard.print("released the lock of \(parsed)")
         } else {

@@ -63,15 +63,15 @@ import Testing
         if json {
             #expect(
                 lines == [
-                    #"{"time":"T","type":"change","offset":0,"length":5,"old":"0000000000","new":"68656c6c6f"}"#,
-                    #"{"time":"T","type":"change","offset":2,"length":2,"old":"6c6c","new":"4c4c"}"#,
-                    #"{"time":"T","type":"change","offset":10,"length":3,"old":"000000","new":"78797a"}"#,
+                    #"{"time":"T","type":"change","offset":0,"length":5,"old":"0000000000","new":"68656c6c6f","field":null}"#,
+                    #"{"time":"T","type":"change","offset":2,"length":2,"old":"6c6c","new":"4c4c","field":null}"#,
+                    #"{"time":"T","type":"change","offset":10,"length":3,"old":"000000","new":"78797a","field":null}"#,
                 ])
             for line in lines { _ = try JSONSerialization.jsonObject(with: Data(line.utf8)) }
         } else {
             #expect(
                 lines == [
-                    "T 0x00000000 5 0000000000 68656c6c6f", "T 0x00000002 2 6c6c 4c4c", "T 0x0000000a 3 000000 78797a",
+                    "T 0x00000000 5 0000000000 68656c6c6f -", "T 0x00000002 2 6c6c 4c4c -", "T 0x0000000a 3 000000 78797a -",
                 ])
         }
         #expect(py.ask("quit") == "ok")
@@ -83,7 +83,7 @@ import Testing
         let watch = try startWatch([name])
         #expect(py.ask("write 4 ab") == "ok")
         let first = try #require(watch.readLine())
-        #expect(try Self.normalised(first, json: false) == "T 0x00000004 2 0000 6162")
+        #expect(try Self.normalised(first, json: false) == "T 0x00000004 2 0000 6162 -")
         #expect(truncate("/dev/shm" + name, 16) == 0)
         #expect(try Self.normalised(try #require(watch.readLine()), json: false) == "T event resized 64 16")
         #expect(py.ask("unlink") == "ok")
@@ -94,7 +94,7 @@ import Testing
         #expect(try Self.normalised(try #require(watch.readLine()), json: false) == "T event reattached 32")
         usleep(100_000)
         #expect(other.ask("write 20 Z") == "ok")
-        #expect(try Self.normalised(try #require(watch.readLine()), json: false) == "T 0x00000014 1 00 5a")
+        #expect(try Self.normalised(try #require(watch.readLine()), json: false) == "T 0x00000014 1 00 5a -")
         watch.signal(SIGINT)
         #expect(watch.finish().status == 0)
         #expect(other.ask("unlink") == "ok")
@@ -112,13 +112,13 @@ import Testing
         try creator.write([1], at: 100)
         #expect(
             try Self.normalised(try #require(watch.readLine()), json: true)
-                == #"{"time":"T","type":"change","offset":100,"length":1,"old":"00","new":"01"}"#)
+                == #"{"time":"T","type":"change","offset":100,"length":1,"old":"00","new":"01","field":null}"#)
         try creator.remove()
         #expect(try Self.normalised(try #require(watch.readLine()), json: true) == #"{"time":"T","type":"removed"}"#)
         try creator.write([2], at: 101)
         #expect(
             try Self.normalised(try #require(watch.readLine()), json: true)
-                == #"{"time":"T","type":"change","offset":101,"length":1,"old":"00","new":"02"}"#)
+                == #"{"time":"T","type":"change","offset":101,"length":1,"old":"00","new":"02","field":null}"#)
         watch.signal(SIGTERM)
         #expect(watch.finish().status == 0)
     }
@@ -144,7 +144,7 @@ import Testing
         #expect(py.ask("write 9 Y") == "ok")
         let r = ranged.finish()
         #expect(r.status == 0)
-        #expect(try Self.normalised(String(r.stdout.dropLast()), json: false) == "T 0x00000009 1 00 59")
+        #expect(try Self.normalised(String(r.stdout.dropLast()), json: false) == "T 0x00000009 1 00 59 -")
         // --duration ends after the time even when nothing changes.
         let started = Date()
         let timed = try ShmscopeBinary.run(["watch", name, "--log", "--duration", "0.5"])
@@ -178,7 +178,7 @@ import Testing
         try waitUntilMapped(pid: try #require(watcherPID), name)
         #expect(py.ask("write 0 one") == "ok")
         let line = try #require(shell.readLine())
-        #expect(try Self.normalised(line, json: false) == "T 0x00000000 3 000000 6f6e65")
+        #expect(try Self.normalised(line, json: false) == "T 0x00000000 3 000000 6f6e65 -")
         // No further change is needed: the watcher notices the reader is gone.
         let end = shell.finish()
         #expect(end.stdout == "status=0\n")

@@ -196,12 +196,12 @@ import Testing
         var opened: [(SegmentTarget, Bool)] = []
         let source = MemorySource(bytes: Array("hello".utf8) + [UInt8](repeating: 0, count: 59), targetName: "/scratch")
         var rows = Self.rows
-        let session = BrowserSession(
-            theme: theme, provider: { rows },
-            opener: { target, readOnly in
-                opened.append((target, readOnly))
-                return source
-            })
+        let views = HexViewComposer(theme: theme, settings: HexViewSettings(), layout: .none, context: TargetContext()) {
+            resolved, readOnly in
+            opened.append((resolved.target, readOnly))
+            return (source, NoWho(reason: "in-memory test source"))
+        }
+        let session = BrowserSession(views: views, provider: { rows })
         session.send(.resize(width: 100, height: 12), now: 0)
         session.send(.enter, now: 0)
         #expect(opened.count == 1 && opened[0].0 == .posix(name: "/scratch") && opened[0].1 == false)
@@ -220,8 +220,10 @@ import Testing
     }
 
     @Test func sessionReportsOpenFailures() {
-        let session = BrowserSession(
-            theme: theme, provider: { Self.rows }, opener: { _, _ in throw SourceError("permission denied") })
+        let views = HexViewComposer(theme: theme, settings: HexViewSettings(), layout: .none, context: TargetContext()) {
+            _, _ in throw SourceError("permission denied")
+        }
+        let session = BrowserSession(views: views, provider: { Self.rows })
         session.send(.resize(width: 100, height: 12), now: 0)
         session.send(.enter, now: 0)
         #expect(session.hex == nil)

@@ -14,7 +14,9 @@ import ShmCore
         init(bytes: [UInt8] = Array(repeating: 0, count: 1024), readOnly: Bool = false, hasLock: Bool = true) {
             source = MemorySource(bytes: bytes, readOnly: readOnly, hasLock: hasLock)
             source.holderCommand = "qtpeer"
-            session = HexSession(source: source, theme: Theme(useColor: true), width: 80, height: 24, now: now)
+            session = HexSession(
+                source: source, who: NoWho(reason: "in-memory test source"), layout: .none, settings: HexViewSettings(),
+                theme: Theme(useColor: true), width: 80, height: 24, now: now)
         }
 
         var state: HexViewState { session.state }

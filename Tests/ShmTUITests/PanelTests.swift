@@ -7,6 +7,13 @@ import Testing
 
 /// The panes (who, activity, inspector, layout), snapshots and diff mode, and typed values: every new key through
 /// the key map, reducer and session against an in-memory source, and the panes rendered into a ScreenBuffer.
+/// A Who provider that answers from a closure.
+final class ClosureWho: WhoProvider {
+    let body: () -> WhoInfo
+    init(_ body: @escaping () -> WhoInfo) { self.body = body }
+    func who() -> WhoInfo { body() }
+}
+
 @Suite struct PanelKeyTests {
     final class Harness {
         let source: MemorySource
@@ -23,15 +30,16 @@ import Testing
             var calls = 0
             let box = Box()
             session = HexSession(
-                source: source, theme: Theme(useColor: true), width: width, height: height, now: now, layout: layout,
-                whoProvider: {
+                source: source,
+                who: ClosureWho {
                     box.calls += 1
                     return WhoInfo(
                         attached: [AttachedProcess(pid: 4242, command: "qtpeer", uid: 0, access: .readWrite)],
                         lock: LockInfo(
                             mechanism: .qtSystemV, nativeName: "/tmp/qipc_systemsem_x", semid: 7, value: 0,
                             lastPID: 4242, lastCommand: "qtpeer", waiters: 1, stuck: false))
-                })
+                }, layout: layout.map { .given($0) } ?? .none, settings: HexViewSettings(), theme: Theme(useColor: true),
+                width: width, height: height, now: now)
             self.box = box
             _ = calls
             calls = 0

@@ -80,18 +80,18 @@ import Testing
         try creator.create(size: 64)
         let source = try SharedMemorySource(target: .posix(name: name), readOnly: true)
         defer { source.close() }
-        #expect(source.checkPresence() == nil)
+        #expect(source.followPresence() == [])
         #expect(truncate("/dev/shm" + name, 16) == 0)
-        #expect(source.checkPresence() == .resized(from: 64, to: 16))
+        #expect(source.followPresence() == [.resized(from: 64, to: 16)])
         #expect(source.size == 16 && source.isReadOnly)
         try creator.remove()
-        #expect(source.checkPresence() == .removed)
-        #expect(source.checkPresence() == nil, "reported once")
+        #expect(source.followPresence() == [.removed])
+        #expect(source.followPresence() == [], "reported once")
         try creator.detach()
         let again = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
         try again.create(size: 32)
         defer { try? again.detach() }
-        #expect(source.checkPresence() == .reattached(size: 32))
+        #expect(source.followPresence() == [.reattached(size: 32)])
         try again.write([5], at: 31)
         #expect(try source.read(offset: 31, count: 1) == [5])
         #expect(throws: ShmError.self) { try source.write([1], at: 0) }

@@ -1,0 +1,200 @@
+import Glibc
+
+/// `watch --log`: polls a `SegmentWatcher` and prints one line per changed run and per event, paced so scanning a
+/// big segment stays under 40% of a core. The loop lives here so tests drive it without the binary; the command
+/// only supplies where lines go and how to wait (its signal handling).
+public final class WatchLog {
+    public struct Settings: Sendable {
+        /// Seconds between scans.
+        public var interval: Double
+        /// Stop after this many changed runs.
+        public var count: Int?
+        /// Stop after this many seconds.
+        public var duration: Double?
+        public var json: Bool
+        /// Fields that name each changed run (and split runs that span fields).
+        public var layout: StructLayout?
+
+        public init(
+            interval: Double = 0.1, count: Int? = nil, duration: Double? = nil, json: Bool = false,
+            layout: StructLayout? = nil
+        ) {
+            self.interval = interval
+            self.count = count
+            self.duration = duration
+            self.json = json
+            self.layout = layout
+        }
+    }
+
+    public let watcher: SegmentWatcher
+    public let settings: Settings
+    private let fields: FieldIndex?
+
+    public init(watcher: SegmentWatcher, settings: Settings) {
+        self.watcher = watcher
+        self.settings = settings
+        fields = settings.layout.map(FieldIndex.init)
+    }
+
+    /// Runs until `--count` or `--duration` ends it, `write` reports the reader gone (returns false), or `wait`
+    /// reports a stop request (returns true). `wait(seconds)` sleeps between scans.
+    public func run(write: (String) -> Bool, wait: (Double) -> Bool) {
+        let started = monotonicSeconds()
+        var changes = 0
+        while true {
+            let scanStart = monotonicSeconds()
+            var stop = false
+            watcher.poll(now: wallClockSeconds()) { event in
+                guard !stop else { return }
+                for line in lines(for: event, time: wallClockSeconds()) where !stop {
+                    if !write(line) { stop = true }
+                    if case .change = event {
+                        changes += 1
+                        if let count = settings.count, changes >= count { stop = true }
+                    }
+                }
+            }
+            if stop { return }
+            // Sleep 1.5 times as long as the scan took (at least): a scan of a big segment then uses at most 40%
+            // of a core, safely under half even with the wake-ups and output around it.
+            let took = monotonicSeconds() - scanStart
+            var pause = max(settings.interval - took, took * 1.5)
+            if let duration = settings.duration {
+                let left = duration - (monotonicSeconds() - started)
+                if left <= 0 { return }
+                pause = min(pause, left)
+            }
+            if wait(pause) { return }
+        }
+    }
+
+    /// The lines one event prints: a change is split at field boundaries when a layout is given.
+    public func lines(for event: WatchEvent, time: Double) -> [String] {
+        guard case .change(let change) = event else {
+            return [WatchLogLine.format(event, time: time, json: settings.json)]
+        }
+        let pieces = fields?.split(change) ?? [(change, nil)]
+        return pieces.map {
+            WatchLogLine.format(.change($0.change), time: time, json: settings.json, field: $0.field)
+        }
+    }
+}
+
+/// Which field of a layout a byte belongs to, by name as a user reads it: `counter`, `temps[2]`, `message`.
+/// Arrays of numbers are named per element; text and byte fields are one unit.
+struct FieldIndex {
+    struct Unit {
+        var range: Range<Int>
+        var name: String
+    }
+
+    /// Sorted by offset; overlapping fields keep the first that covers a byte.
+    let units: [Unit]
+
+    init(_ layout: StructLayout) {
+        var units: [Unit] = []
+        for field in layout.fields {
+            if case .scalar(let type, _) = field.type, let count = field.count {
+                for i in 0..<count {
+                    let start = field.offset + i * type.size
+                    units.append(Unit(range: start..<(start + type.size), name: "\(field.name)[\(i)]"))
+                }
+            } else if field.size > 0 {
+                units.append(Unit(range: field.offset..<(field.offset + field.size), name: field.name))
+            }
+        }
+        self.units = units.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    /// The unit covering `offset`, if any.
+    func unit(at offset: Int) -> Unit? {
+        var lo = 0
+        var hi = units.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if units[mid].range.lowerBound <= offset { lo = mid + 1 } else { hi = mid }
+        }
+        // The last unit starting at or before `offset` usually covers it; overlapping fields need a look further back.
+        return units[..<lo].last { $0.range.contains(offset) }
+    }
+
+    /// `change` cut where one unit ends and the next begins (gaps between fields are their own pieces, unnamed).
+    func split(_ change: ByteChange) -> [(change: ByteChange, field: String?)] {
+        var pieces: [(ByteChange, String?)] = []
+        var start = change.offset
+        let end = change.offset + change.length
+        while start < end {
+            let unit = unit(at: start)
+            var stop = end
+            if let unit {
+                stop = min(end, unit.range.upperBound)
+            } else if let next = units.first(where: { $0.range.lowerBound > start }) {
+                stop = min(end, next.range.lowerBound)
+            }
+            let a = start - change.offset
+            let b = stop - change.offset
+            pieces.append(
+                (ByteChange(offset: start, old: change.old.map { Array($0[a..<b]) }, new: Array(change.new[a..<b])),
+                unit?.name))
+            start = stop
+        }
+        return pieces
+    }
+}
+
+/// The text and NDJSON forms of one watch event (documented in README "watch"). A change line's sixth column is
+/// its field (`-` without a layout, or between fields); NDJSON has `"field"` (null there).
+public enum WatchLogLine {
+    public static func format(_ event: WatchEvent, time: Double, json: Bool, field: String? = nil) -> String {
+        let t = iso8601(time)
+        switch (event, json) {
+        case (.change(let c), false):
+            return
+                "\(t) 0x\(hexPadded(c.offset, width: 8)) \(c.length) \(c.old.map(hexString) ?? "?") \(hexString(c.new)) \(field ?? "-")"
+        case (.change(let c), true):
+            let old = c.old.map { "\"" + hexString($0) + "\"" } ?? "null"
+            let name = field.map(jsonString) ?? "null"
+            return
+                "{\"time\":\"\(t)\",\"type\":\"change\",\"offset\":\(c.offset),\"length\":\(c.length),\"old\":\(old),\"new\":\"\(hexString(c.new))\",\"field\":\(name)}"
+        case (.removed, false): return "\(t) event removed"
+        case (.removed, true): return "{\"time\":\"\(t)\",\"type\":\"removed\"}"
+        case (.resized(let from, let to), false): return "\(t) event resized \(from) \(to)"
+        case (.resized(let from, let to), true):
+            return "{\"time\":\"\(t)\",\"type\":\"resized\",\"from\":\(from),\"to\":\(to)}"
+        case (.reattached(let size), false): return "\(t) event reattached \(size)"
+        case (.reattached(let size), true): return "{\"time\":\"\(t)\",\"type\":\"reattached\",\"size\":\(size)}"
+        case (.detached(let reason), false): return "\(t) event detached \(reason)"
+        case (.detached(let reason), true):
+            return "{\"time\":\"\(t)\",\"type\":\"detached\",\"reason\":\(jsonString(reason))}"
+        }
+    }
+}
+
+/// A JSON string literal.
+public func jsonString(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                out += "\\u00" + hexPadded(Int(scalar.value), width: 2)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// Monotonic clock in seconds, for pacing and the hex view's loop.
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

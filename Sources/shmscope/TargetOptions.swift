@@ -1,0 +1,96 @@
+import ArgumentParser
+import ShmCore
+
+/// The options that change how a target resolves: Qt's temp dir, a raw System V segment's semaphore set, and Qt
+/// keys to try. Every command that takes a TARGET has them (through `TargetOptions`), and so has the browser.
+struct TargetContextOptions: ParsableArguments {
+    @Option(name: .long, help: "Qt's temp dir for key files (default: $TMPDIR resolved, or /tmp).")
+    var tmpdir: String?
+
+    @Option(
+        name: .long,
+        help: "The lock of a raw System V segment: a semaphore set as key:0x…, id:N, optionally with @INDEX.")
+    var sem: String?
+
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp(
+            "A Qt key to try for a segment given by id, System V key or POSIX name (repeatable); a key that names it gives it its Qt name and lock, and is remembered.",
+            valueName: "KEY"))
+    var keys: [String] = []
+
+    func validate() throws {
+        if let tmpdir, tmpdir.isEmpty { throw ValidationError("--tmpdir must not be empty") }
+        if keys.contains(where: \.isEmpty) { throw ValidationError("--key must not be empty") }
+        if let sem { _ = try Self.parseSemaphore(sem) }
+    }
+
+    /// The context every route resolves its target in.
+    func context() throws -> TargetContext {
+        TargetContext(temporaryDirectory: tmpdir, semaphore: try sem.map(Self.parseSemaphore), keys: keys)
+    }
+
+    static func parseSemaphore(_ text: String) throws -> SharedMemory.SemaphoreReference {
+        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        let number =
+            try parts.count == 2
+            ? usage { () throws(NumberSyntaxError) in
+                UInt16(try NumberParser.count(String(parts[1]), label: "--sem index", in: 0...Int(UInt16.max)))
+            } : 0
+        let body = String(parts[0])
+        if let rest = body.dropPrefixString("id:") {
+            let id = try usage { () throws(NumberSyntaxError) in
+                Int32(try NumberParser.count(rest, label: "--sem id", in: 0...Int(Int32.max)))
+            }
+            return .id(id, number: number)
+        }
+        let keyText = body.dropPrefixString("key:") ?? body
+        let key = try usage { () throws(NumberSyntaxError) in try NumberParser.key32(keyText, label: "--sem key") }
+        return .key(key, number: number)
+    }
+}
+
+/// The TARGET argument and the options that change how it resolves; shared by every command that opens one.
+/// An option that would not take effect for the target is refused (exit 2, one line saying why).
+struct TargetOptions: ParsableArguments {
+    @Argument(
+        help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY or shmid:N.")
+    var target: String
+
+    @OptionGroup var resolution: TargetContextOptions
+
+    func validate() throws {
+        let parsed = try parsedTarget()
+        if let reason = try resolution.context().inapplicability(to: parsed) { throw ValidationError(reason) }
+    }
+
+    func parsedTarget() throws -> SegmentTarget {
+        do { return try SegmentTarget.parse(target) } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func context() throws -> TargetContext { try resolution.context() }
+
+    /// The target resolved in its context (a `--key` that names an unnamed segment makes it that Qt key).
+    func resolved() throws -> ResolvedTarget {
+        let parsed = try parsedTarget()
+        if case .qt(let key, _) = parsed { KnownKeys.remember(key) }  // native keys need no remembering
+        return try ResolvedTarget.resolve(parsed, context: try context())
+    }
+
+    /// Opens the target (not attached yet); detaching keeps the segment.
+    func memory(lockTimeout: Duration? = nil) throws -> SharedMemory {
+        let resolved = try resolved()
+        var options = resolved.options(detachPolicy: .keep)
+        if let lockTimeout { options = options.lifecycleLockTimeout(lockTimeout) }
+        return SharedMemory(resolved.target, options: options)
+    }
+
+    /// For commands that never lock: `--sem` would be ignored there, so it is refused.
+    func refuseLock(in command: String) throws {
+        if resolution.sem != nil {
+            throw ValidationError("--sem names a lock, and `\(command)` takes none (it only reads or removes)")
+        }
+    }
+}
