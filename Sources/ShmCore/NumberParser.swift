@@ -87,7 +87,9 @@ public enum NumberParser {
     {
         let unbounded = range.upperBound == .max
         func outOfRange(_ shown: String) -> NumberSyntaxError {
-            outside(shown, label: label, range: "\(range.lowerBound)", "\(range.upperBound)", unit: "", unbounded: unbounded)
+            outside(
+                shown, label: label, range: "\(range.lowerBound)", "\(range.upperBound)", unit: "", unbounded: unbounded
+            )
         }
         switch magnitude(Substring(text.trimmingSpaces())) {
         case .malformed: throw notA("an integer", examples: "1234, 0x7b", text: text, label: label)
@@ -238,7 +240,9 @@ public enum NumberParser {
     ) throws(NumberSyntaxError) -> Int64 {
         let unbounded = range.upperBound == .max
         func outOfRange(_ shown: String) -> NumberSyntaxError {
-            outside(shown, label: label, range: "\(range.lowerBound)", "\(range.upperBound)", unit: "", unbounded: unbounded)
+            outside(
+                shown, label: label, range: "\(range.lowerBound)", "\(range.upperBound)", unit: "", unbounded: unbounded
+            )
         }
         func overflow(_ negative: Bool) -> NumberSyntaxError {
             unbounded && !negative ? tooLarge(text, label: label) : outOfRange("`\(text.trimmingSpaces())`")
@@ -336,7 +340,9 @@ public enum NumberParser {
         var s = Substring(text)
         var unitNanos = defaultUnit.nanoseconds
         let lower = s.lowercased()
-        for (suffix, nanos) in [("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000)]
+        for (suffix, nanos) in [
+            ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000),
+        ]
         where lower.hasSuffix(suffix) {
             unitNanos = UInt64(nanos)
             s = s.dropLast(suffix.count)

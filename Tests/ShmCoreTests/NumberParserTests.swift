@@ -48,7 +48,8 @@ import Testing
             ("-0xffffffffffffffffff", "--offset: `-0xffffffffffffffffff` is less than 0"),
         ]
         for (text, message) in refused {
-            #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.offset(text, label: "--offset") } == message)
+            #expect(
+                outcome { () throws(NumberSyntaxError) in try NumberParser.offset(text, label: "--offset") } == message)
         }
         // A bounded range names both ends; overflow is out of range too, shown as typed.
         let bounded: [(String, String)] = [
@@ -65,8 +66,9 @@ import Testing
                     == message)
         }
         // Without a label the message is the bare sentence (TUI prompts, layout files add their own context).
-        #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.offset("zz") }
-            == "`zz` is not an offset (e.g. 4096, 0x1000, 4K)")
+        #expect(
+            outcome { () throws(NumberSyntaxError) in try NumberParser.offset("zz") }
+                == "`zz` is not an offset (e.g. 4096, 0x1000, 4K)")
     }
 
     @Test func ranges() {
@@ -83,7 +85,8 @@ import Testing
             ("0:9999999999G", "--range length: `9999999999G` is too large"),
         ]
         for (text, expected) in table {
-            #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.range(text, label: "--range") } == expected)
+            #expect(
+                outcome { () throws(NumberSyntaxError) in try NumberParser.range(text, label: "--range") } == expected)
         }
     }
 
@@ -97,7 +100,10 @@ import Testing
             ("99999999999999999999", "--count: `99999999999999999999` is too large"),
         ]
         for (text, expected) in counts {
-            #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.count(text, label: "--count", in: 1...Int.max) } == expected)
+            #expect(
+                outcome { () throws(NumberSyntaxError) in
+                    try NumberParser.count(text, label: "--count", in: 1...Int.max)
+                } == expected)
         }
         let integers: [(String, String)] = [
             ("-128", "-128"), ("127", "127"), ("0x7f", "127"), ("-0x80", "-128"),
@@ -107,12 +113,20 @@ import Testing
             ("x", "i8: `x` is not an integer (e.g. -2, 1234, 0x7b)"),
         ]
         for (text, expected) in integers {
-            #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.integer(text, label: "i8", in: -128...127) } == expected)
+            #expect(
+                outcome { () throws(NumberSyntaxError) in try NumberParser.integer(text, label: "i8", in: -128...127) }
+                    == expected)
         }
-        #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.integer("-9223372036854775808", in: .min ... .max) }
-            == "-9223372036854775808")
-        #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.integer("-9223372036854775809", in: .min ... .max) }
-            == "`-9223372036854775809` is less than -9223372036854775808")
+        #expect(
+            outcome { () throws(NumberSyntaxError) in
+                try NumberParser.integer("-9223372036854775808", in: .min ... .max)
+            }
+                == "-9223372036854775808")
+        #expect(
+            outcome { () throws(NumberSyntaxError) in
+                try NumberParser.integer("-9223372036854775809", in: .min ... .max)
+            }
+                == "`-9223372036854775809` is less than -9223372036854775808")
         let unsigned: [(String, String)] = [
             ("18446744073709551615", "18446744073709551615"), ("0xffffffffffffffff", "18446744073709551615"),
             ("+1", "1"), ("-0", "0"),
@@ -122,11 +136,17 @@ import Testing
             ("1.5", "u8: `1.5` is not an integer (e.g. 1234, 0x7b)"),
         ]
         for (text, expected) in unsigned {
-            let range: ClosedRange<UInt64> = expected.hasPrefix("u8") || text == "+1" || text == "-0" ? 0...255 : 0...UInt64.max
-            #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.unsigned(text, label: "u8", in: range) } == expected, "\(text)")
+            let range: ClosedRange<UInt64> =
+                expected.hasPrefix("u8") || text == "+1" || text == "-0" ? 0...255 : 0...UInt64.max
+            #expect(
+                outcome { () throws(NumberSyntaxError) in try NumberParser.unsigned(text, label: "u8", in: range) }
+                    == expected, "\(text)")
         }
-        #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.unsigned("0x1ffffffffffffffff", in: 0...UInt64.max) }
-            == "`0x1ffffffffffffffff` is too large")
+        #expect(
+            outcome { () throws(NumberSyntaxError) in
+                try NumberParser.unsigned("0x1ffffffffffffffff", in: 0...UInt64.max)
+            }
+                == "`0x1ffffffffffffffff` is too large")
         let bytes: [(String, String)] = [
             ("0", "0"), ("255", "255"), ("0xff", "255"), ("0xAB", "171"),
             ("256", "--fill: 256 is outside 0...255"),
@@ -135,7 +155,8 @@ import Testing
             ("ff", "--fill: `ff` is not a byte (e.g. 255, 0xff)"),
         ]
         for (text, expected) in bytes {
-            #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.byte(text, label: "--fill") } == expected)
+            #expect(
+                outcome { () throws(NumberSyntaxError) in try NumberParser.byte(text, label: "--fill") } == expected)
         }
         let keys: [(String, String)] = [
             ("0x5100c078", "1359003768"), ("0xffffffff", "-1"), ("-1", "-1"), ("4294967295", "-1"),
@@ -156,7 +177,9 @@ import Testing
             ("", "--mode: nothing is not an octal mode (e.g. 600, 0640)"),
         ]
         for (text, expected) in modes {
-            #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.permissions(text, label: "--mode") } == expected)
+            #expect(
+                outcome { () throws(NumberSyntaxError) in try NumberParser.permissions(text, label: "--mode") }
+                    == expected)
         }
     }
 
@@ -195,7 +218,8 @@ import Testing
         func seconds(_ text: String) -> String {
             outcome { () throws(NumberSyntaxError) in
                 NumberParser.format(
-                    try NumberParser.duration(text, label: "--timeout", defaultUnit: .seconds, in: .zero ... .seconds(86_400)),
+                    try NumberParser.duration(
+                        text, label: "--timeout", defaultUnit: .seconds, in: .zero ... .seconds(86_400)),
                     .seconds)
             }
         }
@@ -229,7 +253,9 @@ import Testing
             ("ＡＡ", "--hex: `ＡＡ` is not hex bytes (e.g. de ad be ef, deadbeef, 0xde 0xad)"),
         ]
         for (text, expected) in table {
-            #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.hexBytes(text, label: "--hex") } == expected, "\(text)")
+            #expect(
+                outcome { () throws(NumberSyntaxError) in try NumberParser.hexBytes(text, label: "--hex") } == expected,
+                "\(text)")
         }
     }
 }
