@@ -25,14 +25,21 @@ protocol SegmentLock: AnyObject {
 /// Returns true when this call created it. Never follows a symlink planted at `path`: an existing entry must be
 /// a regular file.
 func createQtKeyFile(_ path: String, target: String) throws(ShmError) -> Bool {
-    do {
-        let fd = try Sys.open(path, O_EXCL | O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        Sys.close(fd)
-        return true
-    } catch let e {
-        if e.code != EEXIST {
-            throw ShmError.fromErrno(e.code, operation: "open", target: target, context: "cannot create key file \(path)")
+    // EEXIST means a peer made the file first (Qt: "already exists" is success). If the peer's last detach removed
+    // it again before we could look, the race is over: try to create it once more.
+    for attempt in 1...3 {
+        do {
+            let fd = try Sys.open(path, O_EXCL | O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o640)
+            Sys.close(fd)
+            return true
+        } catch let e {
+            if e.code != EEXIST {
+                throw ShmError.fromErrno(
+                    e.code, operation: "open", target: target, context: "cannot create key file \(path)")
+            }
         }
+        if attempt < 3, (try? Sys.lstat(path)) == nil { continue }
+        break
     }
     try checkRegularKeyFile(path, target: target)
     return false
