@@ -193,7 +193,12 @@ public final class SharedMemory {
         try? lockImpl?.unlock()
         // Look the lock up first: a Qt 6 native key shares its key file with the segment.
         let lockFound = followsQt && lockImpl?.state() != nil
-        let found = try backend.remove()
+        let found: Bool
+        do { found = try backend.remove() } catch where error.kind == .notFound && lockFound {
+            // The segment is gone but its Qt lock is still there (a POSIX semaphore outlives its object): remove
+            // what there is.
+            found = false
+        }
         if followsQt { lockImpl?.destroy() }
         if !found && !lockFound {
             throw ShmError(

@@ -380,4 +380,18 @@ import Testing
             #expect(error?.errno == code)
         }
     }
+
+    @Test func removingAQtPosixKeyWhoseObjectIsGoneStillRemovesItsSemaphore() throws {
+        let key = uniqueName("posix_sem_left")
+        let target = SegmentTarget.qt(key: key, backend: .posix)
+        defer { cleanUp(target) }
+        let m = SharedMemory(target)
+        try m.create(size: 16)
+        try m.detach()
+        #expect(shm_unlink(m.nativeKey) == 0)
+        let semaphore = "/dev/shm/sem." + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix)
+        #expect(Self.exists(semaphore))
+        try SharedMemory(target).remove()
+        #expect(!Self.exists(semaphore))
+    }
 }
