@@ -113,7 +113,8 @@ public final class SharedMemory {
     /// The mode applies to the segment (Qt: 0600); key files are 0640.
     public func create(size: Int, mode: mode_t = 0o600) throws(ShmError) {
         guard !isAttached else {
-            throw ShmError(.alreadyExists, operation: "create", target: displayName, message: "already attached: detach first")
+            throw ShmError(
+                .alreadyExists, operation: "create", target: displayName, message: "already attached: detach first")
         }
         try validateKey()
         guard size > 0 else {
@@ -146,14 +147,16 @@ public final class SharedMemory {
     /// Attaches to an existing segment, as `QSharedMemory::attach` does. `.readOnly` maps without write permission.
     public func attach(_ mode: AccessMode = .readWrite) throws(ShmError) {
         guard !isAttached else {
-            throw ShmError(.alreadyExists, operation: "attach", target: displayName, message: "already attached: detach first")
+            throw ShmError(
+                .alreadyExists, operation: "attach", target: displayName, message: "already attached: detach first")
         }
         try validateKey()
         let readOnly = mode == .readOnly
         do {
             // Qt takes its lock around attach (and creates it). A read-only attach neither creates the lock nor
             // waits for it: a monitor must never stall or leave objects behind because it looked.
-            let locked = followsQt && !readOnly && (try? lockImpl?.prepare(create: true)) != nil ? try lifecycleLock() : false
+            let locked =
+                followsQt && !readOnly && (try? lockImpl?.prepare(create: true)) != nil ? try lifecycleLock() : false
             defer { if locked { try? lockImpl?.unlock() } }
             mapping = try backend.attach(readOnly: readOnly)
         } catch {
@@ -194,7 +197,7 @@ public final class SharedMemory {
         // Look the lock up first: a Qt 6 native key shares its key file with the segment.
         let lockFound = followsQt && lockImpl?.state() != nil
         let found: Bool
-        do { found = try backend.remove() } catch where error.kind == .notFound && lockFound {
+        do { found = try backend.remove() } catch  where error.kind == .notFound && lockFound {
             // The segment is gone but its Qt lock is still there (a POSIX semaphore outlives its object): remove
             // what there is.
             found = false
@@ -225,7 +228,9 @@ public final class SharedMemory {
         let m = try attachedMapping("read")
         try checkRange(offset: offset, count: buffer.count, size: m.size, operation: "read")
         guard buffer.count > 0 else { return }
-        if !m.copy(to: buffer.baseAddress!, offset: offset, count: buffer.count) { throw truncated(m, operation: "read") }
+        if !m.copy(to: buffer.baseAddress!, offset: offset, count: buffer.count) {
+            throw truncated(m, operation: "read")
+        }
     }
 
     /// Writes `bytes` at `offset`: all of them or, when out of range or read-only, none.

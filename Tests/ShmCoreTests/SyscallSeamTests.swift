@@ -122,7 +122,8 @@ import Testing
         }
         #expect(locked && m.isLockedByUs)
         #expect(mock.calls(call).first?.injected == EIDRM)
-        #expect(mock.calls(.semget).contains { $0.arguments[2] & Int(IPC_CREAT | IPC_EXCL) == Int(IPC_CREAT | IPC_EXCL) })
+        #expect(
+            mock.calls(.semget).contains { $0.arguments[2] & Int(IPC_CREAT | IPC_EXCL) == Int(IPC_CREAT | IPC_EXCL) })
 
         let new = try #require(Self.semaphoreID(keyFile: semKeyFile), "key file and set are re-created")
         #expect(new != old)
@@ -323,7 +324,8 @@ import Testing
         #expect(error?.errno == EACCES)
         #expect(
             error?.message
-                == "cannot attach: permission denied: run as the segment's owner, or attach read-only if you may read it")
+                == "cannot attach: permission denied: run as the segment's owner, or attach read-only if you may read it"
+        )
         #expect(!other.isAttached)
         // The owner's lock is untouched: the failed attach created nothing it could take back.
         #expect(owner.lockState() != nil)

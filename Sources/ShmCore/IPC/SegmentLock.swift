@@ -98,7 +98,8 @@ final class SystemVSemaphoreLock: SegmentLock {
             semid = id
         case .key(let key):
             do { semid = try Sys.semget(key, 0, 0) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "semget", target: target, context: "semaphore set " + hex32(key))
+                throw ShmError.fromErrno(
+                    e.code, operation: "semget", target: target, context: "semaphore set " + hex32(key))
             }
         case .qtKeyFile(let path):
             if create {
@@ -108,7 +109,8 @@ final class SystemVSemaphoreLock: SegmentLock {
             }
             let key: key_t
             do { key = try Sys.ftok(path, QtNaming.ftokProjectID) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "ftok", target: target, context: "semaphore key file \(path)")
+                throw ShmError.fromErrno(
+                    e.code, operation: "ftok", target: target, context: "semaphore key file \(path)")
             }
             if !create {
                 do { semid = try Sys.semget(key, 1, 0) } catch let e {
@@ -279,7 +281,8 @@ final class PosixSemaphoreLock: SegmentLock {
         let deadline = timespec(tv_sec: now.tv_sec + Int(total / 1_000_000_000), tv_nsec: Int(total % 1_000_000_000))
         do { try Sys.semTimedwait(sem!, deadline: deadline) } catch let e {
             if e.code == ETIMEDOUT || e.code == EAGAIN { return false }
-            throw ShmError(.lockError, operation: "sem_timedwait", target: target, errno: e.code, message: "cannot lock")
+            throw ShmError(
+                .lockError, operation: "sem_timedwait", target: target, errno: e.code, message: "cannot lock")
         }
         isHeld = true
         return true
@@ -369,7 +372,8 @@ final class FileLock: SegmentLock {
                 return true
             } catch let e {
                 guard e.code == EWOULDBLOCK else {
-                    throw ShmError(.lockError, operation: "flock", target: target, errno: e.code, message: "cannot lock")
+                    throw ShmError(
+                        .lockError, operation: "flock", target: target, errno: e.code, message: "cannot lock")
                 }
             }
             if monotonicNanos() >= deadline { return false }

@@ -42,7 +42,8 @@ enum Sys {
     static func shmat(_ id: Int32, readOnly: Bool) throws(Errno) -> UnsafeMutableRawPointer {
         let failed = UnsafeMutableRawPointer(bitPattern: -1)
         let flags = readOnly ? Int32(SHM_RDONLY) : 0
-        let p = try syscall(.shmat, [Int(id), Int(flags)], { Glibc.shmat(id, nil, flags) }, failed: { $0 == nil || $0 == failed })
+        let p = try syscall(
+            .shmat, [Int(id), Int(flags)], { Glibc.shmat(id, nil, flags) }, failed: { $0 == nil || $0 == failed })
         return p!
     }
 
@@ -67,14 +68,16 @@ enum Sys {
 
     /// The corresponding C function is `semget`.
     static func semget(_ key: key_t, _ count: Int32, _ flags: Int32) throws(Errno) -> Int32 {
-        try syscall(.semget, [Int(key), Int(count), Int(flags)], { Glibc.semget(key, count, flags) }, failed: { $0 == -1 })
+        try syscall(
+            .semget, [Int(key), Int(count), Int(flags)], { Glibc.semget(key, count, flags) }, failed: { $0 == -1 })
     }
 
     /// The corresponding C function is `semop`. EINTR is retried, as Qt's EINTR_LOOP does.
     static func semop(_ id: Int32, _ op: Int16, undo: Bool, number: UInt16 = 0) throws(Errno) {
         var buf = sembuf(sem_num: number, sem_op: op, sem_flg: undo ? Int16(SEM_UNDO) : 0)
         _ = try syscall(
-            .semop, [Int(id), Int(number), Int(op), Int(buf.sem_flg)], { Glibc.semop(id, &buf, 1) }, failed: { $0 == -1 })
+            .semop, [Int(id), Int(number), Int(op), Int(buf.sem_flg)], { Glibc.semop(id, &buf, 1) },
+            failed: { $0 == -1 })
     }
 
     /// The corresponding C function is `semtimedop`. Throws EAGAIN when the timeout passes. EINTR is not
@@ -89,7 +92,8 @@ enum Sys {
 
     /// The corresponding C function is `semctl(GETVAL)`.
     static func semctl(_ id: Int32, getValue number: Int32 = 0) throws(Errno) -> Int32 {
-        try syscall(.semctl, [Int(id), Int(number), Int(GETVAL)], { shm_shim_semctl_getval(id, number) }, failed: { $0 == -1 })
+        try syscall(
+            .semctl, [Int(id), Int(number), Int(GETVAL)], { shm_shim_semctl_getval(id, number) }, failed: { $0 == -1 })
     }
 
     /// The corresponding C function is `semctl(SETVAL)`.
@@ -101,13 +105,15 @@ enum Sys {
 
     /// The corresponding C function is `semctl(GETPID)`.
     static func semctl(_ id: Int32, getPid number: Int32 = 0) throws(Errno) -> Int32 {
-        try syscall(.semctl, [Int(id), Int(number), Int(GETPID)], { shm_shim_semctl_getpid(id, number) }, failed: { $0 == -1 })
+        try syscall(
+            .semctl, [Int(id), Int(number), Int(GETPID)], { shm_shim_semctl_getpid(id, number) }, failed: { $0 == -1 })
     }
 
     /// The corresponding C function is `semctl(GETNCNT)`.
     static func semctl(_ id: Int32, getWaiters number: Int32 = 0) throws(Errno) -> Int32 {
         try syscall(
-            .semctl, [Int(id), Int(number), Int(GETNCNT)], { shm_shim_semctl_getncnt(id, number) }, failed: { $0 == -1 })
+            .semctl, [Int(id), Int(number), Int(GETNCNT)], { shm_shim_semctl_getncnt(id, number) }, failed: { $0 == -1 }
+        )
     }
 
     /// The corresponding C function is `semctl(IPC_STAT)`.
@@ -129,7 +135,8 @@ enum Sys {
         -> UnsafeMutablePointer<sem_t>
     {
         let s = try syscall(
-            .semOpen, [Int(flags), Int(mode), Int(value)], path: name, { shm_shim_sem_open(name, flags, UInt32(mode), value) },
+            .semOpen, [Int(flags), Int(mode), Int(value)], path: name,
+            { shm_shim_sem_open(name, flags, UInt32(mode), value) },
             failed: { $0 == nil })
         return s!
     }
@@ -173,7 +180,8 @@ enum Sys {
 
     /// The corresponding C function is `shm_open`.
     static func shmOpen(_ name: String, _ flags: Int32, _ mode: mode_t) throws(Errno) -> Int32 {
-        try syscall(.shmOpen, [Int(flags), Int(mode)], path: name, { Glibc.shm_open(name, flags, mode) }, failed: { $0 == -1 })
+        try syscall(
+            .shmOpen, [Int(flags), Int(mode)], path: name, { Glibc.shm_open(name, flags, mode) }, failed: { $0 == -1 })
     }
 
     /// The corresponding C function is `shm_unlink`.
@@ -204,7 +212,9 @@ enum Sys {
 
     /// The corresponding C function is `open`.
     static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) throws(Errno) -> Int32 {
-        try syscall(.open, [Int(flags), Int(mode)], path: path, { shm_shim_open(path, flags, UInt32(mode)) }, failed: { $0 == -1 })
+        try syscall(
+            .open, [Int(flags), Int(mode)], path: path, { shm_shim_open(path, flags, UInt32(mode)) },
+            failed: { $0 == -1 })
     }
 
     /// The corresponding C function is `close`. Never retried: on Linux the descriptor is gone even after EINTR.
@@ -214,12 +224,14 @@ enum Sys {
 
     /// The corresponding C function is `read`.
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        try syscall(.read, [Int(fd), buffer.count], { Glibc.read(fd, buffer.baseAddress, buffer.count) }, failed: { $0 < 0 })
+        try syscall(
+            .read, [Int(fd), buffer.count], { Glibc.read(fd, buffer.baseAddress, buffer.count) }, failed: { $0 < 0 })
     }
 
     /// The corresponding C function is `write`.
     static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int {
-        try syscall(.write, [Int(fd), buffer.count], { Glibc.write(fd, buffer.baseAddress, buffer.count) }, failed: { $0 < 0 })
+        try syscall(
+            .write, [Int(fd), buffer.count], { Glibc.write(fd, buffer.baseAddress, buffer.count) }, failed: { $0 < 0 })
     }
 
     /// The corresponding C function is `fstat`.
@@ -260,7 +272,8 @@ enum Sys {
 
     /// The corresponding C function is `realpath`.
     static func realpath(_ path: String) throws(Errno) -> String {
-        let resolved = try syscall(.realpath, path: path, retryEINTR: false, { Glibc.realpath(path, nil) }, failed: { $0 == nil })
+        let resolved = try syscall(
+            .realpath, path: path, retryEINTR: false, { Glibc.realpath(path, nil) }, failed: { $0 == nil })
         defer { free(resolved) }
         return String(cString: resolved!)
     }
