@@ -133,12 +133,12 @@ public final class SharedMemory {
         do {
             mapping = try backend.create(size: size, permissions: mode & 0o777)
         } catch {
-            // The owner would remove the lock when it goes away; a create that failed takes back now what it made,
-            // so nothing is left behind.
-            if followsQt {
+            // A create that failed takes back the lock objects it made, so nothing is left behind. Not when the
+            // segment already exists: its lock belongs with it (the attach that usually follows needs it), and this
+            // object stays its owner, as in Qt.
+            if followsQt && error.kind != .alreadyExists {
                 if locked { try? lockImpl?.unlock() }
                 lockImpl?.undoCreation()
-                ownsLock = false
             }
             throw error
         }
@@ -197,7 +197,7 @@ public final class SharedMemory {
         // Look the lock up first: a Qt 6 native key shares its key file with the segment.
         let lockFound = followsQt && lockImpl?.state() != nil
         let found: Bool
-        do { found = try backend.remove() } catch  where error.kind == .notFound && lockFound {
+        do { found = try backend.remove() } catch where error.kind == .notFound && lockFound {
             // The segment is gone but its Qt lock is still there (a POSIX semaphore outlives its object): remove
             // what there is.
             found = false

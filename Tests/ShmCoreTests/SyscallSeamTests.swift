@@ -396,4 +396,26 @@ import Testing
         try SharedMemory(target).remove()
         #expect(!Self.exists(semaphore))
     }
+
+    /// Creating a segment that exists fails with AlreadyExists and leaves its lock alone; the object stays the lock's
+    /// owner, as in Qt, so when it is the last one out after attaching, nothing is left behind.
+    @Test func createOnAnExistingSegmentKeepsItsLockAndTheLastOneOutCleansUp() throws {
+        let key = uniqueName("exists")
+        let target = SegmentTarget.qt(key: key, backend: .systemV)
+        defer { cleanUp(target) }
+        let a = SharedMemory(target)
+        try a.create(size: 64)
+        let semKeyFile = Self.semaphoreKeyFile(a, key: key)
+        let semid = try #require(Self.semaphoreID(keyFile: semKeyFile))
+        let b = SharedMemory(target)
+        let error = Self.failure { () throws(ShmError) in try b.create(size: 64) }
+        #expect(error?.kind == .alreadyExists)
+        #expect(Self.semaphoreID(keyFile: semKeyFile) == semid)
+        try b.attach()
+        try a.detach()
+        try b.detach()
+        #expect(!Self.exists(a.nativeKey))
+        #expect(!Self.exists(semKeyFile))
+        #expect(!semaphoreExists(semid))
+    }
 }
