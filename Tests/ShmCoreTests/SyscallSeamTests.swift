@@ -67,7 +67,7 @@ import Testing
     @Test func aDriverIsLocalToItsTask() async {
         let mock = SyscallMock()
         mock.failAlways(.lstat, with: EIO)
-        let (here, elsewhere): (Bool, Bool) = await SyscallSeam.$driver.withValue(mock) {
+        let (here, elsewhere): (Bool, Bool) = await SyscallSeam.with(mock) {
             let here = (try? Sys.lstat("/")) != nil
             // A detached task (like a test running in parallel) does not inherit the driver.
             let elsewhere = await Task.detached { (try? Sys.lstat("/")) != nil }.value

@@ -1,3 +1,4 @@
+import CShmShims
 import Glibc
 import Synchronization
 
@@ -31,7 +32,7 @@ struct SyscallRecord: Sendable, Equatable, CustomStringConvertible {
 
 /// The one place a system call can be diverted, after swift-system's internal `MockingDriver`
 /// (Sources/System/Internals/Mocking.swift): every `Sys` function asks the current driver before calling libc.
-/// Production code never installs one, so the cost is one task-local read per system call (never per byte:
+/// Production code never installs one, so the cost is one relaxed atomic load per system call (never per byte:
 /// copying mapped memory is not a system call and does not pass here).
 protocol SyscallDriver: Sendable {
     /// Called before each real call. Returning an errno makes the call fail with it, as if the kernel had said so;
@@ -41,8 +42,26 @@ protocol SyscallDriver: Sendable {
 
 enum SyscallSeam {
     /// The driver for the current task. Task-local, so tests that run in parallel never see each other's faults;
-    /// threads that ShmCore starts itself do not inherit it.
-    @TaskLocal static var driver: (any SyscallDriver)?
+    /// threads that ShmCore starts itself do not inherit it. Installed only through `with`.
+    @TaskLocal fileprivate static var driver: (any SyscallDriver)?
+
+    /// The driver every `Sys` call asks first, or nil.
+    @inline(__always) static var current: (any SyscallDriver)? {
+        // False until the first driver is installed: until then (always, in production) a system call pays one
+        // relaxed load of a C global instead of a task-local lookup.
+        shm_shim_seam_armed() != 0 ? driver : nil
+    }
+
+    /// Runs `body` with `driver` installed for the current task (and the tasks it starts).
+    static func with<R>(_ driver: (any SyscallDriver)?, _ body: () throws -> R) rethrows -> R {
+        shm_shim_seam_arm()
+        return try $driver.withValue(driver) { try body() }
+    }
+
+    static func with<R>(_ driver: (any SyscallDriver)?, _ body: () async throws -> R) async rethrows -> R {
+        shm_shim_seam_arm()
+        return try await $driver.withValue(driver) { try await body() }
+    }
 }
 
 /// A driver for tests: makes chosen calls fail with chosen errnos (once, N times or always, optionally only when
@@ -92,7 +111,7 @@ final class SyscallMock: SyscallDriver {
 
     /// Runs `body` with this driver installed for the current task.
     func run<R>(_ body: () throws -> R) rethrows -> R {
-        try SyscallSeam.$driver.withValue(self) { try body() }
+        try SyscallSeam.with(self, body)
     }
 
     func intercept(_ call: Syscall, arguments: [Int], path: String?) -> Int32? {
@@ -112,7 +131,7 @@ final class SyscallMock: SyscallDriver {
             return s.faults[i]
         }
         guard let fired else { return nil }
-        if let then = fired.then { SyscallSeam.$driver.withValue(nil) { then() } }
+        if let then = fired.then { SyscallSeam.with(nil, then) }
         return fired.errno
     }
 }

@@ -19,7 +19,7 @@ func syscall<T>(
     _ body: () -> T, failed: (T) -> Bool
 ) throws(Errno) -> T {
     while true {
-        if let driver = SyscallSeam.driver, let code = driver.intercept(call, arguments: arguments(), path: path) {
+        if let driver = SyscallSeam.current, let code = driver.intercept(call, arguments: arguments(), path: path) {
             if code == EINTR && retryEINTR { continue }
             throw Errno(code: code)
         }
