@@ -124,8 +124,12 @@ public final class SharedMemory {
         }
         try backend.prepareCreate()
         if followsQt {
-            // Qt's create makes this object the lock's owner (qt-ipc.md §3).
-            try lockImpl?.prepare(create: true)
+            // Qt's create makes this object the lock's owner (qt-ipc.md §3). A lock that cannot be made (no
+            // semaphore sets left) takes back the key file it made on the way.
+            do { try lockImpl?.prepare(create: true) } catch {
+                lockImpl?.undoCreation()
+                throw error
+            }
             ownsLock = true
         }
         let locked = try lifecycleLock()

@@ -310,6 +310,25 @@ import Testing
         #expect(!semaphoreExists(id), "semaphore set removed")
     }
 
+    /// No semaphore set left (semget ENOSPC, kernel.sem's SEMMNI): Qt's "unable to set key on lock", out of resources;
+    /// the lock's key file made on the way is removed and the segment's is never made.
+    @Test func noSemaphoreSetLeftOnCreateIsOutOfResourcesAndLeavesNothingBehind() throws {
+        let key = uniqueName("semget_enospc")
+        let target = SegmentTarget.qt(key: key, backend: .systemV)
+        defer { cleanUp(target) }
+        let m = SharedMemory(target)
+        let semKeyFile = Self.semaphoreKeyFile(m, key: key)
+        let mock = SyscallMock()
+        mock.fail(.semget, with: ENOSPC)
+        let error = mock.run { Self.failure { () throws(ShmError) in try m.create(size: 64) } }
+        #expect(error?.kind == .outOfResources)
+        #expect(error?.operation == "semget")
+        #expect(error?.errno == ENOSPC)
+        #expect(!Self.exists(semKeyFile))
+        #expect(!Self.exists(m.nativeKey))
+        #expect(mock.calls(.shmget).isEmpty)
+    }
+
     @Test func permissionDeniedOnAttachSaysWhatToDo() throws {
         let key = uniqueName("eacces")
         let target = SegmentTarget.qt(key: key, backend: .systemV)
