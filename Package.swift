@@ -13,7 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // C: union semun, fixed-argument wrappers for variadic calls, semtimedop, a SIGBUS-safe copy.
+        // C: union semun, fixed-argument wrappers for variadic calls, semtimedop, a SIGBUS-safe copy, the seam's flag.
         .target(name: "CShmShims"),
         // Keys, segments, semaphores, catalog, hex formatting. No ncurses, no CLI.
         .target(

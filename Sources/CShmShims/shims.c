@@ -17,6 +17,8 @@ union semun {
     unsigned short *array;
 };
 
+int shm_shim_seam_flag = 0;
+
 int shm_shim_semctl_getval(int semid, int semnum) { return semctl(semid, semnum, GETVAL); }
 int shm_shim_semctl_getpid(int semid, int semnum) { return semctl(semid, semnum, GETPID); }
 int shm_shim_semctl_getncnt(int semid, int semnum) { return semctl(semid, semnum, GETNCNT); }

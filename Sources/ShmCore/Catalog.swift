@@ -271,8 +271,7 @@ public struct Catalog: Sendable {
             }
             for file in posixSemaphores {
                 let name = "/" + file.dropFirst(4)
-                var st = stat()
-                _ = lstat(sources.devShm + "/" + file, &st)
+                let st = (try? Sys.lstat(sources.devShm + "/" + file)) ?? stat()
                 entries.append(
                     CatalogEntry(
                         kind: .posixSemaphore, target: nil, label: name, nativeKey: name, size: nil,
@@ -340,7 +339,7 @@ public struct Catalog: Sendable {
 
     /// A POSIX semaphore's value. It records no holder, so "stuck" means: at 0 while no process has it mapped.
     static func posixSemaphoreInfo(_ name: String, attachments: AttachmentScan, devShm: String) -> LockInfo? {
-        guard access(devShm + "/sem." + name.dropFirst(), F_OK) == 0 else { return nil }
+        guard (try? Sys.access(devShm + "/sem." + name.dropFirst(), F_OK)) != nil else { return nil }
         let state = PosixSemaphoreLock(name: name, target: name).state()
         let users = attachments.processes(posixName: "/sem." + name.dropFirst())
         let value = state?.value
@@ -354,14 +353,5 @@ public struct Catalog: Sendable {
 
 /// Names in a directory (no `.`/`..`), sorted; empty when it cannot be read.
 func listDirectory(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
+    ((try? Sys.directoryEntries(path)) ?? []).sorted()
 }

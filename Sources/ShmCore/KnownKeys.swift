@@ -61,13 +61,13 @@ public struct KnownKeys: Sendable {
         var dir = ""
         for part in path.split(separator: "/").dropLast() {
             dir += "/" + part
-            mkdir(dir, 0o700)
+            try? Sys.mkdir(dir, 0o700)
         }
         let fd = shmOpenFile(path)
         guard fd >= 0 else { return }
-        defer { close(fd) }
+        defer { Sys.close(fd) }
         let line = Array((key + "\n").utf8)
-        _ = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        _ = line.withUnsafeBytes { try? Sys.write(fd, $0) }
     }
 
     private static func shmOpenFile(_ path: String) -> Int32 {

@@ -93,15 +93,11 @@ public struct AttachmentScan: Sendable {
 
     public static func scan(procRoot: String = "/proc") -> AttachmentScan {
         var result = AttachmentScan()
-        guard let dir = opendir(procRoot) else { return result }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+        guard let names = try? Sys.directoryEntries(procRoot) else { return result }
+        for name in names {
             guard let pid = Int32(name) else { continue }
             guard let maps = readTextFile("\(procRoot)/\(pid)/maps") else {
-                if access("\(procRoot)/\(pid)", F_OK) == 0 { result.hiddenProcesses += 1 }
+                if (try? Sys.access("\(procRoot)/\(pid)", F_OK)) != nil { result.hiddenProcesses += 1 }
                 continue
             }
             result.add(pid: pid, maps: maps, procRoot: procRoot)
@@ -156,19 +152,22 @@ public enum ProcessInfoReader {
     }
 
     public static func uid(pid: Int32, procRoot: String = "/proc") -> UInt32 {
-        var st = stat()
-        return stat("\(procRoot)/\(pid)", &st) == 0 ? st.st_uid : 0
+        (try? Sys.stat("\(procRoot)/\(pid)"))?.st_uid ?? 0
     }
 
     public static func isAlive(_ pid: Int32) -> Bool {
-        kill(pid, 0) == 0 || errno == EPERM
+        do {
+            try Sys.kill(pid, 0)
+            return true
+        } catch {
+            return error.code == EPERM
+        }
     }
 }
 
 /// User and group names for ids, from the passwd database.
 public enum Accounts {
     public static func userName(_ uid: UInt32) -> String {
-        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return String(uid) }
-        return String(cString: name)
+        (try? Sys.userName(uid)) ?? String(uid)
     }
 }

@@ -51,9 +51,7 @@ public enum QtNaming {
     public static func tempPath(environment: [String: String]) -> String {
         var raw = environment["TMPDIR"] ?? ""
         if raw.isEmpty { raw = "/tmp/" }
-        guard let resolved = realpath(raw, nil) else { return "" }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        return (try? Sys.realpath(raw)) ?? ""
     }
 
     /// Qt 6.6+ `platformSafeKey(key, type)` for non-legacy keys (qt-ipc.md §5): POSIX `"/" + key`; System V the key
@@ -69,10 +67,9 @@ public enum QtNaming {
     /// `tempPath() + "/runtime-" + user` (qstandardpaths_unix.cpp, checkXdgRuntimeDir).
     public static func runtimeDirectory(environment: [String: String]) -> String {
         if let dir = environment["XDG_RUNTIME_DIR"], dir.hasPrefix("/") {
-            var st = stat()
-            if stat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { return dir }
+            if let st = try? Sys.stat(dir), st.st_mode & S_IFMT == S_IFDIR { return dir }
         }
-        return tempPath(environment: environment) + "/runtime-" + Accounts.userName(getuid())
+        return tempPath(environment: environment) + "/runtime-" + Accounts.userName(Sys.getuid())
     }
 
     /// Qt's temp path for this process's environment.

@@ -56,46 +56,26 @@ public final class SharedMemory {
     public let target: SegmentTarget
     public let options: Options
     private var mapping: Mapping?
+    /// The kind of segment, chosen once by the plan: every create/attach/detach/remove/presence goes through it.
+    private let backend: any SegmentBackend
     private let lockImpl: (any SegmentLock)?
+    /// Qt's lifecycle rules apply (see `SegmentPlan.followsQt`).
+    private let followsQt: Bool
+    private let keyProblem: ShmError?
     /// Set when this object created the Qt semaphore (Qt's "owner"), so it cleans up after itself.
     private var ownsLock = false
-    /// The key passed `validateKey` once; it never changes, so lock/unlock need not check it again.
-    private var keyValidated = false
 
     public init(_ target: SegmentTarget, options: Options = Options()) {
         self.target = target
         self.options = options
-        // Names are resolved once: they depend on TMPDIR (realpath) and a SHA-1, and never change for this object.
-        var environment = currentEnvironment()
-        if let dir = options.temporaryDirectory { environment["TMPDIR"] = dir }
-        let tmp = options.temporaryDirectory ?? QtNaming.tempPath(environment: environment)
-        temporaryDirectory = tmp
-        nativeKey = Self.nativeKey(of: target, temporaryDirectory: tmp, environment: environment)
-        let name = target.description
-        switch target {
-        case .qt(let key, .systemV):
-            lockImpl = SystemVSemaphoreLock(
-                source: .qtKeyFile(tmp + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix)),
-                target: name)
-        case .qt(let key, .posix):
-            lockImpl = PosixSemaphoreLock(
-                name: "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix), target: name)
-        case .qtNative(let key, let type):
-            // Qt 6.6+ native keys: the semaphore has the same native key as the segment.
-            let native = QtNaming.nativeKey(for: key, type: type, environment: environment)
-            switch type {
-            case .posix: lockImpl = PosixSemaphoreLock(name: native, target: name)
-            case .systemV: lockImpl = SystemVSemaphoreLock(source: .qtKeyFile(native), target: name)
-            }
-        case .posix(let posixName):
-            lockImpl = FileLock(path: "/dev/shm" + posixName, target: name)
-        case .sysvKey, .sysvID:
-            switch options.semaphore {
-            case .key(let k, let n): lockImpl = SystemVSemaphoreLock(source: .key(k), target: name, number: n)
-            case .id(let id, let n): lockImpl = SystemVSemaphoreLock(source: .id(id), target: name, number: n)
-            case nil: lockImpl = nil
-            }
-        }
+        let plan = SegmentPlan(target, options: options)
+        temporaryDirectory = plan.temporaryDirectory
+        nativeKey = plan.nativeKey
+        key = plan.qtKey
+        backend = plan.backend
+        lockImpl = plan.lock
+        followsQt = plan.followsQt
+        keyProblem = plan.keyProblem
     }
 
     deinit {
@@ -106,13 +86,7 @@ public final class SharedMemory {
     // MARK: Names
 
     /// The Qt key (`QSharedMemory::key()`), or nil for targets that are not Qt keys.
-    public var key: String? {
-        switch target {
-        case .qt(let key, _), .qtNative(let key, _): return key
-        default: break
-        }
-        return nil
-    }
+    public let key: String?
 
     /// The temp dir Qt key files live in for this object.
     public let temporaryDirectory: String
@@ -121,31 +95,12 @@ public final class SharedMemory {
     /// POSIX objects, `0x…` for a System V key and `shmid:N` for an id.
     public let nativeKey: String
 
-    private static func nativeKey(
-        of target: SegmentTarget, temporaryDirectory: String, environment: [String: String]
-    ) -> String {
-        switch target {
-        case .qt(let key, .systemV):
-            key.isEmpty ? "" : temporaryDirectory + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
-        case .qt(let key, .posix):
-            key.isEmpty ? "" : "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
-        case .qtNative(let key, let type):
-            QtNaming.nativeKey(for: key, type: type, environment: environment)
-        case .posix(let name): name
-        case .sysvKey(let key): hex32(key)
-        case .sysvID(let id): "shmid:\(id)"
-        }
-    }
-
     public var isAttached: Bool { mapping != nil }
     /// The segment's size in bytes while attached (Qt: `shm_segsz` or `st_size`, never page-rounded), else 0.
     public var size: Int { mapping?.size ?? 0 }
     public var isReadOnly: Bool { mapping?.readOnly ?? false }
     /// The System V id of the attached segment.
-    public var shmid: Int32? {
-        if case .systemV(let id) = mapping?.backing { return id }
-        return nil
-    }
+    public var shmid: Int32? { mapping.flatMap { backend.shmid(of: $0) } }
 
     /// Whether this object has a lock mechanism at all (a raw System V segment has one only when named).
     public var hasLock: Bool { lockImpl != nil }
@@ -158,7 +113,8 @@ public final class SharedMemory {
     /// The mode applies to the segment (Qt: 0600); key files are 0640.
     public func create(size: Int, mode: mode_t = 0o600) throws(ShmError) {
         guard !isAttached else {
-            throw ShmError(.alreadyExists, operation: "create", target: displayName, message: "already attached: detach first")
+            throw ShmError(
+                .alreadyExists, operation: "create", target: displayName, message: "already attached: detach first")
         }
         try validateKey()
         guard size > 0 else {
@@ -166,115 +122,52 @@ public final class SharedMemory {
                 .invalidSize, operation: "create", target: displayName,
                 message: "size \(size) is invalid: give a size of at least 1 byte")
         }
-        let perms = Int32(mode & 0o777)
-        switch target {
-        case .qt(_, .systemV), .qtNative(_, .systemV):
-            try makeRuntimeDirectoryIfNeeded()
-            try prepareQtLock(create: true)
+        try backend.prepareCreate()
+        if followsQt {
+            // Qt's create makes this object the lock's owner (qt-ipc.md §3). A lock that cannot be made (no
+            // semaphore sets left) takes back the key file it made on the way.
+            do { try lockImpl?.prepare(create: true) } catch {
+                lockImpl?.undoCreation()
+                throw error
+            }
             ownsLock = true
-            let locked = try lifecycleLock()
-            defer { if locked { try? lockImpl?.unlock() } }
-            let keyFile = nativeKey
-            let createdFile = try createQtKeyFile(keyFile, target: displayName)
-            do throws(ShmError) {
-                let key = try qtSystemVKey(keyFile)
-                let id: Int32
-                do { id = try Sys.shmget(key, size, perms | IPC_CREAT | IPC_EXCL) } catch let e {
-                    throw mapShmgetError(e, size: size)
-                }
-                mapping = try attachSystemV(id: id, readOnly: false)
-            } catch let error {
-                if createdFile && error.kind != .alreadyExists { Sys.unlink(keyFile) }
-                throw error
+        }
+        let locked = try lifecycleLock()
+        defer { if locked { try? lockImpl?.unlock() } }
+        do {
+            mapping = try backend.create(size: size, permissions: mode & 0o777)
+        } catch {
+            // A create that failed takes back the lock objects it made, so nothing is left behind. Not when the
+            // segment already exists: its lock belongs with it (the attach that usually follows needs it), and this
+            // object stays its owner, as in Qt.
+            if followsQt && error.kind != .alreadyExists {
+                if locked { try? lockImpl?.unlock() }
+                lockImpl?.undoCreation()
             }
-        case .qt(_, .posix), .qtNative(_, .posix), .posix:
-            if isQt {
-                try prepareQtLock(create: true)
-                ownsLock = true
-            }
-            let locked = try lifecycleLock()
-            defer { if locked { try? lockImpl?.unlock() } }
-            let name = nativeKey
-            let fd: Int32
-            do { fd = try Sys.shmOpen(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(perms)) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "shm_open", target: displayName, context: "cannot create")
-            }
-            do { try Sys.ftruncate(fd, size) } catch let e {
-                Sys.close(fd)
-                _ = try? Sys.shmUnlink(name)
-                var err = ShmError.fromErrno(e.code, operation: "ftruncate", target: displayName, context: "cannot size to \(size) bytes")
-                if e.code == EINVAL { err.kind = .invalidSize }
-                throw err
-            }
-            Sys.close(fd)
-            do { mapping = try attachPosix(readOnly: false) } catch let error {
-                _ = try? Sys.shmUnlink(name)
-                throw error
-            }
-        case .sysvKey(let key):
-            let id: Int32
-            do { id = try Sys.shmget(key, size, perms | IPC_CREAT | IPC_EXCL) } catch let e {
-                throw mapShmgetError(e, size: size)
-            }
-            mapping = try attachSystemV(id: id, readOnly: false)
-        case .sysvID:
-            throw ShmError(
-                .keyError, operation: "create", target: displayName,
-                message: "a shmid names an existing segment: create by key (sysv:0x…) instead")
+            throw error
         }
     }
 
     /// Attaches to an existing segment, as `QSharedMemory::attach` does. `.readOnly` maps without write permission.
     public func attach(_ mode: AccessMode = .readWrite) throws(ShmError) {
         guard !isAttached else {
-            throw ShmError(.alreadyExists, operation: "attach", target: displayName, message: "already attached: detach first")
+            throw ShmError(
+                .alreadyExists, operation: "attach", target: displayName, message: "already attached: detach first")
         }
         try validateKey()
+        let readOnly = mode == .readOnly
         do {
-            try attachSegment(mode)
+            // Qt takes its lock around attach (and creates it). A read-only attach neither creates the lock nor
+            // waits for it: a monitor must never stall or leave objects behind because it looked.
+            let locked =
+                followsQt && !readOnly && (try? lockImpl?.prepare(create: true)) != nil ? try lifecycleLock() : false
+            defer { if locked { try? lockImpl?.unlock() } }
+            mapping = try backend.attach(readOnly: readOnly)
         } catch {
             // Qt's attach creates the lock's key file and semaphore on the way; when the segment is not there,
             // take back what this attach created, so a mistyped key leaves nothing behind.
-            if isQt && !ownsLock { lockImpl?.undoCreation() }
+            if followsQt && !ownsLock { lockImpl?.undoCreation() }
             throw error
-        }
-    }
-
-    private func attachSegment(_ mode: AccessMode) throws(ShmError) {
-        let readOnly = mode == .readOnly
-        switch target {
-        case .qt(_, .systemV), .qtNative(_, .systemV):
-            // Qt takes its lock around attach (and creates it). A read-only attach neither creates the lock nor
-            // waits for it: a monitor must never stall or leave objects behind because it looked.
-            let locked = readOnly ? false : ((try? prepareQtLock(create: true)) != nil ? try lifecycleLock() : false)
-            defer { if locked { try? lockImpl?.unlock() } }
-            let keyFile = nativeKey
-            guard (try? Sys.lstat(keyFile)) != nil else {
-                throw ShmError(
-                    .notFound, operation: "attach", target: displayName, errno: ENOENT,
-                    message: "no Qt key file \(keyFile): is the segment created, and does the peer use the same TMPDIR?")
-            }
-            try checkRegularKeyFile(keyFile, target: displayName)
-            let key = try qtSystemVKey(keyFile)
-            let id: Int32
-            do { id = try Sys.shmget(key, 0, readOnly ? 0o400 : 0o600) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "shmget", target: displayName, context: "cannot attach")
-            }
-            mapping = try attachSystemV(id: id, readOnly: readOnly)
-        case .qt(_, .posix), .qtNative(_, .posix):
-            let locked = readOnly ? false : ((try? prepareQtLock(create: true)) != nil ? try lifecycleLock() : false)
-            defer { if locked { try? lockImpl?.unlock() } }
-            mapping = try attachPosix(readOnly: readOnly)
-        case .posix:
-            mapping = try attachPosix(readOnly: readOnly)
-        case .sysvKey(let key):
-            let id: Int32
-            do { id = try Sys.shmget(key, 0, 0) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "shmget", target: displayName, context: "cannot attach")
-            }
-            mapping = try attachSystemV(id: id, readOnly: readOnly)
-        case .sysvID(let id):
-            mapping = try attachSystemV(id: id, readOnly: readOnly)
         }
     }
 
@@ -286,24 +179,15 @@ public final class SharedMemory {
             throw ShmError(.notFound, operation: "detach", target: displayName, message: "not attached")
         }
         // Qt locks around detach; we do so only when the lock exists (detaching must never create one).
-        let lockExists = isQt && !mapping.readOnly && lockImpl?.state() != nil
+        let lockExists = followsQt && !mapping.readOnly && lockImpl?.state() != nil
         let locked = lockExists ? ((try? lifecycleLock()) ?? false) : false
         defer { if locked { try? lockImpl?.unlock() } }
-        mapping.unmap()
+        backend.unmap(mapping)
         self.mapping = nil
-        guard isQtSystemV, options.detachPolicy == .removeWhenLastOut,
-            case .systemV(let id) = mapping.backing
-        else { return }
-        guard let ds = try? Sys.shmStat(id) else { return }
-        if ds.shm_nattch == 0 {
-            do { try Sys.shmRemove(id) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot remove")
-            }
-            Sys.unlink(nativeKey)
-            if ownsLock {
-                if locked { try? lockImpl?.unlock() }
-                lockImpl?.destroy()
-            }
+        guard options.detachPolicy == .removeWhenLastOut else { return }
+        if try backend.removeIfUnused(mapping) && ownsLock {
+            if locked { try? lockImpl?.unlock() }
+            lockImpl?.destroy()
         }
     }
 
@@ -314,39 +198,19 @@ public final class SharedMemory {
         // Our own mapping stays usable, as every other process's does; a later detach finds no lock object and so
         // takes (and re-creates) none.
         try? lockImpl?.unlock()
-        switch target {
-        case .qt(_, .systemV), .qtNative(_, .systemV):
-            let keyFile = nativeKey
-            // Look the lock up first: a Qt 6 native key shares its key file with the segment.
-            var found = lockImpl?.state() != nil
-            if (try? checkRegularKeyFile(keyFile, target: displayName)) != nil,
-                let key = try? qtSystemVKey(keyFile), let id = try? Sys.shmget(key, 0, 0)
-            {
-                do { try Sys.shmRemove(id) } catch let e {
-                    throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot remove")
-                }
-                found = true
-            }
-            if (try? Sys.lstat(keyFile)) != nil { found = true }
-            Sys.unlink(keyFile)
-            lockImpl?.destroy()
-            if !found {
-                throw ShmError(.notFound, operation: "remove", target: displayName, errno: ENOENT,
-                    message: "nothing to remove: no key file, segment or semaphore for this key")
-            }
-        case .qt(_, .posix), .qtNative(_, .posix), .posix:
-            do { try Sys.shmUnlink(nativeKey) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "shm_unlink", target: displayName, context: "cannot remove")
-            }
-            if isQt { lockImpl?.destroy() }
-        case .sysvKey(let key):
-            do { try Sys.shmRemove(try Sys.shmget(key, 0, 0)) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot remove")
-            }
-        case .sysvID(let id):
-            do { try Sys.shmRemove(id) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot remove")
-            }
+        // Look the lock up first: a Qt 6 native key shares its key file with the segment.
+        let lockFound = followsQt && lockImpl?.state() != nil
+        let found: Bool
+        do { found = try backend.remove() } catch where error.kind == .notFound && lockFound {
+            // The segment is gone but its Qt lock is still there (a POSIX semaphore outlives its object): remove
+            // what there is.
+            found = false
+        }
+        if followsQt { lockImpl?.destroy() }
+        if !found && !lockFound {
+            throw ShmError(
+                .notFound, operation: "remove", target: displayName, errno: ENOENT,
+                message: "nothing to remove: no key file, segment or semaphore for this key")
         }
     }
 
@@ -368,7 +232,9 @@ public final class SharedMemory {
         let m = try attachedMapping("read")
         try checkRange(offset: offset, count: buffer.count, size: m.size, operation: "read")
         guard buffer.count > 0 else { return }
-        if !m.copy(to: buffer.baseAddress!, offset: offset, count: buffer.count) { throw truncated(m, operation: "read") }
+        if !m.copy(to: buffer.baseAddress!, offset: offset, count: buffer.count) {
+            throw truncated(m, operation: "read")
+        }
     }
 
     /// Writes `bytes` at `offset`: all of them or, when out of range or read-only, none.
@@ -385,7 +251,7 @@ public final class SharedMemory {
     }
 
     /// For POSIX objects: the object's size now (a peer may have resized it since we attached).
-    public func currentSize() -> Int? { mapping?.currentFileSize() ?? mapping?.size }
+    public func currentSize() -> Int? { mapping.flatMap { backend.currentSize(of: $0) } ?? mapping?.size }
 
     private func attachedMapping(_ op: String) throws(ShmError) -> Mapping {
         guard let mapping else {
@@ -403,7 +269,7 @@ public final class SharedMemory {
     }
 
     private func truncated(_ m: Mapping, operation: String) -> ShmError {
-        let now = m.currentFileSize().map { "now \($0) bytes" } ?? "removed"
+        let now = backend.currentSize(of: m).map { "now \($0) bytes" } ?? "removed"
         return ShmError(
             .notFound, operation: operation, target: displayName,
             message: "segment was truncated by a peer (\(now), mapped \(m.size)): re-attach to see the new size")
@@ -422,15 +288,7 @@ public final class SharedMemory {
     /// Checks our own mapping: IPC_STAT on our shmid (System V) or fstat on our descriptor (POSIX).
     public func presence() -> Presence {
         guard let mapping else { return .removed }
-        switch mapping.backing {
-        case .systemV(let id):
-            guard let ds = try? Sys.shmStat(id) else { return .removed }
-            return Int32(ds.shm_perm.mode) & Int32(SHM_DEST) != 0 ? .removed : .present
-        case .posix(let fd, _):
-            guard let st = try? Sys.fstat(fd) else { return .removed }
-            if st.st_nlink == 0 { return .removed }
-            return Int(st.st_size) != mapping.size ? .resized(to: Int(st.st_size)) : .present
-        }
+        return backend.presence(of: mapping)
     }
 
     /// True when the target now names a different segment than the one we have mapped (it was removed and a peer
@@ -438,22 +296,7 @@ public final class SharedMemory {
     /// A target given as `shmid:N` never reappears.
     public func targetNamesAnotherSegment() -> Bool {
         guard let mapping else { return false }
-        switch mapping.backing {
-        case .systemV(let ours):
-            let key: key_t
-            switch target {
-            case .sysvKey(let k): key = k
-            case .qt(_, .systemV), .qtNative(_, .systemV):
-                guard let k = try? qtSystemVKey(nativeKey) else { return false }
-                key = k
-            default: return false
-            }
-            guard let id = try? Sys.shmget(key, 0, 0) else { return false }
-            return id != ours
-        case .posix(let fd, let path):
-            guard let now = try? Sys.lstat(path), let mine = try? Sys.fstat(fd) else { return false }
-            return now.st_ino != mine.st_ino || now.st_dev != mine.st_dev
-        }
+        return backend.namesAnotherSegment(than: mapping)
     }
 
     // MARK: Lock
@@ -498,127 +341,19 @@ public final class SharedMemory {
                 .lockError, operation: op, target: displayName,
                 message: "a raw System V segment has no lock of its own: name a semaphore set (--sem)")
         }
-        if isQt { try validateKey() }
+        if followsQt { try validateKey() }
         return lockImpl
     }
 
     // MARK: Helpers
 
     private func validateKey() throws(ShmError) {
-        if keyValidated { return }
-        try checkKey()
-        keyValidated = true
-    }
-
-    private func checkKey() throws(ShmError) {
-        if case .qtNative(let key, let type) = target {
-            if key.isEmpty {
-                throw ShmError(.keyError, operation: "key", target: displayName, message: "key is empty: give a Qt key")
-            }
-            // POSIX names (and `sem.` + name) must fit NAME_MAX: Qt's limit for "/" + key is 251 bytes.
-            if type == .posix && nativeKey.utf8.count - 1 > 251 {
-                throw ShmError(
-                    .keyError, operation: "key", target: String(displayName.prefix(60)) + "…",
-                    message: "native key is \(nativeKey.utf8.count - 1) bytes; Qt's limit is 251: use a shorter key")
-            }
-            return
-        }
-        guard case .qt(let key, let backend) = target else { return }
-        if key.isEmpty {
-            throw ShmError(.keyError, operation: "key", target: displayName, message: "key is empty: give a Qt key")
-        }
-        let letters = QtNaming.letters(of: key).utf8.count
-        // Names must fit NAME_MAX (qt-ipc.md §1.4): SysV 18+|L|+40 for the segment and 15+|L|+40 for the
-        // semaphore key file; POSIX `sem.` + 15 + |L| + 40 for the semaphore.
-        let limit = backend == .systemV ? 197 : 196
-        if letters > limit {
-            throw ShmError(
-                .keyError, operation: "key", target: String(displayName.prefix(60)) + "…",
-                message: "key has \(letters) ASCII letters; Qt's limit is \(limit): use a shorter key")
-        }
-    }
-
-    private var isQt: Bool {
-        switch target {
-        case .qt, .qtNative: true
-        default: false
-        }
-    }
-
-    private var isQtSystemV: Bool {
-        switch target {
-        case .qt(_, .systemV), .qtNative(_, .systemV): true
-        default: false
-        }
-    }
-
-    /// Qt creates its fallback runtime dir (`<temp>/runtime-<user>`, 0700) when `XDG_RUNTIME_DIR` is unusable.
-    private func makeRuntimeDirectoryIfNeeded() throws(ShmError) {
-        guard case .qtNative(let key, .systemV) = target, !key.hasPrefix("/") else { return }
-        let dir = String(nativeKey.dropLast(key.utf8.count + 1))
-        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
-            throw ShmError.fromErrno(errno, operation: "mkdir", target: displayName, context: "runtime dir \(dir)")
-        }
-    }
-
-    private func prepareQtLock(create: Bool) throws(ShmError) {
-        try lockImpl?.prepare(create: create)
+        if let keyProblem { throw keyProblem }
     }
 
     /// Takes the lock around a lifecycle step, giving up after `lifecycleLockTimeout`.
     private func lifecycleLock() throws(ShmError) -> Bool {
-        guard let lockImpl, !lockImpl.isHeld else { return false }
+        guard followsQt, let lockImpl, !lockImpl.isHeld else { return false }
         return (try? lockImpl.tryLock(timeout: options.lifecycleLockTimeout)) ?? false
-    }
-
-    private func qtSystemVKey(_ keyFile: String) throws(ShmError) -> key_t {
-        do { return try Sys.ftok(keyFile, QtNaming.ftokProjectID) } catch let e {
-            throw ShmError.fromErrno(e.code, operation: "ftok", target: displayName, context: "key file \(keyFile)")
-        }
-    }
-
-    private func mapShmgetError(_ e: Errno, size: Int) -> ShmError {
-        if e.code == EINVAL {
-            return ShmError(
-                .invalidSize, operation: "shmget", target: displayName, errno: e.code,
-                message: "size \(size) is outside the system's limits (kernel.shmmax) or the existing segment's size")
-        }
-        return ShmError.fromErrno(e.code, operation: "shmget", target: displayName, context: "cannot create")
-    }
-
-    private func attachSystemV(id: Int32, readOnly: Bool) throws(ShmError) -> Mapping {
-        let base: UnsafeMutableRawPointer
-        do { base = try Sys.shmat(id, readOnly: readOnly) } catch let e {
-            throw ShmError.fromErrno(e.code, operation: "shmat", target: displayName, context: "cannot attach")
-        }
-        let size: Int
-        do { size = Int(try Sys.shmStat(id).shm_segsz) } catch let e {
-            try? Sys.shmdt(base)
-            throw ShmError.fromErrno(e.code, operation: "shmctl", target: displayName, context: "cannot read size")
-        }
-        return Mapping(base: base, size: size, readOnly: readOnly, backing: .systemV(shmid: id))
-    }
-
-    private func attachPosix(readOnly: Bool) throws(ShmError) -> Mapping {
-        let name = nativeKey
-        let fd: Int32
-        do {
-            fd = try Sys.shmOpen(name, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW, readOnly ? 0o400 : 0o600)
-        } catch let e {
-            throw ShmError.fromErrno(e.code, operation: "shm_open", target: displayName, context: "cannot attach")
-        }
-        let size: Int
-        do { size = Int(try Sys.fstat(fd).st_size) } catch let e {
-            Sys.close(fd)
-            throw ShmError.fromErrno(e.code, operation: "fstat", target: displayName, context: "cannot read size")
-        }
-        var base: UnsafeMutableRawPointer? = nil
-        if size > 0 {
-            do { base = try Sys.mmap(fd, size, writable: !readOnly) } catch let e {
-                Sys.close(fd)
-                throw ShmError.fromErrno(e.code, operation: "mmap", target: displayName, context: "cannot map \(size) bytes")
-            }
-        }
-        return Mapping(base: base, size: size, readOnly: readOnly, backing: .posix(fd: fd, path: "/dev/shm" + name))
     }
 }

@@ -85,12 +85,14 @@ public struct Snapshot: Equatable, Sendable {
         let data = encoded()
         var done = 0
         while done < data.count {
-            let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, data.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ShmError.fromErrno(errno, operation: "write", target: path, context: "cannot write the snapshot")
+            let written = data.withUnsafeBytes { all in
+                Result { () throws(Errno) in try Sys.write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
             }
-            done += n
+            switch written {
+            case .success(let n): done += n
+            case .failure(let e):
+                throw ShmError.fromErrno(e.code, operation: "write", target: path, context: "cannot write the snapshot")
+            }
         }
     }
 
@@ -148,11 +150,9 @@ func readWholeFile(_ path: String) throws(Errno) -> [UInt8] {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw Errno.current
-        }
+        let n = try chunk.withUnsafeMutableBytes { buffer in
+            Result { () throws(Errno) in try Sys.read(fd, into: buffer) }
+        }.get()
         if n == 0 { return out }
         out += chunk[0..<n]
     }

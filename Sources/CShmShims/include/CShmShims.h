@@ -39,6 +39,13 @@ int shm_shim_safe_memcpy(void *dst, const void *src, size_t n);
 /* prctl(PR_SET_PDEATHSIG, sig): prctl is variadic. Used so a demo writer never outlives its parent. */
 int shm_shim_set_parent_death_signal(int sig);
 
+/* The system-call seam's "a test has installed a driver" flag (ShmCore/IPC/SyscallSeam.swift). Read before every
+   system call, so it must cost one relaxed load: a Swift global Atomic is initialised lazily and costs ~15 ns per
+   read; this is a plain C global, inlined into the caller. */
+extern int shm_shim_seam_flag;
+static inline int shm_shim_seam_armed(void) { return __atomic_load_n(&shm_shim_seam_flag, __ATOMIC_RELAXED); }
+static inline void shm_shim_seam_arm(void) { __atomic_store_n(&shm_shim_seam_flag, 1, __ATOMIC_RELAXED); }
+
 /* Decoders for wait(2) status macros. */
 int shm_shim_wifexited(int status);
 int shm_shim_wexitstatus(int status);

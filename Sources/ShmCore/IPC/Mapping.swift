@@ -1,34 +1,15 @@
 import CShmShims
-import Glibc
 
-/// One attached mapping: a System V `shmat` address or a POSIX `mmap` of an `shm_open` descriptor.
+/// One attached mapping, whatever its kind: the address, the size seen at attach, and the handle its backend knows
+/// it by (a System V shmid, or the descriptor of a POSIX object, kept open while mapped). Copies never pass the
+/// system-call seam: they are plain memory reads guarded against faults.
 /// A read-only attach maps without write permission (SHM_RDONLY / PROT_READ), so no bug can write through it.
 struct Mapping {
-    enum Backing {
-        case systemV(shmid: Int32)
-        case posix(fd: Int32, path: String)
-    }
-
     let base: UnsafeMutableRawPointer?
     let size: Int
     let readOnly: Bool
-    let backing: Backing
-
-    /// The POSIX object may be truncated by a peer while mapped; its current size, or nil for System V.
-    func currentFileSize() -> Int? {
-        guard case .posix(let fd, _) = backing, let st = try? Sys.fstat(fd) else { return nil }
-        return Int(st.st_size)
-    }
-
-    func unmap() {
-        switch backing {
-        case .systemV:
-            if let base { try? Sys.shmdt(base) }
-        case .posix(let fd, _):
-            if let base { Sys.munmap(base, size) }
-            Sys.close(fd)
-        }
-    }
+    /// The backend's handle: a shmid for System V, a descriptor for POSIX.
+    let handle: Int32
 
     /// Copies bytes out. A fault (the object shrank under us) is reported instead of killing the process.
     func copy(to destination: UnsafeMutableRawPointer, offset: Int, count: Int) -> Bool {

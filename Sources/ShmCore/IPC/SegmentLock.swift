@@ -25,14 +25,21 @@ protocol SegmentLock: AnyObject {
 /// Returns true when this call created it. Never follows a symlink planted at `path`: an existing entry must be
 /// a regular file.
 func createQtKeyFile(_ path: String, target: String) throws(ShmError) -> Bool {
-    do {
-        let fd = try Sys.open(path, O_EXCL | O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        Sys.close(fd)
-        return true
-    } catch let e {
-        if e.code != EEXIST {
-            throw ShmError.fromErrno(e.code, operation: "open", target: target, context: "cannot create key file \(path)")
+    // EEXIST means a peer made the file first (Qt: "already exists" is success). If the peer's last detach removed
+    // it again before we could look, the race is over: try to create it once more.
+    for attempt in 1...3 {
+        do {
+            let fd = try Sys.open(path, O_EXCL | O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o640)
+            Sys.close(fd)
+            return true
+        } catch let e {
+            if e.code != EEXIST {
+                throw ShmError.fromErrno(
+                    e.code, operation: "open", target: target, context: "cannot create key file \(path)")
+            }
         }
+        if attempt < 3, (try? Sys.lstat(path)) == nil { continue }
+        break
     }
     try checkRegularKeyFile(path, target: target)
     return false
@@ -91,7 +98,8 @@ final class SystemVSemaphoreLock: SegmentLock {
             semid = id
         case .key(let key):
             do { semid = try Sys.semget(key, 0, 0) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "semget", target: target, context: "semaphore set " + hex32(key))
+                throw ShmError.fromErrno(
+                    e.code, operation: "semget", target: target, context: "semaphore set " + hex32(key))
             }
         case .qtKeyFile(let path):
             if create {
@@ -101,7 +109,8 @@ final class SystemVSemaphoreLock: SegmentLock {
             }
             let key: key_t
             do { key = try Sys.ftok(path, QtNaming.ftokProjectID) } catch let e {
-                throw ShmError.fromErrno(e.code, operation: "ftok", target: target, context: "semaphore key file \(path)")
+                throw ShmError.fromErrno(
+                    e.code, operation: "ftok", target: target, context: "semaphore key file \(path)")
             }
             if !create {
                 do { semid = try Sys.semget(key, 1, 0) } catch let e {
@@ -240,29 +249,25 @@ final class PosixSemaphoreLock: SegmentLock {
         self.target = target
     }
 
-    deinit { if let sem { sem_close(sem) } }
+    deinit { if let sem { Sys.semClose(sem) } }
 
     func prepare(create: Bool) throws(ShmError) {
         if sem != nil { return }
-        if create, let s = shm_shim_sem_open(name, O_CREAT | O_EXCL, 0o600, 1) {
+        if create, let s = try? Sys.semOpen(name, O_CREAT | O_EXCL, 0o600, value: 1) {
             sem = s
             created = true
             return
         }
-        if let s = shm_shim_sem_open(name, 0, 0, 0) {
-            sem = s
-            return
+        do { sem = try Sys.semOpen(name, 0) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "sem_open", target: target, context: "semaphore \(name)")
         }
-        throw ShmError.fromErrno(Glibc.errno, operation: "sem_open", target: target, context: "semaphore \(name)")
     }
 
     func lock() throws(ShmError) {
         if isHeld { return }
         try prepare(create: true)
-        while sem_wait(sem!) == -1 {
-            if Glibc.errno != EINTR {
-                throw ShmError(.lockError, operation: "sem_wait", target: target, errno: Glibc.errno, message: "cannot lock")
-            }
+        do { try Sys.semWait(sem!) } catch let e {
+            throw ShmError(.lockError, operation: "sem_wait", target: target, errno: e.code, message: "cannot lock")
         }
         isHeld = true
     }
@@ -273,15 +278,11 @@ final class PosixSemaphoreLock: SegmentLock {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let total = Int64(now.tv_nsec) + max(0, timeout.nanoseconds)
-        var abs = timespec(tv_sec: now.tv_sec + Int(total / 1_000_000_000), tv_nsec: Int(total % 1_000_000_000))
-        while sem_timedwait(sem!, &abs) == -1 {
-            switch Glibc.errno {
-            case EINTR: continue
-            case ETIMEDOUT, EAGAIN: return false
-            default:
-                throw ShmError(
-                    .lockError, operation: "sem_timedwait", target: target, errno: Glibc.errno, message: "cannot lock")
-            }
+        let deadline = timespec(tv_sec: now.tv_sec + Int(total / 1_000_000_000), tv_nsec: Int(total % 1_000_000_000))
+        do { try Sys.semTimedwait(sem!, deadline: deadline) } catch let e {
+            if e.code == ETIMEDOUT || e.code == EAGAIN { return false }
+            throw ShmError(
+                .lockError, operation: "sem_timedwait", target: target, errno: e.code, message: "cannot lock")
         }
         isHeld = true
         return true
@@ -290,16 +291,14 @@ final class PosixSemaphoreLock: SegmentLock {
     func unlock() throws(ShmError) {
         guard isHeld, let sem else { return }
         isHeld = false
-        if sem_post(sem) == -1 {
-            throw ShmError(.lockError, operation: "sem_post", target: target, errno: Glibc.errno, message: "cannot unlock")
+        do { try Sys.semPost(sem) } catch let e {
+            throw ShmError(.lockError, operation: "sem_post", target: target, errno: e.code, message: "cannot unlock")
         }
     }
 
     func state() -> LockState? {
         if sem == nil { try? prepare(create: false) }
-        guard let sem else { return nil }
-        var value: Int32 = 0
-        guard sem_getvalue(sem, &value) == 0 else { return nil }
+        guard let sem, let value = try? Sys.semGetvalue(sem) else { return nil }
         return LockState(
             mechanism: .posixSemaphore, value: Int(value), lastPID: nil, waiters: nil, heldByUs: isHeld,
             nativeName: name)
@@ -313,21 +312,21 @@ final class PosixSemaphoreLock: SegmentLock {
 
     func forceRelease() throws(ShmError) -> Bool {
         try prepare(create: false)
-        var value: Int32 = 0
-        guard sem_getvalue(sem!, &value) == 0 else {
-            throw ShmError.fromErrno(Glibc.errno, operation: "sem_getvalue", target: target, context: "cannot read the lock")
+        let value: Int32
+        do { value = try Sys.semGetvalue(sem!) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "sem_getvalue", target: target, context: "cannot read the lock")
         }
         guard value <= 0 else { return false }
-        if sem_post(sem!) == -1 {
-            throw ShmError.fromErrno(Glibc.errno, operation: "sem_post", target: target, context: "cannot release the lock")
+        do { try Sys.semPost(sem!) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "sem_post", target: target, context: "cannot release the lock")
         }
         return true
     }
 
     func destroy() {
-        if let sem { sem_close(sem) }
+        if let sem { Sys.semClose(sem) }
         sem = nil
-        _ = sem_unlink(name)
+        _ = try? Sys.semUnlink(name)
     }
 }
 
@@ -373,11 +372,12 @@ final class FileLock: SegmentLock {
                 return true
             } catch let e {
                 guard e.code == EWOULDBLOCK else {
-                    throw ShmError(.lockError, operation: "flock", target: target, errno: e.code, message: "cannot lock")
+                    throw ShmError(
+                        .lockError, operation: "flock", target: target, errno: e.code, message: "cannot lock")
                 }
             }
             if monotonicNanos() >= deadline { return false }
-            usleep(5_000)
+            Sys.usleep(5_000)
         }
     }
 
@@ -432,15 +432,13 @@ func readTextFile(_ path: String) -> String? {
 }
 
 func readFileBytes(_ path: String) -> [UInt8]? {
-    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { Glibc.close(fd) }
+    guard let fd = try? Sys.open(path, O_RDONLY | O_CLOEXEC) else { return nil }
+    defer { Sys.close(fd) }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
-        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if Glibc.errno == EINTR { continue }
+        let n: Int
+        do { n = try chunk.withUnsafeMutableBytes { (buffer) throws(Errno) in try Sys.read(fd, into: buffer) } } catch {
             return out.isEmpty ? nil : out
         }
         if n == 0 { break }

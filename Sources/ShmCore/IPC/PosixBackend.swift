@@ -1,0 +1,89 @@
+import Glibc
+
+/// POSIX shared memory: `shm_open`, `ftruncate`, `mmap`; the object is the file `/dev/shm/NAME`. The descriptor
+/// stays open while mapped, so `fstat` can tell a resize or an unlink. Never unlinked on detach: Qt does not
+/// unlink POSIX segments on Linux (qt-ipc.md §4); `remove()` does.
+final class PosixBackend: SegmentBackend {
+    /// The object's name, `/name`.
+    let name: String
+    let target: String
+
+    init(name: String, target: String) {
+        self.name = name
+        self.target = target
+    }
+
+    private var path: String { "/dev/shm" + name }
+
+    func create(size: Int, permissions: mode_t) throws(ShmError) -> Mapping {
+        let fd: Int32
+        do { fd = try Sys.shmOpen(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, permissions) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "shm_open", target: target, context: "cannot create")
+        }
+        do { try Sys.ftruncate(fd, size) } catch let e {
+            Sys.close(fd)
+            _ = try? Sys.shmUnlink(name)
+            var err = ShmError.fromErrno(
+                e.code, operation: "ftruncate", target: target, context: "cannot size to \(size) bytes")
+            if e.code == EINVAL { err.kind = .invalidSize }
+            throw err
+        }
+        Sys.close(fd)
+        do { return try attach(readOnly: false) } catch let error {
+            _ = try? Sys.shmUnlink(name)
+            throw error
+        }
+    }
+
+    func attach(readOnly: Bool) throws(ShmError) -> Mapping {
+        let fd: Int32
+        do {
+            fd = try Sys.shmOpen(
+                name, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW, readOnly ? 0o400 : 0o600)
+        } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "shm_open", target: target, context: "cannot attach")
+        }
+        let size: Int
+        do { size = Int(try Sys.fstat(fd).st_size) } catch let e {
+            Sys.close(fd)
+            throw ShmError.fromErrno(e.code, operation: "fstat", target: target, context: "cannot read size")
+        }
+        var base: UnsafeMutableRawPointer? = nil
+        if size > 0 {
+            do { base = try Sys.mmap(fd, size, writable: !readOnly) } catch let e {
+                Sys.close(fd)
+                throw ShmError.fromErrno(e.code, operation: "mmap", target: target, context: "cannot map \(size) bytes")
+            }
+        }
+        return Mapping(base: base, size: size, readOnly: readOnly, handle: fd)
+    }
+
+    func unmap(_ mapping: Mapping) {
+        if let base = mapping.base { Sys.munmap(base, mapping.size) }
+        Sys.close(mapping.handle)
+    }
+
+    func removeIfUnused(_ mapping: Mapping) throws(ShmError) -> Bool { false }
+
+    func remove() throws(ShmError) -> Bool {
+        do { try Sys.shmUnlink(name) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "shm_unlink", target: target, context: "cannot remove")
+        }
+        return true
+    }
+
+    func presence(of mapping: Mapping) -> SharedMemory.Presence {
+        guard let st = try? Sys.fstat(mapping.handle) else { return .removed }
+        if st.st_nlink == 0 { return .removed }
+        return Int(st.st_size) != mapping.size ? .resized(to: Int(st.st_size)) : .present
+    }
+
+    func namesAnotherSegment(than mapping: Mapping) -> Bool {
+        guard let now = try? Sys.lstat(path), let mine = try? Sys.fstat(mapping.handle) else { return false }
+        return now.st_ino != mine.st_ino || now.st_dev != mine.st_dev
+    }
+
+    func currentSize(of mapping: Mapping) -> Int? {
+        (try? Sys.fstat(mapping.handle)).map { Int($0.st_size) }
+    }
+}

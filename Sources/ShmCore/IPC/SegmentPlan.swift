@@ -1,0 +1,129 @@
+/// What a target resolves to, decided once when a `SharedMemory` is made: the native name, the backend that owns
+/// the segment, the lock, and whether Qt's lifecycle rules apply. This is the one place that looks at the target's
+/// kind; Qt's dialect only derives names here (`QtNaming`) and picks the backend and the lock.
+///
+/// A new kind of segment is a new `SegmentBackend` type and one case below.
+struct SegmentPlan {
+    /// The temp dir Qt key files live in.
+    let temporaryDirectory: String
+    /// `QSharedMemory::nativeKey()`: a key file path, a `/name`, `0x…` or `shmid:N`.
+    let nativeKey: String
+    /// `QSharedMemory::key()`: the Qt key, or nil for targets that are not Qt keys.
+    let qtKey: String?
+    let backend: any SegmentBackend
+    let lock: (any SegmentLock)?
+    /// Qt's lifecycle rules: take the lock around create/attach/detach, the creator owns (and removes) the lock,
+    /// and an attach that fails takes back the lock objects it created.
+    let followsQt: Bool
+    /// Why the key cannot be used (empty, too long for Qt's names); thrown when the key is first used, as Qt does.
+    let keyProblem: ShmError?
+
+    init(_ target: SegmentTarget, options: SharedMemory.Options) {
+        // Names depend on TMPDIR (realpath) and a SHA-1, and never change for one object.
+        var environment = currentEnvironment()
+        if let dir = options.temporaryDirectory { environment["TMPDIR"] = dir }
+        let tmp = options.temporaryDirectory ?? QtNaming.tempPath(environment: environment)
+        let name = target.description
+        temporaryDirectory = tmp
+        switch target {
+        case .qt(let key, let qtBackend):
+            let segmentName = QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix)
+            let semaphoreName = QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix)
+            qtKey = key
+            followsQt = true
+            switch qtBackend {
+            case .systemV:
+                nativeKey = key.isEmpty ? "" : tmp + "/" + segmentName
+                backend = SystemVBackend(
+                    source: .keyFile(path: nativeKey, directory: nil), target: name, lastOutRemoves: true)
+                lock = SystemVSemaphoreLock(source: .qtKeyFile(tmp + "/" + semaphoreName), target: name)
+            case .posix:
+                nativeKey = key.isEmpty ? "" : "/" + segmentName
+                backend = PosixBackend(name: nativeKey, target: name)
+                lock = PosixSemaphoreLock(name: "/" + semaphoreName, target: name)
+            }
+            keyProblem = Self.legacyKeyProblem(key, backend: qtBackend, target: name)
+        case .qtNative(let key, let type):
+            // Qt 6.6+ native keys: the semaphore has the same native key as the segment.
+            nativeKey = QtNaming.nativeKey(for: key, type: type, environment: environment)
+            qtKey = key
+            followsQt = true
+            switch type {
+            case .posix:
+                backend = PosixBackend(name: nativeKey, target: name)
+                lock = PosixSemaphoreLock(name: nativeKey, target: name)
+            case .systemV:
+                // Qt creates its fallback runtime dir (`<temp>/runtime-<user>`, 0700) when XDG_RUNTIME_DIR is
+                // unusable; an absolute key names its file directly.
+                let directory = key.hasPrefix("/") ? nil : QtNaming.runtimeDirectory(environment: environment)
+                backend = SystemVBackend(
+                    source: .keyFile(path: nativeKey, directory: directory), target: name, lastOutRemoves: true)
+                lock = SystemVSemaphoreLock(source: .qtKeyFile(nativeKey), target: name)
+            }
+            keyProblem = Self.nativeKeyProblem(key, type: type, nativeKey: nativeKey, target: name)
+        case .posix(let posixName):
+            nativeKey = posixName
+            qtKey = nil
+            followsQt = false
+            backend = PosixBackend(name: posixName, target: name)
+            lock = FileLock(path: "/dev/shm" + posixName, target: name)
+            keyProblem = nil
+        case .sysvKey(let key):
+            nativeKey = hex32(key)
+            qtKey = nil
+            followsQt = false
+            backend = SystemVBackend(source: .key(key), target: name, lastOutRemoves: false)
+            lock = Self.namedSemaphore(options.semaphore, target: name)
+            keyProblem = nil
+        case .sysvID(let id):
+            nativeKey = "shmid:\(id)"
+            qtKey = nil
+            followsQt = false
+            backend = SystemVBackend(source: .id(id), target: name, lastOutRemoves: false)
+            lock = Self.namedSemaphore(options.semaphore, target: name)
+            keyProblem = nil
+        }
+    }
+
+    /// A raw System V segment has no lock of its own: only the semaphore set the user names.
+    private static func namedSemaphore(_ reference: SharedMemory.SemaphoreReference?, target: String)
+        -> (any SegmentLock)?
+    {
+        switch reference {
+        case .key(let k, let n): SystemVSemaphoreLock(source: .key(k), target: target, number: n)
+        case .id(let id, let n): SystemVSemaphoreLock(source: .id(id), target: target, number: n)
+        case nil: nil
+        }
+    }
+
+    private static func legacyKeyProblem(_ key: String, backend: QtBackend, target: String) -> ShmError? {
+        if key.isEmpty {
+            return ShmError(.keyError, operation: "key", target: target, message: "key is empty: give a Qt key")
+        }
+        let letters = QtNaming.letters(of: key).utf8.count
+        // Names must fit NAME_MAX (qt-ipc.md §1.4): SysV 18+|L|+40 for the segment and 15+|L|+40 for the
+        // semaphore key file; POSIX `sem.` + 15 + |L| + 40 for the semaphore.
+        let limit = backend == .systemV ? 197 : 196
+        if letters > limit {
+            return ShmError(
+                .keyError, operation: "key", target: String(target.prefix(60)) + "…",
+                message: "key has \(letters) ASCII letters; Qt's limit is \(limit): use a shorter key")
+        }
+        return nil
+    }
+
+    private static func nativeKeyProblem(_ key: String, type: QtNativeType, nativeKey: String, target: String)
+        -> ShmError?
+    {
+        if key.isEmpty {
+            return ShmError(.keyError, operation: "key", target: target, message: "key is empty: give a Qt key")
+        }
+        // POSIX names (and `sem.` + name) must fit NAME_MAX: Qt's limit for "/" + key is 251 bytes.
+        if type == .posix && nativeKey.utf8.count - 1 > 251 {
+            return ShmError(
+                .keyError, operation: "key", target: String(target.prefix(60)) + "…",
+                message: "native key is \(nativeKey.utf8.count - 1) bytes; Qt's limit is 251: use a shorter key")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,177 @@
+import Glibc
+
+/// System V shared memory: `shmget`, `shmat`, `shmdt`, `shmctl`. The segment is found by an IPC key (given, or
+/// derived with `ftok` from a Qt key file) or by its id.
+final class SystemVBackend: SegmentBackend {
+    enum Source {
+        /// Qt's dialect: the key is `ftok(path, 'Q')`; create makes the key file (O_EXCL, 0640) and, when
+        /// `directory` is given, that directory first (Qt 6's fallback runtime dir, 0700).
+        case keyFile(path: String, directory: String?)
+        case key(key_t)
+        case id(Int32)
+    }
+
+    let source: Source
+    let target: String
+    /// Qt's rule (qt-ipc.md §8): the last process to detach removes the segment and its key file.
+    let lastOutRemoves: Bool
+
+    init(source: Source, target: String, lastOutRemoves: Bool) {
+        self.source = source
+        self.target = target
+        self.lastOutRemoves = lastOutRemoves
+    }
+
+    func prepareCreate() throws(ShmError) {
+        guard case .keyFile(_, let directory?) = source else { return }
+        do { try Sys.mkdir(directory, 0o700) } catch let e where e.code != EEXIST {
+            throw ShmError.fromErrno(e.code, operation: "mkdir", target: target, context: "runtime dir \(directory)")
+        } catch {}
+    }
+
+    func create(size: Int, permissions: mode_t) throws(ShmError) -> Mapping {
+        let flags = Int32(permissions) | IPC_CREAT | IPC_EXCL
+        switch source {
+        case .keyFile(let path, _):
+            let createdFile = try createQtKeyFile(path, target: target)
+            do throws(ShmError) {
+                let key = try qtKey(path)
+                let id: Int32
+                do { id = try Sys.shmget(key, size, flags) } catch let e { throw shmgetError(e, size: size) }
+                return try map(id: id, readOnly: false)
+            } catch let error {
+                // A key file someone else made, or one that names a segment that already exists, stays.
+                if createdFile && error.kind != .alreadyExists { Sys.unlink(path) }
+                throw error
+            }
+        case .key(let key):
+            let id: Int32
+            do { id = try Sys.shmget(key, size, flags) } catch let e { throw shmgetError(e, size: size) }
+            return try map(id: id, readOnly: false)
+        case .id:
+            throw ShmError(
+                .keyError, operation: "create", target: target,
+                message: "a shmid names an existing segment: create by key (sysv:0x…) instead")
+        }
+    }
+
+    func attach(readOnly: Bool) throws(ShmError) -> Mapping {
+        switch source {
+        case .keyFile(let path, _):
+            guard (try? Sys.lstat(path)) != nil else {
+                throw ShmError(
+                    .notFound, operation: "attach", target: target, errno: ENOENT,
+                    message: "no Qt key file \(path): is the segment created, and does the peer use the same TMPDIR?")
+            }
+            try checkRegularKeyFile(path, target: target)
+            let key = try qtKey(path)
+            let id: Int32
+            // Qt asks for exactly the access it needs (0400 or 0600).
+            do { id = try Sys.shmget(key, 0, readOnly ? 0o400 : 0o600) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shmget", target: target, context: "cannot attach")
+            }
+            return try map(id: id, readOnly: readOnly)
+        case .key(let key):
+            let id: Int32
+            do { id = try Sys.shmget(key, 0, 0) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shmget", target: target, context: "cannot attach")
+            }
+            return try map(id: id, readOnly: readOnly)
+        case .id(let id):
+            return try map(id: id, readOnly: readOnly)
+        }
+    }
+
+    func unmap(_ mapping: Mapping) {
+        if let base = mapping.base { try? Sys.shmdt(base) }
+    }
+
+    func removeIfUnused(_ mapping: Mapping) throws(ShmError) -> Bool {
+        guard lastOutRemoves, let ds = try? Sys.shmStat(mapping.handle), ds.shm_nattch == 0 else { return false }
+        do { try Sys.shmRemove(mapping.handle) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "shmctl", target: target, context: "cannot remove")
+        }
+        if case .keyFile(let path, _) = source { Sys.unlink(path) }
+        return true
+    }
+
+    func remove() throws(ShmError) -> Bool {
+        switch source {
+        case .keyFile(let path, _):
+            var found = false
+            if (try? checkRegularKeyFile(path, target: target)) != nil, let key = try? qtKey(path),
+                let id = try? Sys.shmget(key, 0, 0)
+            {
+                try removeSegment(id)
+                found = true
+            }
+            if (try? Sys.lstat(path)) != nil { found = true }
+            Sys.unlink(path)
+            return found
+        case .key(let key):
+            do { try Sys.shmRemove(try Sys.shmget(key, 0, 0)) } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shmctl", target: target, context: "cannot remove")
+            }
+            return true
+        case .id(let id):
+            try removeSegment(id)
+            return true
+        }
+    }
+
+    func presence(of mapping: Mapping) -> SharedMemory.Presence {
+        guard let ds = try? Sys.shmStat(mapping.handle) else { return .removed }
+        return Int32(ds.shm_perm.mode) & Int32(SHM_DEST) != 0 ? .removed : .present
+    }
+
+    func namesAnotherSegment(than mapping: Mapping) -> Bool {
+        let key: key_t
+        switch source {
+        case .key(let k): key = k
+        case .keyFile(let path, _):
+            guard let k = try? qtKey(path) else { return false }
+            key = k
+        case .id: return false  // an id never comes back
+        }
+        guard let id = try? Sys.shmget(key, 0, 0) else { return false }
+        return id != mapping.handle
+    }
+
+    func shmid(of mapping: Mapping) -> Int32? { mapping.handle }
+
+    // MARK: Helpers
+
+    private func qtKey(_ keyFile: String) throws(ShmError) -> key_t {
+        do { return try Sys.ftok(keyFile, QtNaming.ftokProjectID) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "ftok", target: target, context: "key file \(keyFile)")
+        }
+    }
+
+    private func removeSegment(_ id: Int32) throws(ShmError) {
+        do { try Sys.shmRemove(id) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "shmctl", target: target, context: "cannot remove")
+        }
+    }
+
+    private func shmgetError(_ e: Errno, size: Int) -> ShmError {
+        if e.code == EINVAL {
+            return ShmError(
+                .invalidSize, operation: "shmget", target: target, errno: e.code,
+                message: "size \(size) is outside the system's limits (kernel.shmmax) or the existing segment's size")
+        }
+        return ShmError.fromErrno(e.code, operation: "shmget", target: target, context: "cannot create")
+    }
+
+    private func map(id: Int32, readOnly: Bool) throws(ShmError) -> Mapping {
+        let base: UnsafeMutableRawPointer
+        do { base = try Sys.shmat(id, readOnly: readOnly) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "shmat", target: target, context: "cannot attach")
+        }
+        let size: Int
+        do { size = Int(try Sys.shmStat(id).shm_segsz) } catch let e {
+            try? Sys.shmdt(base)
+            throw ShmError.fromErrno(e.code, operation: "shmctl", target: target, context: "cannot read size")
+        }
+        return Mapping(base: base, size: size, readOnly: readOnly, handle: id)
+    }
+}
