@@ -62,6 +62,7 @@ struct Demo: ParsableCommand {
             }
             return
         }
+        requireTerminal("demo")
         let memory: SharedMemory
         do { memory = try writer.createSegment() } catch { throw CommandError(message: error.description) }
         try memory.detach()

@@ -19,6 +19,7 @@ struct Open: ParsableCommand {
     @OptionGroup var view: HexViewOptions
 
     func run() throws {
+        requireTerminal("open")
         let composer = try view.composer(context: try target.context())
         runHexView(composer, target: try target.parsedTarget(), readOnly: readOnly)
     }
@@ -81,6 +82,14 @@ func runTerminalProgram(_ program: any TUIProgram) {
         tuiFail(.runtime("\(error)"))
     }
     if code != 0 { exit(code) }
+}
+
+/// The terminal UI reads keys from stdin and draws on stdout: without a terminal on both it could only spin, so a
+/// TUI command refuses at once (exit 2, one line), before it attaches or makes anything.
+func requireTerminal(_ command: String, hint: String = "") {
+    guard isatty(0) == 1, isatty(1) == 1 else {
+        tuiFail(.usage("`\(command)` is a terminal UI: run it in a terminal (stdin and stdout are not one)\(hint)"))
+    }
 }
 
 /// Failures of the TUI commands: one line on stderr, exit 2 for usage and 1 for runtime errors.

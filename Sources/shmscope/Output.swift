@@ -51,11 +51,33 @@ final class Output {
         while done < raw.count {
             let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
             if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE { exit(0) }
-                return
+                let code = errno
+                if code == EINTR { continue }
+                // A reader that went away (`| head`) is not a failure; anything else is (a full disk, EIO, a closed
+                // descriptor): the output is incomplete, so the command must not report success.
+                if code == EPIPE { exit(0) }
+                outputFailed(code)
             }
+            if n == 0 { outputFailed(EIO) }
             done += n
+        }
+    }
+
+    /// Ends the program with one line on stderr after a write to our output failed (never returns, never flushes
+    /// stdout again).
+    private func outputFailed(_ code: Int32) -> Never {
+        buffer.removeAll()
+        let name = fd == 1 ? "standard output" : fd == 2 ? "standard error" : "output"
+        let line = "shmscope: cannot write to \(name): \(String(cString: strerror(code)))\(advice(code))\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        exit(1)
+    }
+
+    private func advice(_ code: Int32) -> String {
+        switch code {
+        case ENOSPC, EDQUOT: "; free some space on the file system it goes to"
+        case EBADF: "; standard output is closed"
+        default: ""
         }
     }
 

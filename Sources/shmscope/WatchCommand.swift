@@ -75,6 +75,7 @@ struct Watch: ParsableCommand {
 
     func run() throws {
         if !log {
+            requireTerminal("watch", hint: "; add --log for a change log on stdout")
             // The same view as `open`, attached read-only.
             runHexView(try view.composer(context: try target.context()), target: try target.parsedTarget(), readOnly: true)
             return

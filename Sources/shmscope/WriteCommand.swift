@@ -67,6 +67,8 @@ struct Write: ParsableCommand {
             }
             bytes = [UInt8](data)
         }
+        // One budget for every wait: Qt's lock around attach and then the lock for the write share `--timeout`.
+        let start = ContinuousClock.now
         let memory = try target.memory(lockTimeout: noLock ? .zero : timeout)
         try memory.attach(.readWrite)
         let at = try startOffset()
@@ -77,7 +79,8 @@ struct Write: ParsableCommand {
         if noLock {
             try memory.write(bytes, at: at)
         } else {
-            try acquire(memory, timeout: timeout)
+            let left = max(.zero, timeout - (ContinuousClock.now - start))
+            try acquire(memory, timeout: left, reported: timeout)
             defer { try? memory.unlock() }
             try memory.write(bytes, at: at)
         }
@@ -86,7 +89,7 @@ struct Write: ParsableCommand {
 }
 
 /// Takes the lock within `timeout`, or fails naming the holder.
-func acquire(_ memory: SharedMemory, timeout: Duration) throws {
+func acquire(_ memory: SharedMemory, timeout: Duration, reported: Duration? = nil) throws {
     guard memory.hasLock else {
         throw CommandError(
             message: "\(memory.target) has no lock: a raw System V segment needs --sem, or pass --no-lock")
@@ -96,5 +99,5 @@ func acquire(_ memory: SharedMemory, timeout: Duration) throws {
     if let state = memory.lockState(), let pid = state.lastPID {
         holder = " held by pid \(pid) (\(ProcessInfoReader.command(pid: pid)))"
     }
-    throw CommandError(message: "\(memory.target): lock\(holder) not free after \(NumberParser.format(timeout, .seconds)) s; nothing written")
+    throw CommandError(message: "\(memory.target): lock\(holder) not free after \(NumberParser.format(reported ?? timeout, .seconds)) s; nothing written")
 }

@@ -98,16 +98,15 @@ final class SystemVBackend: SegmentBackend {
     func remove() throws(ShmError) -> Bool {
         switch source {
         case .keyFile(let path, _):
-            var found = false
-            if (try? checkRegularKeyFile(path, target: target)) != nil, let key = try? qtKey(path),
+            // The key file is removed only with the segment it names: a regular file (never a symlink) whose
+            // `ftok` key has a segment. Any other file at that path (a native key may be an absolute path) is not
+            // ours to delete.
+            guard (try? checkRegularKeyFile(path, target: target)) != nil, let key = try? qtKey(path),
                 let id = try? Sys.shmget(key, 0, 0)
-            {
-                try removeSegment(id)
-                found = true
-            }
-            if (try? Sys.lstat(path)) != nil { found = true }
+            else { return false }
+            try removeSegment(id)
             Sys.unlink(path)
-            return found
+            return true
         case .key(let key):
             do { try Sys.shmRemove(try Sys.shmget(key, 0, 0)) } catch let e {
                 throw ShmError.fromErrno(e.code, operation: "shmctl", target: target, context: "cannot remove")
