@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -49,6 +50,10 @@ sem_t *shm_shim_sem_open(const char *name, int oflag, unsigned int mode, unsigne
 int shm_shim_open(const char *path, int flags, unsigned int mode) { return open(path, flags, (mode_t)mode); }
 
 int shm_shim_flock(int fd, int operation) { return flock(fd, operation); }
+
+int shm_shim_rename_noreplace(const char *from, const char *to) {
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
 
 /* SIGBUS/SIGSEGV guard. A thread-local jump buffer is armed only for the duration of one memcpy;
    faults anywhere else go to the previously installed handler (the Swift runtime's backtracer). */

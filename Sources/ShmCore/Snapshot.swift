@@ -76,30 +76,55 @@ public struct Snapshot: Equatable, Sendable {
     }
 
     /// Writes the snapshot to `path` (created 0600, or truncated).
-    public func write(toFile path: String) throws(ShmError) {
-        let fd: Int32
-        do { fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) } catch let e {
-            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot write the snapshot")
+    /// Writes the snapshot to `path`: a new file, mode 0600, written in full to a temporary file next to it and
+    /// renamed into place, so a reader never sees half a snapshot and a failure leaves no file. Never follows a
+    /// symlink; an existing file (or symlink) at `path` is replaced only when `replace` is true.
+    public func write(toFile path: String, replace: Bool = false) throws(ShmError) {
+        func fail(_ e: Errno, _ op: String) -> ShmError {
+            .fromFileErrno(e.code, operation: op, path: path, context: "cannot write the snapshot")
         }
-        defer { Sys.close(fd) }
-        let data = encoded()
-        var done = 0
-        while done < data.count {
-            let written = data.withUnsafeBytes { all in
-                Result { () throws(Errno) in try Sys.write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        if name.isEmpty || name == "." || name == ".." {
+            throw ShmError(
+                .keyError, operation: "open", target: path, message: "cannot write the snapshot: give a file name")
+        }
+        if !replace, (try? Sys.lstat(path)) != nil {
+            throw ShmError.fromFileErrno(EEXIST, operation: "open", path: path, context: "cannot write the snapshot")
+        }
+        let temporary = directory + ".\(name).shmscope-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd: Int32
+        do { fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) } catch let e {
+            throw fail(e, "open")
+        }
+        do throws(Errno) {
+            let data = encoded()
+            var done = 0
+            while done < data.count {
+                done += try data.withUnsafeBytes { all in
+                    Result { () throws(Errno) in try Sys.write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
+                }.get()
             }
-            switch written {
-            case .success(let n): done += n
-            case .failure(let e):
-                throw ShmError.fromErrno(e.code, operation: "write", target: path, context: "cannot write the snapshot")
-            }
+            try Sys.fsync(fd)
+            Sys.close(fd)
+        } catch let e {
+            Sys.close(fd)
+            Sys.unlink(temporary)
+            throw fail(e, "write")
+        }
+        do {
+            if replace { try Sys.rename(temporary, path) } else { try Sys.renameNoReplace(temporary, path) }
+        } catch let e {
+            Sys.unlink(temporary)
+            throw fail(e, "rename")
         }
     }
 
     public static func read(fromFile path: String) throws(ShmError) -> Snapshot {
         let data: [UInt8]
         do { data = try readWholeFile(path) } catch let e {
-            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot read the snapshot")
+            throw ShmError.fromFileErrno(e.code, operation: "open", path: path, context: "cannot read the snapshot")
         }
         do { return try decode(data) } catch {
             throw ShmError(.unknown, operation: "read", target: path, message: error.message)
@@ -139,7 +164,7 @@ public struct Snapshot: Equatable, Sendable {
 /// Reads a whole file (a snapshot or a layout file).
 public func readFile(_ path: String) throws(ShmError) -> [UInt8] {
     do { return try readWholeFile(path) } catch let e {
-        throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot read \(path)")
+        throw ShmError.fromFileErrno(e.code, operation: "open", path: path, context: "cannot read \(path)")
     }
 }
 

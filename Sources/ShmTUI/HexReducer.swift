@@ -310,6 +310,9 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
     case .snapshotSaved(let path, let error):
         s.message = error.map { .error("cannot save: \($0)") } ?? .info("snapshot saved to \(path)")
         return []
+    case .snapshotExists(let path):
+        s.mode = .prompt(Prompt(kind: .replaceSnapshot(path: path)))
+        return []
     case .differenceResult(let offset):
         guard let offset else {
             s.message = .info("no differences from the snapshot")
@@ -406,7 +409,13 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
             s.message = .error("no file name given")
             return []
         }
-        return [p.kind == .saveSnapshot ? .saveSnapshot(path: path) : .loadSnapshot(path: path)]
+        return [p.kind == .saveSnapshot ? .saveSnapshot(path: path, replace: false) : .loadSnapshot(path: path)]
+    case .replaceSnapshot(let path):
+        guard p.text.trimmingSpaces().lowercased() == "y" else {
+            s.message = .info("kept \(path); snapshot not saved")
+            return []
+        }
+        return [.saveSnapshot(path: path, replace: true)]
     }
 }
 

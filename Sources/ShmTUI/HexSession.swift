@@ -205,17 +205,21 @@ package final class HexSession: TUIProgram {
             } catch {
                 dispatch(.failed("snapshot failed: \(error)"))
             }
-        case .saveSnapshot(let path):
+        case .saveSnapshot(let typed, let replace):
             guard let bytes = state.snapshot else { return }
+            let path = expandingTilde(typed)
             let snapshot = Snapshot(
                 target: source.targetName, time: state.snapshotTime ?? wallClockSeconds(), bytes: bytes)
             do {
-                try snapshot.write(toFile: path)
+                try snapshot.write(toFile: path, replace: replace)
                 dispatch(.snapshotSaved(path: path, error: nil))
+            } catch where error.kind == .alreadyExists && !replace {
+                dispatch(.snapshotExists(path: path))
             } catch {
                 dispatch(.snapshotSaved(path: path, error: error.message))
             }
-        case .loadSnapshot(let path):
+        case .loadSnapshot(let typed):
+            let path = expandingTilde(typed)
             do {
                 let snapshot = try Snapshot.read(fromFile: path)
                 dispatch(.snapshotTaken(bytes: snapshot.bytes, time: snapshot.time, source: "loaded from \(path)"))
@@ -237,4 +241,12 @@ package final class HexSession: TUIProgram {
             isFinished = true
         }
     }
+}
+
+/// `~` and `~/…` in a path typed at a prompt, as a shell would expand them ($HOME); other text is unchanged.
+func expandingTilde(_ path: String) -> String {
+    guard path == "~" || path.hasPrefix("~/"), let home = processEnvironment()["HOME"], !home.isEmpty else {
+        return path
+    }
+    return home + path.dropFirst()
 }

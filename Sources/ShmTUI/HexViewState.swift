@@ -36,6 +36,8 @@ package enum PromptKind: Equatable, Sendable {
     case value
     /// `S` / `O`: a snapshot file to save to or load from.
     case saveSnapshot, loadSnapshot
+    /// The file `S` named exists: `y` + Enter replaces it, anything else keeps it.
+    case replaceSnapshot(path: String)
 }
 
 package struct Prompt: Equatable, Sendable {

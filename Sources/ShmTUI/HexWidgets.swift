@@ -107,6 +107,7 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
         case .value: label = "Write value (u32 7, i16be -2, f64 1.5): "
         case .saveSnapshot: label = "Save snapshot to file: "
         case .loadSnapshot: label = "Load snapshot from file: "
+        case .replaceSnapshot(let path): label = "\(path.terminalSafe()) exists. Replace it? (y/N, Enter): "
         }
         let x = buffer.put(label + p.text, x: 0, y: y, style: theme.heading)
         buffer.put(" ", x: x, y: y, style: theme.cursor)

@@ -86,6 +86,7 @@ struct Create: ParsableCommand {
             try? memory.remove()
             throw error
         }
+        if case .qt(let key, _) = memory.target { KnownKeys.remember(key) }
         let id = memory.shmid.map { ", shmid \($0)" } ?? ""
         Output.standard.print("created \(memory.target) (\(bytes) bytes\(id), native key \(memory.nativeKey))")
         if case .qt = memory.target {

@@ -16,16 +16,26 @@ struct SnapshotCommand: ParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
-    @Argument(help: "The snapshot file to write (created 0600, or replaced).")
+    @Argument(help: "The snapshot file to write (created 0600; an existing file is replaced only with --force).")
     var file: String
 
-    func validate() throws { try target.refuseLock(in: "snapshot") }
+    @Flag(name: .long, help: "Replace FILE if it exists (a symlink there is replaced, never followed).")
+    var force = false
+
+    func validate() throws {
+        try target.refuseLock(in: "snapshot")
+        if file.isEmpty { throw ValidationError("FILE must not be empty") }
+        // Refused before the segment is read: a snapshot of a big segment is not taken only to be thrown away.
+        if !force, existsWithoutFollowing(file) {
+            throw ValidationError("\(file) already exists: pass --force to replace it, or pick another name")
+        }
+    }
 
     func run() throws {
         let memory = try target.memory()
         try memory.attach(.readOnly)
         let snapshot = Snapshot(target: memory.target.description, time: wallClockSeconds(), bytes: try memory.read())
-        try snapshot.write(toFile: file)
+        try snapshot.write(toFile: file, replace: force)
         Output.standard.print("saved \(snapshot.bytes.count) bytes of \(snapshot.target) to \(file)")
     }
 }
@@ -115,4 +125,10 @@ struct Diff: ParsableCommand {
         }
         out.print("\(runs.count) run\(runs.count == 1 ? "" : "s"), \(total) byte\(total == 1 ? "" : "s") differ")
     }
+}
+
+/// Whether anything (a file, a directory, a symlink, even a dangling one) is at `path`.
+func existsWithoutFollowing(_ path: String) -> Bool {
+    var st = stat()
+    return lstat(path, &st) == 0
 }

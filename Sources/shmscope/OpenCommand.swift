@@ -109,7 +109,7 @@ extension TUICommandFailure: CustomStringConvertible {
 /// Prints one line on stderr and exits: 2 for usage errors, 1 for runtime errors. ArgumentParser would add usage
 /// text and use its own codes, so TUI commands report their own failures.
 func tuiFail(_ error: TUICommandFailure) -> Never {
-    let line = "shmscope: \(error.description)\n"
+    let line = "shmscope: \(error.description.terminalSafe())\n"
     _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
     switch error {
     case .usage: exit(2)

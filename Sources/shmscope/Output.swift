@@ -11,8 +11,9 @@ final class Output {
         buffer.reserveCapacity(1 << 16)
     }
 
+    /// Appends a line for people: control characters from input are escaped (see `terminalSafe`).
     func print(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+        buffer.append(contentsOf: text.terminalSafe(keepingNewlines: true).utf8)
         buffer.append(UInt8(ascii: "\n"))
         if buffer.count >= 1 << 16 { flush() }
     }
@@ -85,7 +86,7 @@ final class Output {
     static func fail(_ line: String, code: Int32) -> Never {
         standard.flush()
         let err = Output(fd: 2)
-        err.print(line)
+        err.print(line.terminalSafe())
         err.flush()
         exit(code)
     }
@@ -93,7 +94,7 @@ final class Output {
     /// A note on stderr that does not end the program.
     static func note(_ line: String) {
         let err = Output(fd: 2)
-        err.print(line)
+        err.print(line.terminalSafe())
         err.flush()
     }
 }

@@ -73,10 +73,12 @@ struct TargetOptions: ParsableArguments {
     func context() throws -> TargetContext { try resolution.context() }
 
     /// The target resolved in its context (a `--key` that names an unnamed segment makes it that Qt key).
+    /// A Qt key is remembered (so `list` shows it by name) only when it names a segment: a mistyped key changes
+    /// nothing, not even the key store.
     func resolved() throws -> ResolvedTarget {
-        let parsed = try parsedTarget()
-        if case .qt(let key, _) = parsed { KnownKeys.remember(key) }  // native keys need no remembering
-        return try ResolvedTarget.resolve(parsed, context: try context())
+        let resolved = try ResolvedTarget.resolve(try parsedTarget(), context: try context())
+        if case .qt = resolved.target { rememberIfPresent(resolved) }  // native keys need no remembering
+        return resolved
     }
 
     /// Opens the target (not attached yet); detaching keeps the segment.
@@ -93,4 +95,13 @@ struct TargetOptions: ParsableArguments {
             throw ValidationError("--sem names a lock, and `\(command)` takes none (it only reads or removes)")
         }
     }
+}
+
+/// Saves a Qt key to the key store when its segment exists (a read-only attach creates and locks nothing).
+func rememberIfPresent(_ resolved: ResolvedTarget) {
+    guard case .qt(let key, _) = resolved.target else { return }
+    let probe = SharedMemory(resolved.target, options: resolved.options(detachPolicy: .keep))
+    guard (try? probe.attach(.readOnly)) != nil else { return }
+    try? probe.detach()
+    KnownKeys.remember(key)
 }

@@ -31,6 +31,9 @@ int shm_shim_open(const char *path, int flags, unsigned int mode);
 /* flock(2): Swift sees `flock` as the struct of the same name. */
 int shm_shim_flock(int fd, int operation);
 
+/* renameat2(RENAME_NOREPLACE): needs _GNU_SOURCE, which Swift's Glibc module does not define. */
+int shm_shim_rename_noreplace(const char *from, const char *to);
+
 /* Copies n bytes, returning -1 instead of dying when the source or destination page faults
    (a POSIX segment truncated by a peer while we have it mapped). The fault handler is installed
    once, process-wide, and chains to whatever handler was there before for faults outside a copy. */
