@@ -102,6 +102,9 @@ public final class SharedMemory {
     /// The System V id of the attached segment.
     public var shmid: Int32? { mapping.flatMap { backend.shmid(of: $0) } }
 
+    /// Whether the segment exists now. Looks without attaching, creating or locking anything.
+    public func exists() -> Bool { keyProblem == nil && backend.exists() }
+
     /// Whether this object has a lock mechanism at all (a raw System V segment has one only when named).
     public var hasLock: Bool { lockImpl != nil }
 

@@ -244,7 +244,7 @@ package final class HexSession: TUIProgram {
 }
 
 /// `~` and `~/…` in a path typed at a prompt, as a shell would expand them ($HOME); other text is unchanged.
-func expandingTilde(_ path: String) -> String {
+package func expandingTilde(_ path: String) -> String {
     guard path == "~" || path.hasPrefix("~/"), let home = processEnvironment()["HOME"], !home.isEmpty else {
         return path
     }

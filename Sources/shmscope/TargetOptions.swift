@@ -76,9 +76,10 @@ struct TargetOptions: ParsableArguments {
     /// A Qt key is remembered (so `list` shows it by name) only when it names a segment: a mistyped key changes
     /// nothing, not even the key store.
     func resolved() throws -> ResolvedTarget {
-        let resolved = try ResolvedTarget.resolve(try parsedTarget(), context: try context())
-        if case .qt = resolved.target { rememberIfPresent(resolved) }  // native keys need no remembering
-        return resolved
+        let parsed = try parsedTarget()
+        // Before resolving, so the catalog it loads already knows the key; native keys need no remembering.
+        if case .qt = parsed { rememberIfPresent(ResolvedTarget(target: parsed, context: try context())) }
+        return try ResolvedTarget.resolve(parsed, context: try context())
     }
 
     /// Opens the target (not attached yet); detaching keeps the segment.
@@ -97,11 +98,10 @@ struct TargetOptions: ParsableArguments {
     }
 }
 
-/// Saves a Qt key to the key store when its segment exists (a read-only attach creates and locks nothing).
+/// Saves a Qt key to the key store when its segment exists (looked up without attaching: that would change it).
 func rememberIfPresent(_ resolved: ResolvedTarget) {
-    guard case .qt(let key, _) = resolved.target else { return }
-    let probe = SharedMemory(resolved.target, options: resolved.options(detachPolicy: .keep))
-    guard (try? probe.attach(.readOnly)) != nil else { return }
-    try? probe.detach()
+    guard case .qt(let key, _) = resolved.target,
+        SharedMemory(resolved.target, options: resolved.options(detachPolicy: .keep)).exists()
+    else { return }
     KnownKeys.remember(key)
 }

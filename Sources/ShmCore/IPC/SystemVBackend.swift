@@ -138,6 +138,16 @@ final class SystemVBackend: SegmentBackend {
 
     func shmid(of mapping: Mapping) -> Int32? { mapping.handle }
 
+    func exists() -> Bool {
+        switch source {
+        case .keyFile(let path, _):
+            guard (try? checkRegularKeyFile(path, target: target)) != nil, let key = try? qtKey(path) else { return false }
+            return (try? Sys.shmget(key, 0, 0)) != nil
+        case .key(let key): return (try? Sys.shmget(key, 0, 0)) != nil
+        case .id(let id): return (try? Sys.shmStat(id)) != nil
+        }
+    }
+
     // MARK: Helpers
 
     private func qtKey(_ keyFile: String) throws(ShmError) -> key_t {
