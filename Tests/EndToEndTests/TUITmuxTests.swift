@@ -227,6 +227,27 @@ struct TUITmuxTests {
         #expect(qt.ask("quit") == "ok")
     }
 
+    /// Looking takes no lock: `open` attaches read-only at once while Qt holds its lock (a read-write attach
+    /// would take Qt's lifecycle lock); `e` re-attaches read-write once the peer lets go.
+    @Test func openingWhileQtHoldsTheLockNeverWaits() throws {
+        let (key, qt) = try qtSegment("tuilook")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        #expect(qt.ask("lock").hasPrefix("ok"))
+        let start = Date()
+        let screen = try TmuxScreen(arguments: ["open", "qt:" + key])
+        defer { screen.kill() }
+        try #require(screen.waitFor("|hello") != nil)
+        #expect(Date().timeIntervalSince(start) < 1.5, "the view waited for the peer's lock")
+        #expect(try lockValue(key) == 0, "still the peer's")
+        #expect(qt.ask("unlock") == "ok")
+        screen.send("e")
+        #expect(screen.waitFor("4096 B EDIT │") != nil)
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(try lockValue(key) == 1)
+        #expect(qt.ask("quit") == "ok")
+    }
+
     @Test func resizeReflowsBytesPerRow() throws {
         let (key, qt) = try qtSegment("tuiresize")
         defer { cleanUp(.qt(key: key, backend: .systemV)) }
