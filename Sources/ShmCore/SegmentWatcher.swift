@@ -125,7 +125,8 @@ public final class SegmentWatcher {
     /// `byteCountLimit` 0 keeps no per-byte counts (the log does not show them, and they would grow with a busy
     /// segment); the hex view's inspector keeps a bounded number.
     public init(
-        segment: any FollowedSegment, rangeOffset: Int = 0, rangeLength: Int? = nil, blockSizing: BlockSizing = .fixed(4096),
+        segment: any FollowedSegment, rangeOffset: Int = 0, rangeLength: Int? = nil,
+        blockSizing: BlockSizing = .fixed(4096),
         cacheBudget: Int = 32 << 20, byteCountLimit: Int = 0
     ) {
         self.segment = segment

@@ -242,7 +242,8 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         if s.removed {
             // A write would go into a copy no peer can see: refuse, and offer to keep the bytes in a file.
             s.mode = .prompt(Prompt(kind: .saveStaged))
-            s.message = .error("segment removed by a peer: not written; save the staged bytes to a file (Esc keeps them)")
+            s.message = .error(
+                "segment removed by a peer: not written; save the staged bytes to a file (Esc keeps them)")
             return []
         }
         guard s.attachedReadWrite else {

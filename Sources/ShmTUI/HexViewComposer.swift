@@ -55,7 +55,9 @@ package struct HexViewComposer {
     /// What a resolved target attaches to: the live source and who to ask about it. `readOnly` is the user's
     /// choice to never write; without it the source still attaches read-only and re-attaches read-write only when
     /// the user enters edit mode or locks (a look must not take Qt's lifecycle lock or create its semaphore).
-    package typealias Attach = (ResolvedTarget, _ readOnly: Bool) throws -> (source: any LiveSource, who: any WhoProvider)
+    package typealias Attach = (ResolvedTarget, _ readOnly: Bool) throws -> (
+        source: any LiveSource, who: any WhoProvider
+    )
 
     package let theme: Theme
     package let settings: HexViewSettings

@@ -169,7 +169,8 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
         if let m = s.message, m.isError {
             buffer.put(m.text, x: 0, y: y, style: theme.error)
         } else {
-            buffer.put(plan.lock == nil ? "Commit without a lock? (!/n)" : "Commit? (y/n)", x: 0, y: y, style: theme.heading)
+            buffer.put(
+                plan.lock == nil ? "Commit without a lock? (!/n)" : "Commit? (y/n)", x: 0, y: y, style: theme.heading)
         }
         return
     default:

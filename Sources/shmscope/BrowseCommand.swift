@@ -21,7 +21,8 @@ struct Browse: ParsableCommand {
 
     func validate() throws {
         if resolution.sem != nil {
-            throw ValidationError("--sem names the lock of one raw System V segment: use `shmscope open shmid:N --sem …`")
+            throw ValidationError(
+                "--sem names the lock of one raw System V segment: use `shmscope open shmid:N --sem …`")
         }
     }
 

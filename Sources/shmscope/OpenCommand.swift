@@ -47,12 +47,16 @@ struct HexViewOptions: ParsableArguments {
     }
 
     func intervalMS() throws -> Int {
-        try usage { () throws(NumberSyntaxError) in try NumberParser.interval(interval, label: "--interval", in: 10...60_000) }
+        try usage { () throws(NumberSyntaxError) in
+            try NumberParser.interval(interval, label: "--interval", in: 10...60_000)
+        }
     }
 
     func rowWidth() throws -> Int? {
         guard let bytesPerRow else { return nil }
-        let n = try usage { () throws(NumberSyntaxError) in try NumberParser.count(bytesPerRow, label: "--bytes-per-row") }
+        let n = try usage { () throws(NumberSyntaxError) in
+            try NumberParser.count(bytesPerRow, label: "--bytes-per-row")
+        }
         guard HexLayout.choices.contains(n) else {
             throw ValidationError("--bytes-per-row must be 4, 8, 16 or 32, got \(n)")
         }

@@ -671,9 +671,12 @@ import Testing
         h.type("aabb")
         h.commit()
         #expect(Array(h.source.bytes[0..<2]) == [0xaa, 0xbb])
-        #expect(h.state.lastCommit == CommitRecord(
-            written: [WriteRun(offset: 0, bytes: [0xaa, 0xbb])], previous: [WriteRun(offset: 0, bytes: [0x11, 0x22])],
-            underLock: true))
+        #expect(
+            h.state.lastCommit
+                == CommitRecord(
+                    written: [WriteRun(offset: 0, bytes: [0xaa, 0xbb])],
+                    previous: [WriteRun(offset: 0, bytes: [0x11, 0x22])],
+                    underLock: true))
         h.press(.escape)
         let attempts = h.source.lockAttempts
         h.type("u")

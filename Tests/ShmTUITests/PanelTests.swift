@@ -38,7 +38,8 @@ final class ClosureWho: WhoProvider {
                         lock: LockInfo(
                             mechanism: .qtSystemV, nativeName: "/tmp/qipc_systemsem_x", semid: 7, value: 0,
                             lastPID: 4242, lastCommand: "qtpeer", waiters: 1, stuck: false))
-                }, layout: layout.map { .given($0) } ?? .none, settings: HexViewSettings(), theme: Theme(useColor: true),
+                }, layout: layout.map { .given($0) } ?? .none, settings: HexViewSettings(),
+                theme: Theme(useColor: true),
                 width: width, height: height, now: now)
             self.box = box
             _ = calls
