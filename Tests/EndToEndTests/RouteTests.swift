@@ -83,6 +83,9 @@ struct RouteTests {
             try #require(screen!.waitFor("|hello") != nil, "\(screen!.capture())")
         }
         let view = screen!
+        // Every route looks read-only first: open, Enter and demo in view mode; watch and `r` never write.
+        let mode = route == .watch || route == .browserReadOnly ? " RO │ " : " VIEW │ "
+        #expect(view.waitFor(mode) != nil, "\(route): \(view.capture())")
 
         // Who: the real peer's pid, and the same lock mechanism `info` reports.
         let info = try ShmscopeBinary.run(["info", "qt:" + key, "--json"])
