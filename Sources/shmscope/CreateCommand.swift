@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import ShmCore
 
 struct Create: ParsableCommand {
@@ -60,10 +60,8 @@ struct Create: ParsableCommand {
     func run() throws {
         var contents: [UInt8] = []
         if let from {
-            guard let data = FileManager.default.contents(atPath: from) else {
-                throw CommandError(message: "cannot read --from file \(from)")
-            }
-            contents = [UInt8](data)
+            // Read before anything is made, with advice about the path (not the segment).
+            do { contents = try readFile(from) } catch { throw CommandError(message: "--from: \(error.message)") }
         }
         let bytes = try requestedSize() ?? contents.count
         if contents.count > bytes {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ShmCore
 
 struct Write: ParsableCommand {
@@ -62,10 +61,7 @@ struct Write: ParsableCommand {
         } else if let text {
             bytes = Array(text.utf8)
         } else {
-            guard let data = FileManager.default.contents(atPath: file!) else {
-                throw CommandError(message: "cannot read --file \(file!)")
-            }
-            bytes = [UInt8](data)
+            do { bytes = try readFile(file!) } catch { throw CommandError(message: "--file: \(error.message)") }
         }
         // One budget for every wait: Qt's lock around attach and then the lock for the write share `--timeout`.
         let start = ContinuousClock.now
