@@ -58,7 +58,7 @@ int shm_shim_rename_noreplace(const char *from, const char *to) {
 /* SIGBUS/SIGSEGV guard. A thread-local jump buffer is armed only for the duration of one memcpy;
    faults anywhere else go to the previously installed handler (the Swift runtime's backtracer). */
 static __thread sigjmp_buf *guard_jmp;
-static struct sigaction previous_bus, previous_segv, previous_ill, previous_abrt, previous_fpe;
+static struct sigaction previous_bus, previous_segv, previous_ill, previous_abrt, previous_fpe, previous_trap;
 static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
 
 /* POSIX semaphores we hold. A POSIX semaphore has no undo: a crash while holding one would hang every Qt 6 peer.
@@ -91,6 +91,7 @@ static struct sigaction *previous_for(int sig) {
     case SIGSEGV: return &previous_segv;
     case SIGILL: return &previous_ill;
     case SIGABRT: return &previous_abrt;
+    case SIGTRAP: return &previous_trap;
     default: return &previous_fpe;
     }
 }
@@ -110,8 +111,9 @@ static void install_guard(void) {
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    int sigs[] = {SIGBUS, SIGSEGV, SIGILL, SIGABRT, SIGFPE};
-    for (int i = 0; i < 5; i++) sigaction(sigs[i], &sa, previous_for(sigs[i]));
+    /* SIGTRAP too: a Swift runtime trap is SIGILL on x86-64 but SIGTRAP (brk) on arm64. */
+    int sigs[] = {SIGBUS, SIGSEGV, SIGILL, SIGABRT, SIGFPE, SIGTRAP};
+    for (int i = 0; i < 6; i++) sigaction(sigs[i], &sa, previous_for(sigs[i]));
 }
 
 int shm_shim_held_sem_add(sem_t *sem) {

@@ -123,6 +123,13 @@ public struct Snapshot: Equatable, Sendable {
 
     public static func read(fromFile path: String) throws(ShmError) -> Snapshot {
         let data: [UInt8]
+        // A snapshot is as big as its segment, so there is no size limit; a device or FIFO (`/dev/zero`) would
+        // never end, so only regular files are read.
+        if let st = try? Sys.stat(path), st.st_mode & S_IFMT != S_IFREG, st.st_mode & S_IFMT != S_IFDIR {
+            throw ShmError(
+                .keyError, operation: "open", target: path,
+                message: "cannot read the snapshot: \(path) is not a regular file")
+        }
         do { data = try readWholeFile(path) } catch let e {
             throw ShmError.fromFileErrno(e.code, operation: "open", path: path, context: "cannot read the snapshot")
         }
@@ -162,14 +169,20 @@ public struct Snapshot: Equatable, Sendable {
 }
 
 /// Reads a whole file (a snapshot or a layout file).
-public func readFile(_ path: String) throws(ShmError) -> [UInt8] {
-    do { return try readWholeFile(path) } catch let e {
+/// Reads a whole file the user named; `limit` bounds what a mistake (`--layout /dev/zero`) can cost.
+public func readFile(_ path: String, limit: Int = Int.max) throws(ShmError) -> [UInt8] {
+    do { return try readWholeFile(path, limit: limit) } catch let e {
+        if e.code == EFBIG {
+            throw ShmError(
+                .invalidSize, operation: "read", target: path,
+                message: "cannot read \(path): it is larger than \(limit) bytes; is it the right file?")
+        }
         throw ShmError.fromFileErrno(e.code, operation: "open", path: path, context: "cannot read \(path)")
     }
 }
 
 /// Reads a whole file with plain syscalls.
-func readWholeFile(_ path: String) throws(Errno) -> [UInt8] {
+func readWholeFile(_ path: String, limit: Int = Int.max) throws(Errno) -> [UInt8] {
     let fd = try Sys.open(path, O_RDONLY | O_CLOEXEC)
     defer { Sys.close(fd) }
     var out: [UInt8] = []
@@ -179,6 +192,7 @@ func readWholeFile(_ path: String) throws(Errno) -> [UInt8] {
             Result { () throws(Errno) in try Sys.read(fd, into: buffer) }
         }.get()
         if n == 0 { return out }
+        if n > limit - out.count { throw Errno(code: EFBIG) }
         out += chunk[0..<n]
     }
 }

@@ -299,6 +299,7 @@ final class CorpusRun: @unchecked Sendable {
             "ctrl", "ctrl-type", "nan", "negative", "zero-array",
         ].map { files + "/\($0).layout" } + [
             files + "/missing.layout", files + "/dir", files + "/binary", files + "/dangling", files + "/\u{1b}[31m.layout", "",
+            "/dev/zero",
         ]
         for l in layouts {
             add(["dump", fix[0], "--layout", l])
@@ -309,7 +310,7 @@ final class CorpusRun: @unchecked Sendable {
         // Snapshot files: read (diff) and written (snapshot).
         let snaps = ["garbage", "truncated", "huge", "nosize", "ctrl", "noheaderend"].map { files + "/\($0).snap" } + [
             files + "/missing.snap", files + "/dir", files + "/empty", files + "/binary", files + "/dangling", "",
-            files + "/\u{1b}]0;x\u{7}.snap",
+            files + "/\u{1b}]0;x\u{7}.snap", "/dev/zero",
         ]
         for s in snaps {
             add(["diff", fix[0], s])

@@ -7,7 +7,7 @@ import Testing
 /// (CShmShims `shm_shim_held_sem_add`) posts it first, so a crash cannot hang every Qt 6 peer. The crash still
 /// happens: the exit status is the signal's.
 @Suite struct FatalSignalLockTests {
-    @Test(arguments: [SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE])
+    @Test(arguments: [SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE, SIGTRAP])
     func fatalSignalWhileHoldingAPosixLockReleasesIt(signal sig: Int32) throws {
         let key = uniqueName("crash")
         let target = SegmentTarget.qtNative(key: key, type: .posix)

@@ -39,7 +39,8 @@ int shm_shim_rename_noreplace(const char *from, const char *to);
    once, process-wide, and chains to whatever handler was there before for faults outside a copy. */
 int shm_shim_safe_memcpy(void *dst, const void *src, size_t n);
 
-/* The registry of POSIX semaphores this process holds. A fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE)
+/* The registry of POSIX semaphores this process holds. A fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE,
+   SIGTRAP: a Swift trap on arm64)
    posts every one before the process dies (a POSIX semaphore has no undo), then chains to the previous handler.
    Installed with the safe-memcpy guard, whose handler it shares. add returns -1 when the registry is full. */
 int shm_shim_held_sem_add(sem_t *sem);
