@@ -45,6 +45,8 @@ public final class SegmentFollower: FollowedSegment {
         try memory.read(into: buffer, offset: offset)
     }
 
+    public func isHole(offset: Int, count: Int) -> Bool { memory.isHole(offset: offset, count: count) }
+
     public func followPresence() -> [WatchEvent] {
         var events: [WatchEvent] = []
         if !memory.isAttached {

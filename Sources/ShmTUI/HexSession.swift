@@ -187,16 +187,20 @@ package final class HexSession: TUIProgram {
             }
             dispatch(.wrote(count: runs.reduce(0) { $0 + $1.bytes.count }, error: failure))
         case .search(let query, let from, let forward):
-            let haystack: [UInt8]
+            let hit: (offset: Int, wrapped: Bool)?
             if state.paused, state.frame.offset == 0, state.frame.bytes.count == source.size {
-                haystack = state.frame.bytes
+                hit = findBytes(query.bytes, in: state.frame.bytes, from: from, forward: forward)
             } else {
-                do { haystack = try source.read(offset: 0, count: source.size) } catch {
+                // In chunks: a big (sparse) segment is never copied whole, and its holes are never faulted in.
+                do {
+                    hit = try findBytes(query.bytes, size: source.size, from: from, forward: forward) {
+                        try source.read(offset: $0, count: $1)
+                    }
+                } catch {
                     dispatch(.failed("search failed: \(error)"))
                     return
                 }
             }
-            let hit = findBytes(query.bytes, in: haystack, from: from, forward: forward)
             dispatch(.searchResult(query: query, offset: hit?.offset, wrapped: hit?.wrapped ?? false))
         case .takeSnapshot:
             do {

@@ -174,6 +174,7 @@ package final class SharedMemorySource: LiveSource {
     package var isReadOnly: Bool { readOnlyMode }
 
     package func read(offset: Int, count: Int) throws -> [UInt8] { try memory.read(offset: offset, count: count) }
+    package func isHole(offset: Int, count: Int) -> Bool { memory.isHole(offset: offset, count: count) }
     package func write(_ bytes: [UInt8], at offset: Int) throws { try memory.write(bytes, at: offset) }
     package func tryLock(timeout: Duration) throws -> Bool { try memory.tryLock(timeout: timeout) }
     package func unlock() throws { try memory.unlock() }

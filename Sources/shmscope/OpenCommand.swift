@@ -18,6 +18,10 @@ struct Open: ParsableCommand {
 
     @OptionGroup var view: HexViewOptions
 
+    func validate() throws {
+        if readOnly { try target.refuseNoLock(in: "open --read-only") }
+    }
+
     func run() throws {
         let composer = try view.composer(context: try target.context())
         runHexView(composer, target: try target.parsedTarget(), readOnly: readOnly)
