@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import ShmCore
 
 struct Create: ParsableCommand {
@@ -59,10 +59,10 @@ struct Create: ParsableCommand {
     func run() throws {
         var contents: [UInt8] = []
         if let from {
-            guard let data = FileManager.default.contents(atPath: from) else {
+            guard let data = try? readFile(from) else {
                 throw CommandError(message: "cannot read --from file \(from)")
             }
-            contents = [UInt8](data)
+            contents = data
         }
         let bytes = try requestedSize() ?? contents.count
         if contents.count > bytes {

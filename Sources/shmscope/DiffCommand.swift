@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ShmCore
 
 /// `shmscope snapshot TARGET FILE`: saves the whole segment in the snapshot format (README "Snapshots").
@@ -106,7 +105,7 @@ struct Diff: ParsableCommand {
             return
         }
         for r in runs {
-            out.print("0x\(String(format: "%08x", r.offset)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))")
+            out.print("0x\(hexPadded(r.offset, width: 8)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))")
         }
         if snapshot.bytes.count != now.count {
             out.print(

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import ShmCore
 
 struct Dump: ParsableCommand {
@@ -111,9 +111,9 @@ struct Dump: ParsableCommand {
         let nameWidth = decoded.map(\.field.name.count).max() ?? 0
         let typeWidth = decoded.map(\.field.typeName.count).max() ?? 0
         for d in decoded {
-            let name = d.field.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-            let type = d.field.typeName.padding(toLength: typeWidth, withPad: " ", startingAt: 0)
-            out.print("\(name)  \(type)  @0x\(String(format: "%04x", d.field.offset))  \(d.display)")
+            let name = d.field.name.padded(to: nameWidth)
+            let type = d.field.typeName.padded(to: typeWidth)
+            out.print("\(name)  \(type)  @0x\(hexPadded(d.field.offset, width: 4))  \(d.display)")
         }
     }
 }

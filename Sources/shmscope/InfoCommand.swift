@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ShmCore
 
 struct Info: ParsableCommand {
@@ -46,7 +45,7 @@ struct Info: ParsableCommand {
         if let k = e.sysvKey, e.kind != .posix { rows.append(("sysv key", hex32(k))) }
         if let id = e.shmid { rows.append(("shmid", String(id))) }
         rows.append(("size", e.size.map { "\($0) bytes" } ?? "-"))
-        if let mode = e.mode { rows.append(("mode", String(format: "%04o", mode) + " (\(permissionString(mode)))")) }
+        if let mode = e.mode { rows.append(("mode", octalMode(mode) + " (\(permissionString(mode)))")) }
         if let owner = e.owner { rows.append(("owner", owner)) }
         if let cpid = e.cpid { rows.append(("creator pid", describe(pid: cpid))) }
         if let lpid = e.lpid, lpid > 0 { rows.append(("last pid", describe(pid: lpid))) }
@@ -68,7 +67,7 @@ struct Info: ParsableCommand {
             }
         }
         if hidden > 0 { rows.append(("", "(\(hidden) processes not readable)")) }
-        return rows.map { $0.0.padding(toLength: 12, withPad: " ", startingAt: 0) + $0.1 }
+        return rows.map { $0.0.padded(to: 12) + $0.1 }
     }
 
     static func describe(pid: Int32) -> String {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ShmCore
 
 struct Write: ParsableCommand {
@@ -59,10 +58,10 @@ struct Write: ParsableCommand {
         } else if let text {
             bytes = Array(text.utf8)
         } else {
-            guard let data = FileManager.default.contents(atPath: file!) else {
+            guard let data = try? readFile(file!) else {
                 throw CommandError(message: "cannot read --file \(file!)")
             }
-            bytes = [UInt8](data)
+            bytes = data
         }
         let noLock = try target.context().noLock
         let memory = try target.memory(lockTimeout: noLock ? .zero : timeout)
