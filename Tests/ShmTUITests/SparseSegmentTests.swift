@@ -21,7 +21,7 @@ import Testing
     }
 
     /// Everything a read-only look does, in process and through the binary.
-    static func look(at target: SegmentTarget, cli: String, size: Int) throws {
+    static func look(at target: SegmentTarget, cli: String, size: Int, snapshotFile file: String) throws {
         let data = Self.data(size: size)
         let source = try SharedMemorySource(target: target, readOnly: true)
         defer { source.close() }
@@ -51,6 +51,24 @@ import Testing
         let lines = dump.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasSuffix("|at the middle...|") == true, "\(lines.first ?? "")")
         #expect(lines.count == 4 && lines[2] == "*")
+
+        // snapshot and diff stream: the file is as sparse as the segment, and a change shows as one run.
+        let snap = try ShmscopeBinary.run(["snapshot", cli, file])
+        #expect(snap.status == 0 && snap.stdout == "saved \(size) bytes of \(cli) to \(file)\n", "\(snap.stderr)")
+        var st = stat()
+        #expect(stat(file, &st) == 0 && Int(st.st_size) > size && Int(st.st_blocks) < 2048, "\(st.st_blocks) blocks")
+        let same = try ShmscopeBinary.run(["diff", cli, file])
+        #expect(same.status == 0 && same.stdout == "0 runs, 0 bytes differ\n", "\(same.stdout)\(same.stderr)")
+    }
+
+    /// After the allocation is measured: a write into a hole is the one run `diff` reports.
+    static func diffAfterAChange(cli: String, size: Int, snapshotFile file: String) throws {
+        let w = try ShmscopeBinary.run(["write", cli, "--offset", String(size / 4), "--text", "new", "--no-lock"])
+        #expect(w.status == 0, "\(w.stderr)")
+        let diff = try ShmscopeBinary.run(["diff", cli, file])
+        #expect(
+            diff.stdout == "0x\(String(size / 4, radix: 16).leftPadded(8)) 3 000000 6e6577\n1 run, 3 bytes differ\n",
+            "\(diff.stdout)\(diff.stderr)")
     }
 
     @Test func eightGiBPosixObjectStaysSparse() throws {
@@ -69,12 +87,15 @@ import Testing
         let before = Int(st.st_blocks)
         #expect(before > 0 && before <= 64)
 
-        try Self.look(at: .posix(name: name), cli: name, size: size)
+        let file = "/tmp/" + uniqueName("sparsesnap") + ".snap"
+        defer { unlink(file) }
+        try Self.look(at: .posix(name: name), cli: name, size: size, snapshotFile: file)
 
         fstat(fd, &st)
         let after = Int(st.st_blocks)
         print("8 GiB POSIX object: st_blocks \(before) before, \(after) after")
         #expect(after == before)
+        try Self.diffAfterAChange(cli: name, size: size, snapshotFile: file)
     }
 
     @Test func oneGiBSystemVSegmentStaysSparse() throws {
@@ -90,10 +111,17 @@ import Testing
         let before = resident()
         #expect(before > 0 && before <= 8 * 4096)
 
-        try Self.look(at: .sysvID(shmid), cli: "shmid:\(shmid)", size: size)
+        let file = "/tmp/" + uniqueName("sparsesnap") + ".snap"
+        defer { unlink(file) }
+        try Self.look(at: .sysvID(shmid), cli: "shmid:\(shmid)", size: size, snapshotFile: file)
 
         let after = resident()
         print("1 GiB System V segment: rss \(before) bytes before, \(after) after")
         #expect(after == before)
+        try Self.diffAfterAChange(cli: "shmid:\(shmid)", size: size, snapshotFile: file)
     }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
