@@ -52,6 +52,18 @@ import Testing
         #expect(lines.first?.hasSuffix("|at the middle...|") == true, "\(lines.first ?? "")")
         #expect(lines.count == 4 && lines[2] == "*")
 
+        // A layout reads only the bytes it covers.
+        let layoutFile = file + ".layout"
+        defer { unlink(layoutFile) }
+        let layoutText = "middle char[13] @\(size / 2)\n"
+        #expect(layoutText.withCString { text in
+            let fd = open(layoutFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            defer { close(fd) }
+            return write(fd, text, strlen(text)) == strlen(text)
+        })
+        let fields = try ShmscopeBinary.run(["dump", cli, "--layout", layoutFile])
+        #expect(fields.status == 0 && fields.stdout.hasSuffix("\"at the middle\"\n"), "\(fields.stdout)\(fields.stderr)")
+
         // snapshot and diff stream: the file is as sparse as the segment, and a change shows as one run.
         let snap = try ShmscopeBinary.run(["snapshot", cli, file])
         #expect(snap.status == 0 && snap.stdout == "saved \(size) bytes of \(cli) to \(file)\n", "\(snap.stderr)")
