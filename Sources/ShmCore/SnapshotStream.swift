@@ -26,7 +26,9 @@ extension Snapshot {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(streamChunk, head.count), alignment: 16)
         defer { buffer.deallocate() }
         buffer.copyBytes(from: head)
-        do { try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<head.count])) } catch { throw failed(error, "write") }
+        do { try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<head.count])) } catch {
+            throw failed(error, "write")
+        }
         var offset = 0
         var skipped = false
         while offset < size {
@@ -81,7 +83,9 @@ extension Snapshot {
         guard fileSize - header.end == header.size else {
             throw ShmError(
                 .unknown, operation: "read", target: path,
-                message: "snapshot is cut short or padded: header says \(header.size) bytes, file holds \(fileSize - header.end)")
+                message:
+                    "snapshot is cut short or padded: header says \(header.size) bytes, file holds \(fileSize - header.end)"
+            )
         }
         let common = min(header.size, reader.byteCount)
         var runs: [ByteChange] = []

@@ -21,7 +21,8 @@ import Testing
         let shmid = try #require(probe.shmid)
         try probe.detach()
         let semFile = QtNaming.tempPath() + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix)
-        let sysvKey = hex32(ftok(QtNaming.tempPath() + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix), 0x51))
+        let sysvKey = hex32(
+            ftok(QtNaming.tempPath() + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.sharedMemoryPrefix), 0x51))
 
         #expect(qt.ask("lock").hasPrefix("ok"))
         // `info` names the peer's lock and its holder, though the key is unknown.
@@ -29,7 +30,8 @@ import Testing
         #expect(info.status == 0, "\(info.stderr)")
         #expect(info.stdout.contains("target      shmid:\(shmid)"), "\(info.stdout)")
         #expect(
-            info.stdout.contains("lock        qt-sysv-semaphore \(semFile): held by pid \(qt.pid) (qtpeer-test); value 0"),
+            info.stdout.contains(
+                "lock        qt-sysv-semaphore \(semFile): held by pid \(qt.pid) (qtpeer-test); value 0"),
             "\(info.stdout)")
         // `write` waits for it and gives up, by id and by key alike; nothing is written.
         for name in ["shmid:\(shmid)", "sysv:\(sysvKey)"] {
@@ -78,14 +80,29 @@ import Testing
     @Test(arguments: [
         (["dump", "shmid:1", "--no-lock"], "--no-lock is for writing, and `dump` never writes: leave it out"),
         (["info", "/x", "--no-lock"], "--no-lock is for writing, and `info` never writes: leave it out"),
-        (["lock", "/x", "--hold", "1", "--no-lock"], "--no-lock is for writing, and `lock` never writes: leave it out"),
+        (
+            ["lock", "/x", "--hold", "1", "--no-lock"],
+            "--no-lock is for writing, and `lock` never writes: leave it out"
+        ),
         (["watch", "/x", "--log", "--no-lock"], "--no-lock is for writing, and `watch` never writes: leave it out"),
         (["rm", "/x", "--no-lock"], "--no-lock is for writing, and `rm` never writes: leave it out"),
-        (["snapshot", "/x", "/tmp/never.snap", "--no-lock"], "--no-lock is for writing, and `snapshot` never writes: leave it out"),
-        (["create", "/x", "--size", "1", "--no-lock"], "--no-lock is for writing, and `create` never writes: leave it out"),
+        (
+            ["snapshot", "/x", "/tmp/never.snap", "--no-lock"],
+            "--no-lock is for writing, and `snapshot` never writes: leave it out"
+        ),
+        (
+            ["create", "/x", "--size", "1", "--no-lock"],
+            "--no-lock is for writing, and `create` never writes: leave it out"
+        ),
         (["repair-lock", "/x", "--no-lock"], "--no-lock is for writing, and `repair-lock` never writes: leave it out"),
-        (["open", "/x", "--read-only", "--no-lock"], "--no-lock is for writing, and `open --read-only` never writes: leave it out"),
-        (["write", "shmid:1", "--offset", "0", "--hex", "00", "--no-lock", "--sem", "id:1"], "--no-lock writes without a lock and --sem names one: give one of them"),
+        (
+            ["open", "/x", "--read-only", "--no-lock"],
+            "--no-lock is for writing, and `open --read-only` never writes: leave it out"
+        ),
+        (
+            ["write", "shmid:1", "--offset", "0", "--hex", "00", "--no-lock", "--sem", "id:1"],
+            "--no-lock writes without a lock and --sem names one: give one of them"
+        ),
     ])
     func noLockWhereItCannotTakeEffectIsRefused(arguments: [String], message: String) throws {
         let r = try ShmscopeBinary.run(arguments)
@@ -117,7 +134,8 @@ import Testing
             let info = try ShmscopeBinary.run(["info", name])
             #expect(info.status == 0, "\(info.stderr)")
             #expect(
-                info.stdout.contains("lock        posix-semaphore \(semaphore): held by pid \(holder.pid)"), "\(info.stdout)")
+                info.stdout.contains("lock        posix-semaphore \(semaphore): held by pid \(holder.pid)"),
+                "\(info.stdout)")
             let w = try ShmscopeBinary.run(["write", name, "--offset", "0", "--text", "x", "--timeout", "300ms"])
             #expect(w.status == 1 && Self.oneLine(w.stderr) && w.stderr.contains("not free"), "\(w.stderr)")
             #expect(try memory.read(offset: 0, count: 1) == [0])
@@ -133,7 +151,9 @@ import Testing
         let memory = SharedMemory(.posix(name: plain), options: .init(detachPolicy: .keep))
         try memory.create(size: 64)
         let info = try ShmscopeBinary.run(["info", plain])
-        #expect(info.stdout.contains("lock        flock (advisory: only cooperating tools wait) /dev/shm\(plain): free"), "\(info.stdout)")
+        #expect(
+            info.stdout.contains("lock        flock (advisory: only cooperating tools wait) /dev/shm\(plain): free"),
+            "\(info.stdout)")
         try memory.detach()
     }
 }

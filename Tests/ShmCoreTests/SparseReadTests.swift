@@ -34,7 +34,9 @@ import Testing
         let fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0o600)
         try #require(fd >= 0)
         #expect(ftruncate(fd, off_t(size)) == 0)
-        for w in Self.writes { #expect(w.bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(w.offset)) } == w.bytes.count) }
+        for w in Self.writes {
+            #expect(w.bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(w.offset)) } == w.bytes.count)
+        }
         close(fd)
         let before = Self.blocks(posix: name)
         #expect(before > 0 && before < 64)
@@ -47,7 +49,8 @@ import Testing
         var chunked = [UInt8](repeating: 0xff, count: size)
         try chunked.withUnsafeMutableBytes { all in
             for offset in stride(from: 0, to: size, by: 64 << 10) {
-                try memory.read(into: UnsafeMutableRawBufferPointer(rebasing: all[offset..<(offset + (64 << 10))]), offset: offset)
+                try memory.read(
+                    into: UnsafeMutableRawBufferPointer(rebasing: all[offset..<(offset + (64 << 10))]), offset: offset)
             }
         }
         #expect(chunked == Self.expected(size: size))

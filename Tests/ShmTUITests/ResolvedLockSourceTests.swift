@@ -34,7 +34,9 @@ import Testing
         #expect(source.lockStatus() == .lockedByUs)
         try source.unlock()
         // The Who pane's lock line names Qt's semaphore too.
-        let who = CatalogWho(try ResolvedTarget.resolve(.sysvID(shmid), context: TargetContext(temporaryDirectory: dir))).who()
+        let who = CatalogWho(
+            try ResolvedTarget.resolve(.sysvID(shmid), context: TargetContext(temporaryDirectory: dir))
+        ).who()
         #expect(whoLines(who).first?.hasPrefix("lock qt-sysv-semaphore: free") == true, "\(whoLines(who))")
     }
 }

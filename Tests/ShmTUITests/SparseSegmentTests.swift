@@ -37,7 +37,9 @@ import Testing
         #expect(watcher.tracker.scanCount == 1)
         // Search, as the view's `/` does it: in chunks, forward and (wrapping) backward.
         let needle = Array("needle in a sparse haystack".utf8)
-        let hit = try findBytes(needle, size: source.size, from: 4096, forward: true) { try source.read(offset: $0, count: $1) }
+        let hit = try findBytes(needle, size: source.size, from: 4096, forward: true) {
+            try source.read(offset: $0, count: $1)
+        }
         #expect(hit?.offset == data[1].offset && hit?.wrapped == false)
         let back = try findBytes(Array("the very".utf8), size: source.size, from: 10, forward: false) {
             try source.read(offset: $0, count: $1)
@@ -56,13 +58,15 @@ import Testing
         let layoutFile = file + ".layout"
         defer { unlink(layoutFile) }
         let layoutText = "middle char[13] @\(size / 2)\n"
-        #expect(layoutText.withCString { text in
-            let fd = open(layoutFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            defer { close(fd) }
-            return write(fd, text, strlen(text)) == strlen(text)
-        })
+        #expect(
+            layoutText.withCString { text in
+                let fd = open(layoutFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                defer { close(fd) }
+                return write(fd, text, strlen(text)) == strlen(text)
+            })
         let fields = try ShmscopeBinary.run(["dump", cli, "--layout", layoutFile])
-        #expect(fields.status == 0 && fields.stdout.hasSuffix("\"at the middle\"\n"), "\(fields.stdout)\(fields.stderr)")
+        #expect(
+            fields.status == 0 && fields.stdout.hasSuffix("\"at the middle\"\n"), "\(fields.stdout)\(fields.stderr)")
 
         // snapshot and diff stream: the file is as sparse as the segment, and a change shows as one run.
         let snap = try ShmscopeBinary.run(["snapshot", cli, file])
