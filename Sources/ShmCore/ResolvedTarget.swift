@@ -144,6 +144,8 @@ public struct ResolvedTarget: Sendable {
     /// `--sem` (or Qt's lock found next to the segment) replaces the catalog's guess.
     public func entry(in catalog: Catalog) -> CatalogEntry? {
         guard var entry = catalog.entry(for: target) else { return nil }
+        // The catalog found Qt's semaphore itself (with its semid): keep its reading.
+        if case .qtKeyFile(let path) = lock, entry.lock?.nativeName == path { return entry }
         if lock != nil {
             entry.lock = memory().lockState().map(LockInfo.init(state:))
         }

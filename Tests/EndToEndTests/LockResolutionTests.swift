@@ -33,6 +33,11 @@ import Testing
             info.stdout.contains(
                 "lock        qt-sysv-semaphore \(semFile): held by pid \(qt.pid) (qtpeer-test); value 0"),
             "\(info.stdout)")
+        let json = try ShmscopeBinary.run(["info", "shmid:\(shmid)", "--json"])
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let lock = try #require(doc["lock"] as? [String: Any])
+        #expect(lock["mechanism"] as? String == "qt-sysv-semaphore" && lock["native_name"] as? String == semFile)
+        #expect(lock["held"] as? Bool == true && lock["last_pid"] as? Int == Int(qt.pid) && lock["semid"] is Int)
         // `write` waits for it and gives up, by id and by key alike; nothing is written.
         for name in ["shmid:\(shmid)", "sysv:\(sysvKey)"] {
             let w = try ShmscopeBinary.run(["write", name, "--offset", "0", "--text", "x", "--timeout", "300ms"])
