@@ -41,6 +41,7 @@ package final class HexSession: TUIProgram {
         s.height = height
         s.now = now
         s.lock = source.lockStatus()
+        s.attachedReadWrite = source.isAttachedReadWrite
         s.structLayout = layout.structLayout
         state = s
         refresh(now: now)
@@ -176,16 +177,71 @@ package final class HexSession: TUIProgram {
             } catch {
                 dispatch(.unlocked(error: "\(error)"))
             }
+        case .attachReadWrite(let then):
+            do {
+                try source.attachReadWrite()
+                dispatch(.attachedReadWrite(then: then, error: nil))
+            } catch {
+                dispatch(.attachedReadWrite(then: then, error: "\(error)"))
+            }
+        case .prepareCommit(let runs):
+            dispatch(.commitPlan(CommitPlan(runs: runs, lock: source.lockDescription(), who: whoProvider.who())))
         case .write(let runs, let unlockAfter):
+            // The old bytes are read under the same lock just before each write, so `u` can put them back.
             var failure: String?
+            var previous: [WriteRun] = []
             for run in runs where failure == nil {
-                do { try source.write(run.bytes, at: run.offset) } catch { failure = "\(error)" }
+                do {
+                    let old = try source.read(offset: run.offset, count: run.bytes.count)
+                    try source.write(run.bytes, at: run.offset)
+                    previous.append(WriteRun(offset: run.offset, bytes: old))
+                } catch { failure = "\(error)" }
             }
             if unlockAfter {
                 do { try source.unlock() } catch { failure = failure ?? "unlock: \(error)" }
                 dispatch(.lockStatus(source.lockStatus()))
             }
-            dispatch(.wrote(count: runs.reduce(0) { $0 + $1.bytes.count }, error: failure))
+            dispatch(.wrote(count: runs.reduce(0) { $0 + $1.bytes.count }, error: failure, previous: previous))
+        case .revert(let record, let unlockAfter):
+            var failure: String?
+            do {
+                // Only if nobody wrote over our bytes since: otherwise putting the old ones back would destroy a
+                // peer's newer data.
+                for run in record.written {
+                    let now = try source.read(offset: run.offset, count: run.bytes.count)
+                    if now != run.bytes {
+                        failure =
+                            "the segment changed at 0x\(hexPadded(run.offset, width: 8)) since the commit; nothing written"
+                        break
+                    }
+                }
+                if failure == nil {
+                    for run in record.previous { try source.write(run.bytes, at: run.offset) }
+                }
+            } catch {
+                failure = "\(error)"
+            }
+            if unlockAfter {
+                do { try source.unlock() } catch { failure = failure ?? "unlock: \(error)" }
+                dispatch(.lockStatus(source.lockStatus()))
+            }
+            dispatch(.reverted(count: record.byteCount, error: failure))
+        case .saveStaged(let path, let runs):
+            // Our mapping of a removed segment stays valid: save it with the staged bytes applied, as a snapshot
+            // that O (or `shmscope diff`) can load.
+            do {
+                var bytes = try source.read(offset: 0, count: source.size)
+                for run in runs where run.offset + run.bytes.count <= bytes.count {
+                    bytes.replaceSubrange(run.offset..<(run.offset + run.bytes.count), with: run.bytes)
+                }
+                let snapshot = Snapshot(target: source.targetName, time: wallClockSeconds(), bytes: bytes)
+                try snapshot.write(toFile: path)
+                dispatch(.stagedSaved(path: path, error: nil))
+            } catch let error as ShmError {
+                dispatch(.stagedSaved(path: path, error: error.message))
+            } catch {
+                dispatch(.stagedSaved(path: path, error: "\(error)"))
+            }
         case .search(let query, let from, let forward):
             let hit: (offset: Int, wrapped: Bool)?
             if state.paused, state.frame.offset == 0, state.frame.bytes.count == source.size {

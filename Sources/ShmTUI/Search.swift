@@ -110,20 +110,28 @@ package func findBytes(
     return nil
 }
 
-/// Goto syntax: an offset as `NumberParser.offset` reads it (`123`, `0x7b`, `4K`), or `+`/`-` and one relative
-/// to the cursor (`+16`, `-0x20`). The result may lie outside the segment: the reducer clamps it and says so.
-package func parseGoto(_ text: String, cursor: Int) throws(NumberSyntaxError) -> Int {
+/// The go-to prompt's text: an offset (`123`, `0x7b`, `4K`), `$` (the last byte), a sum or difference of those
+/// (`0x40+8`, `$-16`), or a move relative to the cursor (`+16`, `-16`). Every number goes through `NumberParser`.
+package func parseGoto(_ text: String, cursor: Int, size: Int = 0) throws(NumberSyntaxError) -> Int {
     var s = Substring(text.trimmingSpaces())
-    var sign = 0
-    if s.hasPrefix("+") {
-        sign = 1
-        s = s.dropFirst()
-    } else if s.hasPrefix("-") {
-        sign = -1
-        s = s.dropFirst()
+    var base = 0
+    if s.hasPrefix("+") || s.hasPrefix("-") {
+        base = cursor
+    } else {
+        // The first term has no sign of its own.
+        s = "+" + s
     }
-    let value = try NumberParser.offset(String(s))
-    guard sign != 0 else { return value }
-    let (moved, overflow) = cursor.addingReportingOverflow(sign * value)
-    return overflow ? (sign > 0 ? .max : .min) : moved
+    var total = base
+    while !s.isEmpty {
+        let sign = s.first == "-" ? -1 : 1
+        s = s.dropFirst()
+        let end = s.firstIndex(where: { $0 == "+" || $0 == "-" }) ?? s.endIndex
+        let term = String(s[s.startIndex..<end]).trimmingSpaces()
+        s = s[end...]
+        let value = term == "$" ? max(0, size - 1) : try NumberParser.offset(term)
+        let (sum, overflow) = total.addingReportingOverflow(sign * value)
+        if overflow { return sign > 0 ? .max : .min }
+        total = sum
+    }
+    return total
 }
