@@ -215,7 +215,8 @@ package final class SharedMemorySource: LiveSource {
     package func lockDescription() -> String? {
         guard memory.hasLock else { return nil }
         guard let state = memory.lockState() else { return "lock (not created yet)" }
-        return "\(state.mechanism.rawValue) \(state.nativeName)"
+        // An flock says it is advisory: only cooperating tools wait for it.
+        return "\(state.mechanism.displayName) \(state.nativeName)"
     }
 
     package var targetName: String { memory.target.description }
