@@ -112,6 +112,26 @@ import Testing
         try creator.detach()
     }
 
+    /// Without CAP_SYS_ADMIN `/proc/self/map_files` cannot be opened (EPERM): a System V segment is then read
+    /// whole, as before, and still correctly.
+    @Test func systemVWithoutMapFilesIsReadWhole() throws {
+        let key = key_t(bitPattern: 0x5b00_0000 | UInt32.random(in: 0...0xffffff))
+        let creator = SharedMemory(.sysvKey(key), options: .init(detachPolicy: .keep))
+        try creator.create(size: 1 << 20)
+        defer { try? creator.remove() }
+        try creator.write([9], at: 500_000)
+        let memory = SharedMemory(.sysvKey(key), options: .init(detachPolicy: .keep))
+        let mock = SyscallMock()
+        mock.failAlways(.open, with: EPERM, when: { $0.path?.hasPrefix("/proc/self/map_files/") == true })
+        try mock.run { try memory.attach(.readOnly) }
+        defer { try? memory.detach() }
+        #expect(
+            mock.calls(.open).contains { $0.path?.hasPrefix("/proc/self/map_files/") == true && $0.injected == EPERM })
+        #expect(try memory.read(offset: 499_999, count: 3) == [0, 9, 0])
+        #expect(!memory.isHole(offset: 0, count: 4096))
+        try creator.detach()
+    }
+
     /// A POSIX object truncated under us still fails the read (the copy faults) instead of reading zeros.
     @Test func truncatedObjectIsReportedNotReadAsHoles() throws {
         let name = "/" + uniqueName("sparsetrunc")
