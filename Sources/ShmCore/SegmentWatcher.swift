@@ -46,6 +46,8 @@ public final class SegmentFollower: FollowedSegment {
         try memory.read(into: buffer, offset: offset)
     }
 
+    public func isHole(offset: Int, count: Int) -> Bool { memory.isHole(offset: offset, count: count) }
+
     /// Detaches and attaches again in `mode` (read-only → read-write when the user chooses to edit or lock), and
     /// follows the segment in that mode from then on. A read-write attach takes Qt's lifecycle lock (and creates
     /// it) as Qt does, which is why a view attaches read-only first and only asks for this when it must.

@@ -32,11 +32,34 @@ public struct Snapshot: Equatable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        let header = "\(Self.magic)\ntarget \(target)\nsize \(bytes.count)\ntime \(iso8601(time))\n\n"
-        return Array(header.utf8) + bytes
+        Self.header(target: target, size: bytes.count, time: time) + bytes
+    }
+
+    /// The header text, blank line included.
+    static func header(target: String, size: Int, time: Double) -> [UInt8] {
+        Array("\(magic)\ntarget \(target)\nsize \(size)\ntime \(iso8601(time))\n\n".utf8)
     }
 
     public static func decode(_ data: [UInt8]) throws(FormatError) -> Snapshot {
+        let header = try parseHeader(data)
+        guard data.count - header.end == header.size else {
+            throw FormatError(
+                message:
+                    "snapshot is cut short or padded: header says \(header.size) bytes, file holds \(data.count - header.end)")
+        }
+        return Snapshot(target: header.target, time: header.time, bytes: Array(data[header.end...]))
+    }
+
+    /// A snapshot file's header: what it names, and where its bytes start (`end`).
+    public struct Header: Equatable, Sendable {
+        public var target: String
+        public var time: Double
+        public var size: Int
+        public var end: Int
+    }
+
+    /// Reads the header from the start of a file (at least its first 4 KiB, or all of a shorter file).
+    static func parseHeader(_ data: [UInt8]) throws(FormatError) -> Header {
         // The header ends at the first empty line; it is small, so look at most 4 KiB in.
         var lines: [String] = []
         var position = 0
@@ -65,21 +88,37 @@ public struct Snapshot: Equatable, Sendable {
         guard let sizeText = fields["size"], let size = Int(sizeText), size >= 0 else {
             throw FormatError(message: "snapshot header has no valid `size` line")
         }
-        guard data.count - headerEnd == size else {
-            throw FormatError(
-                message:
-                    "snapshot is cut short or padded: header says \(size) bytes, file holds \(data.count - headerEnd)")
-        }
-        return Snapshot(
-            target: fields["target"] ?? "", time: fields["time"].flatMap(parseISO8601) ?? 0,
-            bytes: Array(data[headerEnd...]))
+        return Header(
+            target: fields["target"] ?? "", time: fields["time"].flatMap(parseISO8601) ?? 0, size: size, end: headerEnd)
     }
 
     /// Writes the snapshot to `path` (created 0600, or truncated).
-    /// Writes the snapshot to `path`: a new file, mode 0600, written in full to a temporary file next to it and
-    /// renamed into place, so a reader never sees half a snapshot and a failure leaves no file. Never follows a
-    /// symlink; an existing file (or symlink) at `path` is replaced only when `replace` is true.
+    /// Writes the snapshot to `path` (see `writeNewFile`): 0600, complete or not at all, never through a symlink,
+    /// never over an existing file unless `replace`.
     public func write(toFile path: String, replace: Bool = false) throws(ShmError) {
+        let data = encoded()
+        try Self.writeNewFile(path, replace: replace) { fd throws(ShmError) in
+            var done = 0
+            while done < data.count {
+                let written = data.withUnsafeBytes { all in
+                    Result { () throws(Errno) in try Sys.write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
+                }
+                switch written {
+                case .success(let n): done += n
+                case .failure(let e):
+                    throw .fromFileErrno(e.code, operation: "write", path: path, context: "cannot write the snapshot")
+                }
+            }
+        }
+    }
+
+    /// Creates `path` as a new file, mode 0600: `body` writes a temporary file next to it (O_EXCL|O_NOFOLLOW),
+    /// which is fsynced and renamed into place, so a reader never sees half a snapshot and a failure leaves no file.
+    /// Never follows a symlink; anything at `path` (a file, a link) is replaced only when `replace` is true, and
+    /// then atomically (`rename`); otherwise `renameat2(RENAME_NOREPLACE)` refuses it with EEXIST.
+    static func writeNewFile(_ path: String, replace: Bool, _ body: (Int32) throws(ShmError) -> Void)
+        throws(ShmError)
+    {
         func fail(_ e: Errno, _ op: String) -> ShmError {
             .fromFileErrno(e.code, operation: op, path: path, context: "cannot write the snapshot")
         }
@@ -90,28 +129,20 @@ public struct Snapshot: Equatable, Sendable {
             throw ShmError(
                 .keyError, operation: "open", target: path, message: "cannot write the snapshot: give a file name")
         }
-        if !replace, (try? Sys.lstat(path)) != nil {
-            throw ShmError.fromFileErrno(EEXIST, operation: "open", path: path, context: "cannot write the snapshot")
-        }
+        if !replace, (try? Sys.lstat(path)) != nil { throw fail(Errno(code: EEXIST), "open") }
         let temporary = directory + ".\(name).shmscope-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd: Int32
         do { fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) } catch let e {
             throw fail(e, "open")
         }
-        do throws(Errno) {
-            let data = encoded()
-            var done = 0
-            while done < data.count {
-                done += try data.withUnsafeBytes { all in
-                    Result { () throws(Errno) in try Sys.write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
-                }.get()
-            }
-            try Sys.fsync(fd)
+        do throws(ShmError) {
+            try body(fd)
+            do { try Sys.fsync(fd) } catch let e { throw fail(e, "fsync") }
             Sys.close(fd)
-        } catch let e {
+        } catch let error {
             Sys.close(fd)
             Sys.unlink(temporary)
-            throw fail(e, "write")
+            throw error
         }
         do {
             if replace { try Sys.rename(temporary, path) } else { try Sys.renameNoReplace(temporary, path) }

@@ -352,7 +352,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         s.lock = .lockedByUs
         switch wait {
         case .hold:
-            s.message = .info("locked: peers wait until you press U")
+            s.message = .info("locked: peers that take this lock wait until you press U")
             return []
         case .commit:
             return [.write(writeRuns(s.staged), unlockAfter: true)]

@@ -215,7 +215,8 @@ package final class SharedMemorySource: LiveSource {
     package func lockDescription() -> String? {
         guard memory.hasLock else { return nil }
         guard let state = memory.lockState() else { return "lock (not created yet)" }
-        return "\(state.mechanism.rawValue) \(state.nativeName)"
+        // An flock says it is advisory: only cooperating tools wait for it.
+        return "\(state.mechanism.displayName) \(state.nativeName)"
     }
 
     package var targetName: String { memory.target.description }
@@ -235,6 +236,7 @@ package final class SharedMemorySource: LiveSource {
     package var isReadOnly: Bool { access == .readOnly }
 
     package func read(offset: Int, count: Int) throws -> [UInt8] { try memory.read(offset: offset, count: count) }
+    package func isHole(offset: Int, count: Int) -> Bool { memory.isHole(offset: offset, count: count) }
     package func write(_ bytes: [UInt8], at offset: Int) throws { try memory.write(bytes, at: offset) }
     package func tryLock(timeout: Duration) throws -> Bool { try memory.tryLock(timeout: timeout) }
     package func unlock() throws { try memory.unlock() }

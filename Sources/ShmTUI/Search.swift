@@ -1,3 +1,4 @@
+import Glibc
 import ShmCore
 
 /// What `/` looks for: text as typed, or bytes given in hex after `x` (`/x de ad`, `/x dead`).
@@ -43,6 +44,68 @@ package func findBytes(_ needle: [UInt8], in haystack: [UInt8], from: Int, forwa
         let s = min(from, last)
         if s >= 0 { for i in stride(from: s, through: 0, by: -1) where matches(i) { return (i, false) } }
         for i in stride(from: last, to: max(s, -1), by: -1) where matches(i) { return (i, true) }
+    }
+    return nil
+}
+
+/// The same search over a segment read in chunks (`read(offset, count)`), never copied whole: a big sparse
+/// segment is searched with its holes read as zeros (never faulted in) and at most one chunk in memory.
+/// Chunks overlap by `needle.count - 1` bytes, so a match across a chunk boundary is found.
+package func findBytes(
+    _ needle: [UInt8], size: Int, from: Int, forward: Bool, chunkSize: Int = 1 << 20,
+    read: (_ offset: Int, _ count: Int) throws -> [UInt8]
+) rethrows -> (offset: Int, wrapped: Bool)? {
+    let n = needle.count
+    let last = size - n
+    guard n > 0, last >= 0, chunkSize > 0 else { return nil }
+    // Match positions in one chunk (`positions` of them), first or last: memchr finds candidates for the first
+    // byte (C speed even in debug builds), memcmp checks them.
+    func scanChunk(_ hay: UnsafeRawBufferPointer, positions: Int, wantLast: Bool) -> Int? {
+        needle.withUnsafeBytes { ndl in
+            var found: Int?
+            var i = 0
+            while i < positions, let at = memchr(hay.baseAddress! + i, Int32(needle[0]), positions - i) {
+                let k = UnsafeRawPointer(at) - hay.baseAddress!
+                if memcmp(hay.baseAddress! + k, ndl.baseAddress!, n) == 0 {
+                    found = k
+                    if !wantLast { break }
+                }
+                i = k + 1
+            }
+            return found
+        }
+    }
+    // The first match at a position in lo...hi.
+    func first(_ lo: Int, _ hi: Int) throws -> Int? {
+        var p = lo
+        while p <= hi {
+            let positions = min(chunkSize, hi - p + 1)
+            let bytes = try read(p, positions + n - 1)
+            if let k = bytes.withUnsafeBytes({ scanChunk($0, positions: positions, wantLast: false) }) { return p + k }
+            p += positions
+        }
+        return nil
+    }
+    // The last match at a position in lo...hi.
+    func lastMatch(_ lo: Int, _ hi: Int) throws -> Int? {
+        var q = hi
+        while q >= lo {
+            let positions = min(chunkSize, q - lo + 1)
+            let p = q - positions + 1
+            let bytes = try read(p, positions + n - 1)
+            if let k = bytes.withUnsafeBytes({ scanChunk($0, positions: positions, wantLast: true) }) { return p + k }
+            q = p - 1
+        }
+        return nil
+    }
+    if forward {
+        let start = min(max(0, from), last + 1)
+        if let i = try first(start, last) { return (i, false) }
+        if let i = try first(0, min(start, last + 1) - 1) { return (i, true) }
+    } else {
+        let s = min(from, last)
+        if s >= 0, let i = try lastMatch(0, s) { return (i, false) }
+        if let i = try lastMatch(max(s, -1) + 1, last) { return (i, true) }
     }
     return nil
 }

@@ -32,6 +32,7 @@ struct Create: ParsableCommand {
     var mode: String = "600"
 
     func validate() throws {
+        try target.refuseNoLock(in: "create")
         if !target.resolution.keys.isEmpty {
             throw ValidationError("--key names Qt keys to try for an existing segment; `create` makes a new one: name it as qt:KEY")
         }

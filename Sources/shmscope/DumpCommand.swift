@@ -98,7 +98,9 @@ struct Dump: ParsableCommand {
     private func dumpLayout(_ layout: StructLayout) throws {
         let memory = try target.memory()
         try memory.attach(.readOnly)
-        let decoded = layout.decode(try memory.read())
+        // Only the bytes the layout covers: a small layout over a huge segment reads a few bytes, not all of it.
+        let span = layout.span.clamped(to: 0..<memory.size)
+        let decoded = layout.decode(try memory.read(offset: span.lowerBound, count: span.count), base: span.lowerBound)
         let out = Output.standard
         if json || format == .json {
             out.print(

@@ -16,6 +16,8 @@ struct Info: ParsableCommand {
     @Flag(name: .long, help: "Print JSON (one segment object of schema 1, see README).")
     var json = false
 
+    func validate() throws { try target.refuseNoLock(in: "info") }
+
     func run() throws {
         let resolved = try target.resolved()
         let parsed = resolved.target
@@ -50,7 +52,7 @@ struct Info: ParsableCommand {
         rows.append(("nattch", String(e.nattch)))
         rows.append(("status", e.status.rawValue + (e.note.map { " (\($0))" } ?? "")))
         if let lock = e.lock {
-            var text = "\(lock.mechanism.rawValue) \(lock.nativeName): \(lock.summary)"
+            var text = "\(lock.mechanism.displayName) \(lock.nativeName): \(lock.summary)"
             if let value = lock.value { text += "; value \(value)" }
             rows.append(("lock", text))
         } else {

@@ -23,6 +23,10 @@ struct Open: ParsableCommand {
 
     @OptionGroup var view: HexViewOptions
 
+    func validate() throws {
+        if readOnly { try target.refuseNoLock(in: "open --read-only") }
+    }
+
     func run() throws {
         requireTerminal("open")
         let composer = try view.composer(context: try target.context())

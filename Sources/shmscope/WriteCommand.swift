@@ -25,9 +25,6 @@ struct Write: ParsableCommand {
     @Option(name: .long, help: "Bytes from a file.")
     var file: String?
 
-    @Flag(name: .long, help: "Write without taking the segment's lock.")
-    var noLock = false
-
     @Option(name: .long, help: "How long to wait for the lock before giving up: 500ms, 2s, 1m (a bare number is seconds).")
     var timeout = "5s"
 
@@ -63,9 +60,12 @@ struct Write: ParsableCommand {
         } else {
             do { bytes = try readFile(file!) } catch { throw CommandError(message: "--file: \(error.message)") }
         }
+        let noLock = try target.context().noLock
         // One budget for every wait: Qt's lock around attach and then the lock for the write share `--timeout`.
         let start = ContinuousClock.now
         let memory = try target.memory(lockTimeout: noLock ? .zero : timeout)
+        // Writing without a lock happens only when the user chose it: refused before anything is attached.
+        if !noLock && !memory.hasLock { throw noLockFound(memory) }
         try memory.attach(.readWrite)
         let at = try startOffset()
         guard at <= memory.size, bytes.count <= memory.size - at else {
@@ -84,12 +84,15 @@ struct Write: ParsableCommand {
     }
 }
 
+/// The one line for a target with no lock to take: name one, or choose to write without.
+func noLockFound(_ memory: SharedMemory) -> CommandError {
+    CommandError(
+        message: "\(memory.target) has no lock to write under (a raw System V segment): name its semaphore set with --sem, or write without a lock with --no-lock; nothing written")
+}
+
 /// Takes the lock within `timeout`, or fails naming the holder.
 func acquire(_ memory: SharedMemory, timeout: Duration, reported: Duration? = nil) throws {
-    guard memory.hasLock else {
-        throw CommandError(
-            message: "\(memory.target) has no lock: a raw System V segment needs --sem, or pass --no-lock")
-    }
+    guard memory.hasLock else { throw noLockFound(memory) }
     if try memory.tryLock(timeout: timeout) { return }
     var holder = ""
     if let state = memory.lockState(), let pid = state.lastPID {

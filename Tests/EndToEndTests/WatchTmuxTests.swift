@@ -47,7 +47,7 @@ struct WatchTmuxTests {
         try #require(screen.waitFor("256 B RO") != nil)
         screen.send("W")
         let who = try #require(screen.waitFor("pid \(py.pid) python3 uid 0 (root) rw"), "\(screen.capture())")
-        #expect(who.contains("lock flock: free"))
+        #expect(who.contains("lock flock (advisory: only cooperating tools wait): free"))
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
         #expect(py.ask("quit") == "ok")

@@ -474,7 +474,7 @@ import Testing
         #expect(h.state.lockWait == nil)
         #expect(h.state.lock == .lockedByUs)
         #expect(h.source.lockedByUs)
-        #expect(h.message == "locked: peers wait until you press U")
+        #expect(h.message == "locked: peers that take this lock wait until you press U")
         h.press(.char("U"))
         #expect(!h.source.lockedByUs)
         #expect(h.state.lock == .unlocked)

@@ -122,8 +122,11 @@ final class ClosureWho: WhoProvider {
         #expect(h.state.cursor == 5 * 16, "wraps around")
         h.press(.char("<"))
         #expect(h.state.cursor == 9 * 16)
-        // Per-byte change counts for the bytes on screen.
+        // Per-byte change counts for the bytes on screen, built while the inspector shows them.
+        h.press(.char("i"))
+        h.tick()
         #expect(h.state.byteChangeCounts[9 * 16] == 2)
+        h.press(.char("m"))
         // A click on a cell jumps there: the pane's cells start one row under its title, one column in.
         let cellsY = 1 + h.state.visibleRows + 1
         h.press(.click(x: 1 + 5, y: cellsY))
