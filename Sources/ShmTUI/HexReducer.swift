@@ -266,6 +266,11 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.mode = .normal
             return reduce(&s, .commit)
         }
+        if s.noLock {
+            // `--no-lock` was the explicit choice, made on the command line and shown in the dialog.
+            s.mode = .normal
+            return [.write(writeRuns(s.staged), unlockAfter: false)]
+        }
         if s.lock == .none {
             // One rule with `write --no-lock`: writing without a lock is an explicit choice, never a default.
             guard withoutLock else {

@@ -45,6 +45,7 @@ package final class HexSession: TUIProgram {
             target: source.targetName, kind: source.kindName, size: source.size, readOnly: source.isReadOnly)
         s.intervalMS = max(10, settings.intervalMS)
         s.fixedBytesPerRow = settings.bytesPerRow
+        s.noLock = settings.noLock
         s.width = width
         s.height = height
         s.now = now
@@ -232,7 +233,8 @@ package final class HexSession: TUIProgram {
                 dispatch(.attachedReadWrite(then: then, error: "\(error)"))
             }
         case .prepareCommit(let runs):
-            dispatch(.commitPlan(CommitPlan(runs: runs, lock: source.lockDescription(), who: whoProvider.who())))
+            dispatch(.commitPlan(CommitPlan(
+                    runs: runs, lock: source.lockDescription(), who: whoProvider.who(), noLock: state.noLock)))
         case .write(let runs, let unlockAfter):
             // The old bytes are read under the same lock just before each write, so `u` can put them back.
             var failure: String?

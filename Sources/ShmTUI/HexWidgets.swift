@@ -40,7 +40,11 @@ package func commitDialogLines(_ plan: CommitPlan) -> [String] {
         lines.append("  0x\(hexPadded(run.offset, width: 8)) \(k) byte\(k == 1 ? "" : "s"): \(preview)")
     }
     if plan.runs.count > shown { lines.append("  … and \(plan.runs.count - shown) more runs") }
-    lines.append("Lock: " + (plan.lock ?? "none (no lock shmscope can take)"))
+    if plan.noLock {
+        lines.append("Lock: NOT TAKEN (--no-lock)" + (plan.lock.map { "; the segment's is \($0)" } ?? ""))
+    } else {
+        lines.append("Lock: " + (plan.lock ?? "none (no lock shmscope can take)"))
+    }
     if let reason = plan.who.unavailable {
         lines.append("Attached: unknown (\(reason))")
     } else if plan.who.attached.isEmpty {
@@ -52,9 +56,13 @@ package func commitDialogLines(_ plan: CommitPlan) -> [String] {
         }
         if plan.who.attached.count > 4 { lines.append("  … and \(plan.who.attached.count - 4) more") }
     }
-    lines.append(
-        plan.lock == nil
-            ? "! writes WITHOUT a lock   Esc/n cancels" : "y writes under the lock   Esc/n cancels")
+    if plan.noLock {
+        lines.append("y writes WITHOUT the lock (--no-lock)   Esc/n cancels")
+    } else {
+        lines.append(
+            plan.lock == nil
+                ? "! writes WITHOUT a lock   Esc/n cancels" : "y writes under the lock   Esc/n cancels")
+    }
     return lines
 }
 
