@@ -60,10 +60,10 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
             return .qt(key: rest, backend: .posix)
         }
         if let rest = text.dropPrefix("qt6:") {
-            guard !rest.isEmpty, !rest.dropFirst().contains("/") else {
+            guard !rest.isEmpty, !rest.utf8.dropFirst().contains(slash) else {
                 throw bad("a Qt native POSIX key is a name without slashes, like qt6:mykey")
             }
-            _ = try validatedPosixName(rest.hasPrefix("/") ? rest : "/" + rest, target: text)
+            _ = try validatedPosixName(rest.utf8.first == slash ? rest : "/" + rest, target: text)
             return .qtNative(key: rest, type: .posix)
         }
         if let rest = text.dropPrefix("qt6-sysv:") {
@@ -71,9 +71,9 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
             return .qtNative(key: rest, type: .systemV)
         }
         if let rest = text.dropPrefix("posix:") {
-            return .posix(name: try validatedPosixName(rest.hasPrefix("/") ? rest : "/" + rest, target: text))
+            return .posix(name: try validatedPosixName(rest.utf8.first == slash ? rest : "/" + rest, target: text))
         }
-        if text.hasPrefix("/") { return .posix(name: try validatedPosixName(text, target: text)) }
+        if text.utf8.first == slash { return .posix(name: try validatedPosixName(text, target: text)) }
         if let rest = text.dropPrefix("sysv:") {
             do { return .sysvKey(try NumberParser.key32(rest, label: "sysv:KEY")) } catch { throw bad(error.message) }
         }
@@ -82,7 +82,8 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
                 throw bad(error.message)
             }
         }
-        if text.contains(":"), let scheme = text.split(separator: ":").first,
+        if let schemeBytes = text.utf8.split(separator: UInt8(ascii: ":")).first, schemeBytes.count < text.utf8.count,
+            case let scheme = String(decoding: schemeBytes, as: UTF8.self),
             scheme.allSatisfy({ $0.isLetter || $0 == "-" }), !scheme.isEmpty
         {
             throw bad(
@@ -93,16 +94,16 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func validatedPosixName(_ name: String, target: String) throws(ShmError) -> String {
-        let body = name.dropFirst()
-        if body.isEmpty || body.contains("/") || body == "." || body == ".." {
+        let body = name.utf8.dropFirst()
+        if body.isEmpty || body.contains(slash) || body.elementsEqual(".".utf8) || body.elementsEqual("..".utf8) {
             throw ShmError(
                 .keyError, operation: "parse", target: target,
                 message: "a POSIX name is one slash and a file name, like /my_segment")
         }
-        if body.utf8.count > QtNaming.nameMax {
+        if body.count > QtNaming.nameMax {
             throw ShmError(
                 .keyError, operation: "parse", target: target,
-                message: "POSIX name is \(body.utf8.count) bytes; the limit is \(QtNaming.nameMax)")
+                message: "POSIX name is \(body.count) bytes; the limit is \(QtNaming.nameMax)")
         }
         return name
     }
@@ -114,8 +115,13 @@ public func hex32(_ key: key_t) -> String {
     return "0x" + String(repeating: "0", count: max(0, 8 - s.count)) + s
 }
 
+/// Target syntax is ASCII, so it is matched on UTF-8 bytes: `hasPrefix` and `contains` compare characters, and a
+/// combining mark right after a separator (`qt:\u{36f}`, `/a/\u{301}`) joins it into another character, which hid
+/// the `qt:` prefix (found by fuzzing: `qt:\u{36f}` parsed as the bare key `qt:\u{36f}`) and a `/` inside a POSIX name.
+private let slash = UInt8(ascii: "/")
+
 extension String {
     func dropPrefix(_ prefix: String) -> String? {
-        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
+        utf8.starts(with: prefix.utf8) ? String(decoding: utf8.dropFirst(prefix.utf8.count), as: UTF8.self) : nil
     }
 }

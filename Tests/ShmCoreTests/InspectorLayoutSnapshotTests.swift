@@ -131,6 +131,9 @@ import Testing
         #expect(error("a f32[8") == "line 1: `f32[8`: an array length is a positive number in brackets, like f32[8]")
         #expect(error("a u8 @1 extra") == "line 1: unexpected `extra`: write NAME TYPE [@OFFSET]")
         #expect(error("9a u8").hasPrefix("line 1: `9a` is not a field name"))
+        // Found by fuzzing: a field placed after one at the 1 TiB bound started past it.
+        #expect(error("w bytes[61] @1T\ne f32le") == "line 2: `e` would start at 1099511627837, past the 1 TiB limit of offsets")
+        #expect(try StructLayout.parse("w u8 @1T").fields.map(\.offset) == [1 << 40])
     }
 }
 
