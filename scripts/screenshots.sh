@@ -51,18 +51,25 @@ wait_for "SHMDEMO"
 sleep 1.45
 shot hex-view-live
 
-# 2. Our lock held, with staged edits (typed over the message) waiting to be written.
+# 2. Our lock held, in edit mode, with staged edits (typed over the message) waiting to be written; then the
+#    commit dialog that asks before anything is written.
 tmux_ send-keys -t shot L
 wait_for "locked by us"
+tmux_ send-keys -t shot e
+wait_for "EDIT"
 tmux_ send-keys -t shot j j Tab
 tmux_ send-keys -t shot -l "SHMSCOPE"
 sleep 0.3
 shot lock-and-edit
-tmux_ send-keys -t shot Escape C-u U
+tmux_ send-keys -t shot F8
+wait_for "Commit? (y/n)"
+sleep 0.3
+shot commit-dialog
+tmux_ send-keys -t shot Escape Escape X y U
 wait_for "unlocked"
 
 # 3. The help overlay.
-tmux_ send-keys -t shot Escape '?'
+tmux_ send-keys -t shot Escape F1
 wait_for "Help"
 shot help
 tmux_ send-keys -t shot Escape

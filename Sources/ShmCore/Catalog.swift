@@ -284,6 +284,41 @@ public struct Catalog: Sendable {
             runtimeDirectory: runtime)
     }
 
+    /// Qt's System V lock for a segment named by id or key, found without the Qt key: the segment's key is
+    /// `ftok(F, 'Q')` of a key file `F` = `qipc_sharedmemory_X` in Qt's temp dir, whose lock is the key file
+    /// `qipc_systemsem_X` beside it; or of a Qt 6 native key file in the runtime dir, which segment and lock share.
+    /// Nil for other targets and for segments no key file names. Reads only directory entries: nothing is locked
+    /// or created.
+    public static func qtSemaphore(for target: SegmentTarget, sources: Sources) -> SharedMemory.SemaphoreReference? {
+        let key: key_t
+        switch target {
+        case .sysvKey(let k): key = k
+        case .sysvID(let id):
+            guard let seg = ProcViews.systemVSegments().first(where: { $0.shmid == id }) else { return nil }
+            key = seg.key
+        case .posix, .qt, .qtNative: return nil
+        }
+        guard key != 0 else { return nil }
+        let tmp = sources.temporaryDirectory.isEmpty ? "/" : sources.temporaryDirectory
+        let dir = tmp == "/" ? "" : tmp
+        for file in listDirectory(tmp) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
+            guard let parsed = QtNaming.parseLegacyName(file), parsed.prefix == QtNaming.sharedMemoryPrefix,
+                let st = try? Sys.lstat(dir + "/" + file), st.st_mode & S_IFMT == S_IFREG,
+                (try? Sys.ftok(dir + "/" + file, QtNaming.ftokProjectID)) == key
+            else { continue }
+            return .qtKeyFile(dir + "/" + QtNaming.semaphorePrefix + parsed.letters + parsed.hash)
+        }
+        let runtime = sources.runtimeDirectory
+        for file in listDirectory(runtime) {
+            let path = runtime + "/" + file
+            guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG,
+                (try? Sys.ftok(path, QtNaming.ftokProjectID)) == key
+            else { continue }
+            return .qtKeyFile(path)
+        }
+        return nil
+    }
+
     /// The entry a target names, if the catalog has it.
     public func entry(for target: SegmentTarget) -> CatalogEntry? {
         switch target {

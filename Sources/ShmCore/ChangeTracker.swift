@@ -4,6 +4,13 @@ public protocol ByteReader: AnyObject {
     var byteCount: Int { get }
     /// Fills `buffer` with the bytes at `offset`, or throws (a POSIX segment shrank under us).
     func read(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws
+    /// True when the range is known to be a hole of a sparse segment: all zeros, with no pages to read. Scans then
+    /// skip the read and the hashing; false when unknown.
+    func isHole(offset: Int, count: Int) -> Bool
+}
+
+extension ByteReader {
+    public func isHole(offset: Int, count: Int) -> Bool { false }
 }
 
 extension SharedMemory: ByteReader {
@@ -150,6 +157,34 @@ public final class ChangeTracker {
             let chunkOffset = passOffset
             let n = min(Self.chunkSize, length - chunkOffset)
             let chunk = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<n])
+            if reader.isHole(offset: start + chunkOffset, count: n) {
+                // A hole of a sparse segment: zeros, known without reading (or hashing) them. Only a block that
+                // was not zero before is examined (against a zeroed chunk).
+                var zeroed = false
+                var i = 0
+                while i < n {
+                    let blockLength = min(blockSize, n - i)
+                    let index = (chunkOffset + i) / blockSize
+                    let zero = zeroHash(blockLength)
+                    if hashes[index] == nil {
+                        hashes[index] = zero
+                    } else if hashes[index] != zero {
+                        if !zeroed {
+                            chunk.initializeMemory(as: UInt8.self, repeating: 0)
+                            zeroed = true
+                        }
+                        examine(UnsafeRawBufferPointer(rebasing: chunk[i..<(i + blockLength)]), index: index, now: now, into: &pending)
+                    }
+                    i += blockLength
+                }
+                if pending.count > 1 {
+                    pending.dropLast().forEach(emit)
+                    pending.removeFirst(pending.count - 1)
+                }
+                passOffset += n
+                done += n
+                continue
+            }
             try reader.read(into: chunk, offset: start + chunkOffset)
             var i = 0
             while i < n {

@@ -9,6 +9,12 @@ public struct LockState: Equatable, Sendable {
         case flock
         /// A System V semaphore set the user named for a raw System V segment.
         case systemVSet = "sysv-semaphore"
+
+        /// The name shown wherever lock state is shown (`info`, the Who pane): an flock says it is advisory, since
+        /// peers that do not take it never wait for it.
+        public var displayName: String {
+            self == .flock ? "flock (advisory: only cooperating tools wait)" : rawValue
+        }
     }
 
     public var mechanism: Mechanism

@@ -8,13 +8,18 @@ public struct TargetContext: Sendable, Equatable {
     public var semaphore: SharedMemory.SemaphoreReference?
     /// Qt keys to try for unnamed segments (and to label segments in the catalog).
     public var keys: [String]
+    /// The user chose to write without a lock (`--no-lock`). Nothing else may write unlocked: where no lock can
+    /// be found, writing is refused unless this is set (the command line and the TUI alike).
+    public var noLock: Bool
 
     public init(
-        temporaryDirectory: String? = nil, semaphore: SharedMemory.SemaphoreReference? = nil, keys: [String] = []
+        temporaryDirectory: String? = nil, semaphore: SharedMemory.SemaphoreReference? = nil, keys: [String] = [],
+        noLock: Bool = false
     ) {
         self.temporaryDirectory = temporaryDirectory
         self.semaphore = semaphore
         self.keys = keys
+        self.noLock = noLock
     }
 
     /// Qt's temp dir with `--tmpdir` resolved the way Qt resolves `TMPDIR` (nil: this process's `TMPDIR`).
@@ -28,6 +33,9 @@ public struct TargetContext: Sendable, Equatable {
         let named = "`\(target)`"
         if semaphore != nil && !keys.isEmpty {
             return "--sem and --key both name a lock: give one of them"
+        }
+        if noLock && semaphore != nil {
+            return "--no-lock writes without a lock and --sem names one: give one of them"
         }
         switch target {
         case .sysvKey, .sysvID:
@@ -69,6 +77,10 @@ public struct ResolvedTarget: Sendable {
     public let knownKeys: KnownKeys
     /// The `--key` that named the segment, when one did.
     public let matchedKey: String?
+    /// The lock of a target named without its Qt key: the semaphore named with `--sem`, or Qt's own lock found
+    /// next to a Qt System V segment opened by id or key (its `qipc_systemsem_…` key file). POSIX objects opened
+    /// by name get Qt's lock from their name (`SegmentPlan`).
+    public let lock: SharedMemory.SemaphoreReference?
 
     /// Resolves `target`: when it names a segment only by id, System V key or POSIX name and `context` has Qt keys
     /// to try, the catalog is asked which key names it, and the target becomes that Qt key (with its lock).
@@ -76,7 +88,12 @@ public struct ResolvedTarget: Sendable {
     public static func resolve(_ target: SegmentTarget, context: TargetContext) throws(ShmError) -> ResolvedTarget {
         let known = KnownKeys.load(extra: context.keys)
         guard !context.keys.isEmpty, target.isUnnamed else {
-            return ResolvedTarget(target: target, context: context, knownKeys: known, matchedKey: nil)
+            // A Qt segment whose key we do not know still has Qt's lock: the peer's, never "no lock".
+            let lock =
+                context.semaphore
+                ?? Catalog.qtSemaphore(
+                    for: target, sources: Catalog.Sources(temporaryDirectory: context.resolvedTemporaryDirectory, knownKeys: known))
+            return ResolvedTarget(target: target, context: context, knownKeys: known, matchedKey: nil, lock: lock)
         }
         let sources = Catalog.Sources(temporaryDirectory: context.resolvedTemporaryDirectory, knownKeys: known)
         let catalog = Catalog.scan(sources)
@@ -93,18 +110,22 @@ public struct ResolvedTarget: Sendable {
     }
 
     /// A resolved target as is, for routes that already know their target and context (the demo, tests).
-    public init(target: SegmentTarget, context: TargetContext = .init(), knownKeys: KnownKeys? = nil, matchedKey: String? = nil) {
+    /// `lock` defaults to the context's `--sem`; `resolve` also finds Qt's lock for Qt segments named by id or key.
+    public init(
+        target: SegmentTarget, context: TargetContext = .init(), knownKeys: KnownKeys? = nil, matchedKey: String? = nil,
+        lock: SharedMemory.SemaphoreReference? = nil
+    ) {
         self.target = target
         self.context = context
         self.knownKeys = knownKeys ?? KnownKeys.load(extra: context.keys)
         self.matchedKey = matchedKey
+        self.lock = lock ?? context.semaphore
     }
 
-    /// Options for `SharedMemory`: Qt's temp dir, the named semaphore, and `detachPolicy`.
+    /// Options for `SharedMemory`: Qt's temp dir, the lock, and `detachPolicy`.
     public func options(detachPolicy: SharedMemory.DetachPolicy) -> SharedMemory.Options {
         SharedMemory.Options(
-            detachPolicy: detachPolicy, temporaryDirectory: context.resolvedTemporaryDirectory,
-            semaphore: context.semaphore)
+            detachPolicy: detachPolicy, temporaryDirectory: context.resolvedTemporaryDirectory, semaphore: lock)
     }
 
     /// The segment, not attached yet.
@@ -120,10 +141,12 @@ public struct ResolvedTarget: Sendable {
     }
 
     /// The catalog's entry for this target, with the lock this target really has: a semaphore set named with
-    /// `--sem` replaces the catalog's guess (which knows no lock for a raw System V segment).
+    /// `--sem` (or Qt's lock found next to the segment) replaces the catalog's guess.
     public func entry(in catalog: Catalog) -> CatalogEntry? {
         guard var entry = catalog.entry(for: target) else { return nil }
-        if context.semaphore != nil {
+        // The catalog found Qt's semaphore itself (with its semid): keep its reading.
+        if case .qtKeyFile(let path) = lock, entry.lock?.nativeName == path { return entry }
+        if lock != nil {
             entry.lock = memory().lockState().map(LockInfo.init(state:))
         }
         return entry

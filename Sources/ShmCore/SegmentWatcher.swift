@@ -28,8 +28,9 @@ public protocol FollowedSegment: ByteReader {
 /// call sees the new size. A removed segment is kept (our mapping stays valid) until the target names a new one.
 public final class SegmentFollower: FollowedSegment {
     public let memory: SharedMemory
-    /// How we attach again: the mode of the first attach, so a read-only look never becomes a read-write one.
-    public let mode: SharedMemory.AccessMode
+    /// How we attach again: the mode of the first attach, so a read-only look never becomes a read-write one
+    /// behind the user's back. Only `attachAgain(_:)` changes it (the hex view's edit mode and `L`).
+    public private(set) var mode: SharedMemory.AccessMode
     private var removedReported = false
     private var detachedReported = false
 
@@ -43,6 +44,21 @@ public final class SegmentFollower: FollowedSegment {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws {
         try memory.read(into: buffer, offset: offset)
+    }
+
+    public func isHole(offset: Int, count: Int) -> Bool { memory.isHole(offset: offset, count: count) }
+
+    /// Detaches and attaches again in `mode` (read-only → read-write when the user chooses to edit or lock), and
+    /// follows the segment in that mode from then on. A read-write attach takes Qt's lifecycle lock (and creates
+    /// it) as Qt does, which is why a view attaches read-only first and only asks for this when it must.
+    /// If the new attach fails, the old mode is attached again and the error is thrown.
+    public func attachAgain(_ newMode: SharedMemory.AccessMode) throws(ShmError) {
+        if memory.isAttached { try memory.detach() }
+        do { try memory.attach(newMode) } catch {
+            try? memory.attach(mode)
+            throw error
+        }
+        mode = newMode
     }
 
     public func followPresence() -> [WatchEvent] {
@@ -111,7 +127,8 @@ public final class SegmentWatcher {
     /// `byteCountLimit` 0 keeps no per-byte counts (the log does not show them, and they would grow with a busy
     /// segment); the hex view's inspector keeps a bounded number.
     public init(
-        segment: any FollowedSegment, rangeOffset: Int = 0, rangeLength: Int? = nil, blockSizing: BlockSizing = .fixed(4096),
+        segment: any FollowedSegment, rangeOffset: Int = 0, rangeLength: Int? = nil,
+        blockSizing: BlockSizing = .fixed(4096),
         cacheBudget: Int = 32 << 20, byteCountLimit: Int = 0
     ) {
         self.segment = segment

@@ -19,10 +19,17 @@ public final class SharedMemory {
         case keep
     }
 
-    /// A System V semaphore set that guards a raw System V segment (raw segments have no lock of their own).
+    /// The lock of a segment named without its Qt key: a System V semaphore set the user names (`--sem`) for a
+    /// raw System V segment, or Qt's own lock found next to a Qt segment opened by id, key or name.
     public enum SemaphoreReference: Sendable, Hashable {
         case key(key_t, number: UInt16 = 0)
         case id(Int32, number: UInt16 = 0)
+        /// Qt's System V lock: a `qipc_systemsem_…` key file (or a Qt 6 native key file, which segment and lock
+        /// share), `ftok(path, 'Q')`, SEM_UNDO. The key file is never created; a read-only look creates nothing.
+        case qtKeyFile(String)
+        /// A POSIX named semaphore, `/name` (Qt POSIX builds: `/qipc_systemsem_…`; Qt 6 native keys: the
+        /// segment's own name).
+        case posix(String)
     }
 
     public struct Options: Sendable {
@@ -216,25 +223,32 @@ public final class SharedMemory {
 
     // MARK: Data
 
-    /// Copies `count` bytes at `offset` into a new array (a snapshot).
+    /// Copies `count` bytes at `offset` into a new array (a snapshot). Holes of a sparse segment read as zeros
+    /// without being faulted in (`ExtentMap`): looking never allocates the segment's memory.
     public func read(offset: Int = 0, count: Int? = nil) throws(ShmError) -> [UInt8] {
         let m = try attachedMapping("read")
         let n = count ?? (m.size - max(0, offset))
         try checkRange(offset: offset, count: n, size: m.size, operation: "read")
         var out = [UInt8](repeating: 0, count: n)
-        let ok = out.withUnsafeMutableBytes { m.copy(to: $0.baseAddress!, offset: offset, count: n) }
+        let ok = out.withUnsafeMutableBytes { m.copySparse(to: $0.baseAddress!, offset: offset, count: n, zeroFilled: true) }
         if n > 0 && !ok { throw truncated(m, operation: "read") }
         return out
     }
 
-    /// Copies bytes at `offset` into `buffer`, filling it entirely.
+    /// Copies bytes at `offset` into `buffer`, filling it entirely; holes read as zeros without being faulted in.
     public func read(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws(ShmError) {
         let m = try attachedMapping("read")
         try checkRange(offset: offset, count: buffer.count, size: m.size, operation: "read")
         guard buffer.count > 0 else { return }
-        if !m.copy(to: buffer.baseAddress!, offset: offset, count: buffer.count) {
+        if !m.copySparse(to: buffer.baseAddress!, offset: offset, count: buffer.count) {
             throw truncated(m, operation: "read")
         }
+    }
+
+    /// True when `count` bytes at `offset` are known to be a hole (no pages: zeros), so a scan can skip them.
+    public func isHole(offset: Int, count: Int) -> Bool {
+        guard let mapping, offset >= 0, count > 0, offset <= mapping.size - count else { return false }
+        return mapping.extents.isHole(offset..<(offset + count))
     }
 
     /// Writes `bytes` at `offset`: all of them or, when out of range or read-only, none.

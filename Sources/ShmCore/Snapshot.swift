@@ -32,11 +32,34 @@ public struct Snapshot: Equatable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        let header = "\(Self.magic)\ntarget \(target)\nsize \(bytes.count)\ntime \(iso8601(time))\n\n"
-        return Array(header.utf8) + bytes
+        Self.header(target: target, size: bytes.count, time: time) + bytes
+    }
+
+    /// The header text, blank line included.
+    static func header(target: String, size: Int, time: Double) -> [UInt8] {
+        Array("\(magic)\ntarget \(target)\nsize \(size)\ntime \(iso8601(time))\n\n".utf8)
     }
 
     public static func decode(_ data: [UInt8]) throws(FormatError) -> Snapshot {
+        let header = try parseHeader(data)
+        guard data.count - header.end == header.size else {
+            throw FormatError(
+                message:
+                    "snapshot is cut short or padded: header says \(header.size) bytes, file holds \(data.count - header.end)")
+        }
+        return Snapshot(target: header.target, time: header.time, bytes: Array(data[header.end...]))
+    }
+
+    /// A snapshot file's header: what it names, and where its bytes start (`end`).
+    public struct Header: Equatable, Sendable {
+        public var target: String
+        public var time: Double
+        public var size: Int
+        public var end: Int
+    }
+
+    /// Reads the header from the start of a file (at least its first 4 KiB, or all of a shorter file).
+    static func parseHeader(_ data: [UInt8]) throws(FormatError) -> Header {
         // The header ends at the first empty line; it is small, so look at most 4 KiB in.
         var lines: [String] = []
         var position = 0
@@ -65,14 +88,8 @@ public struct Snapshot: Equatable, Sendable {
         guard let sizeText = fields["size"], let size = Int(sizeText), size >= 0 else {
             throw FormatError(message: "snapshot header has no valid `size` line")
         }
-        guard data.count - headerEnd == size else {
-            throw FormatError(
-                message:
-                    "snapshot is cut short or padded: header says \(size) bytes, file holds \(data.count - headerEnd)")
-        }
-        return Snapshot(
-            target: fields["target"] ?? "", time: fields["time"].flatMap(parseISO8601) ?? 0,
-            bytes: Array(data[headerEnd...]))
+        return Header(
+            target: fields["target"] ?? "", time: fields["time"].flatMap(parseISO8601) ?? 0, size: size, end: headerEnd)
     }
 
     /// Writes the snapshot to `path` (created 0600, or truncated).

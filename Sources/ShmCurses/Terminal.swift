@@ -100,6 +100,7 @@ package final class Terminal {
         case KEY_ENTER: return .enter
         case KEY_BACKSPACE: return .backspace
         case KEY_DC: return .delete
+        case KEY_IC: return .insert
         case KEY_RESIZE:
             painted = nil
             let s = size

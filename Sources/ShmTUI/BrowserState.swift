@@ -32,6 +32,20 @@ package struct BrowserRow: Equatable, Sendable {
     }
 }
 
+/// `512 B`, `4 KiB`, `1.5 MiB`, `32 MiB`: powers of 1024, one decimal only when it is not a whole number.
+package func humanSize(_ bytes: Int) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    if unit == 0 || value == value.rounded() || value >= 100 { return "\(Int(value.rounded())) \(units[unit])" }
+    let tenths = Int((value * 10).rounded())
+    return tenths % 10 == 0 ? "\(tenths / 10) \(units[unit])" : "\(tenths / 10).\(tenths % 10) \(units[unit])"
+}
+
 package enum BrowserColumn: Int, CaseIterable, Sendable {
     case kind, key, id, size, perms, owner, nattch, attached, lock
 
@@ -56,7 +70,7 @@ package enum BrowserColumn: Int, CaseIterable, Sendable {
         case .kind: row.kind
         case .key: row.key
         case .id: row.id
-        case .size: String(row.size)
+        case .size: humanSize(row.size)
         case .perms: row.perms
         case .owner: row.owner
         case .nattch: row.nattch.map(String.init) ?? "-"
@@ -225,7 +239,7 @@ package func reduce(_ s: inout BrowserState, _ action: BrowserAction) -> [Browse
         s.mode = .help(scroll: max(0, min(browserHelpLines.count - 1, scroll + d)))
     case .click(let x, let y):
         if y == 1 {
-            if let column = browserColumns(width: s.width, rows: s.rows).last(where: { $0.x <= x })?.column {
+            if let column = browserColumns(width: s.width, rows: s.visible).last(where: { $0.x <= x })?.column {
                 return reduce(&s, .sortBy(column))
             }
             return []

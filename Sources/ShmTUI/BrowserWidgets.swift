@@ -1,19 +1,34 @@
-/// Where each browser column goes. Columns that do not fit are dropped, least useful first, so 40 columns still
-/// show kind, key, size and lock.
+/// Where each browser column goes. What this tool is for decides the order of sacrifice: the key, who is attached
+/// and who holds the lock are never dropped, and are cut only when every other column is gone and they still do not
+/// fit (the lock last). Perms, owner, id, attach count, size and kind go first, in that order. Widths fit the rows
+/// given (the ones the filter shows), so a hidden row with a long key takes no room.
 package func browserColumns(width: Int, rows: [BrowserRow]) -> [(column: BrowserColumn, x: Int, width: Int)] {
-    let longestKey = rows.map(\.key.count).max() ?? 0
+    func fit(_ c: BrowserColumn, _ lo: Int, _ hi: Int) -> Int {
+        let longest = rows.map { c.text($0).count }.max() ?? 0
+        return min(hi, max(lo, c.title.count, longest))
+    }
     var widths: [BrowserColumn: Int] = [
-        .kind: 7, .key: min(34, max(10, longestKey)), .id: 6, .size: 10, .perms: 5, .owner: 8, .nattch: 4,
-        .lock: 16, .attached: 8,
+        .kind: fit(.kind, 4, 9), .key: fit(.key, 10, 40), .id: fit(.id, 2, 10), .size: fit(.size, 4, 10),
+        .perms: fit(.perms, 5, 10), .owner: fit(.owner, 5, 12), .nattch: 4, .attached: fit(.attached, 8, 24),
+        .lock: fit(.lock, 4, 48),
     ]
     var shown = BrowserColumn.allCases
     func total() -> Int { shown.reduce(0) { $0 + widths[$1]! } + shown.count - 1 }
-    for drop in [BrowserColumn.attached, .owner, .perms, .id, .nattch] where total() > width {
+    for drop in [BrowserColumn.perms, .owner, .id, .nattch, .size, .kind] where total() > width {
         shown.removeAll { $0 == drop }
     }
-    if total() > width { widths[.key] = max(6, widths[.key]! - (total() - width)) }
-    // The attached-commands column takes whatever is left over.
-    if shown.contains(.attached) { widths[.attached]! += max(0, width - total()) }
+    // Still too wide: cut the key and the attached list in turns, the lock only after both are short.
+    let cuts: [(BrowserColumn, Int)] = [
+        (.key, 24), (.attached, 13), (.key, 12), (.attached, 8), (.lock, 12), (.attached, 3), (.key, 6), (.lock, 4),
+    ]
+    for (column, floor) in cuts where total() > width {
+        widths[column] = max(floor, widths[column]! - (total() - width))
+    }
+    // Room to spare goes to the attached list, then the key, so neither is cut while space is left.
+    for column in [BrowserColumn.attached, .key] where total() < width {
+        let want = rows.map { column.text($0).count }.max() ?? 0
+        widths[column]! += max(0, min(width - total(), want - widths[column]!))
+    }
     var x = 0
     var out: [(BrowserColumn, Int, Int)] = []
     for c in shown {
@@ -36,7 +51,7 @@ package func renderBrowserScreen(_ s: BrowserState, theme: Theme) -> ScreenBuffe
     title += " │ sorted by \(s.sortColumn.title.lowercased()) \(s.ascending ? "↑" : "↓")"
     b.put(title, x: 0, y: 0, style: theme.status)
 
-    let columns = browserColumns(width: s.width, rows: s.rows)
+    let columns = browserColumns(width: s.width, rows: visible)
     for (column, x, w) in columns {
         var style = theme.heading
         style.underline = column == s.sortColumn

@@ -6,6 +6,12 @@ package enum HexAction: Equatable, Sendable {
     case move(Int)
     case moveRows(Int)
     case page(Int)
+    /// Ctrl-D / Ctrl-U: half pages.
+    case halfPage(Int)
+    /// `w` / `b`: the next/previous value of the inspector's width, or field when the layout pane is shown.
+    case stepValue(Int)
+    /// A digit of a count (`16j`).
+    case countDigit(Int)
     case rowStart, rowEnd, start, end
     case switchPane
     case click(x: Int, y: Int)
@@ -19,6 +25,7 @@ package enum HexAction: Equatable, Sendable {
     case escape
     case help
     case helpScroll(Int)
+    /// `n` (true: the last search's direction) and `N` (false: the other way).
     case repeatSearch(forward: Bool)
     // Live view
     case togglePause
@@ -26,11 +33,21 @@ package enum HexAction: Equatable, Sendable {
     // Lock and edit
     case lock
     case unlock
+    /// `e` / Insert: edit mode (re-attaching read-write first).
+    case enterEdit
     case typeHex(UInt8)
     case typeChar(UInt8)
     case undoLast
     case undoAll
+    /// F8, Ctrl-S, `:w`: opens the commit dialog.
     case commit
+    /// In the commit dialog: `y` (false) or `!` (true: the explicit choice to write without a lock).
+    case commitConfirm(withoutLock: Bool)
+    /// `u` in view mode: write the last commit's old bytes back.
+    case undoCommit
+    /// `X`: asks, then discards every staged byte.
+    case discard
+    case confirmDiscard(Bool)
     case quit
     case confirmQuit(Bool)
     // Panes, snapshots, diff
@@ -44,7 +61,12 @@ package enum HexAction: Equatable, Sendable {
     case frame(Frame, now: Double)
     case lockAttempt(acquired: Bool, status: LockStatus)
     case lockStatus(LockStatus)
-    case wrote(count: Int, error: String?)
+    /// `previous`: the bytes the runs replaced (read under the same lock just before), for `u`.
+    case wrote(count: Int, error: String?, previous: [WriteRun])
+    case commitPlan(CommitPlan)
+    case attachedReadWrite(then: AfterAttach, error: String?)
+    case reverted(count: Int, error: String?)
+    case stagedSaved(path: String, error: String?)
     case unlocked(error: String?)
     case searchResult(query: SearchQuery, offset: Int?, wrapped: Bool)
     case tick(now: Double)
@@ -60,6 +82,17 @@ package enum HexAction: Equatable, Sendable {
     case failed(String)
     /// Taking the lock failed with an error (not just "held"): stop waiting for it.
     case lockFailed(String)
+
+    /// Results of effects and the clock, as opposed to the user's intents; a count survives them.
+    package var isResult: Bool {
+        switch self {
+        case .frame, .lockAttempt, .lockStatus, .wrote, .unlocked, .searchResult, .tick, .who, .activity,
+            .snapshotTaken, .snapshotSaved, .differenceResult, .layoutValues, .segmentEvent, .failed, .lockFailed,
+            .commitPlan, .attachedReadWrite, .reverted, .stagedSaved, .resize:
+            true
+        default: false
+        }
+    }
 }
 
 /// A contiguous run of staged bytes to write.
@@ -77,7 +110,16 @@ package enum HexEffect: Equatable, Sendable {
     /// Try the lock now (and every frame while `lockWait` is set).
     case tryLock
     case unlock
+    /// Re-attach read-write (edit mode, `L`), then report `.attachedReadWrite`.
+    case attachReadWrite(then: AfterAttach)
+    /// Ask the source for its lock and the Who provider for attached processes, then open the commit dialog.
+    case prepareCommit([WriteRun])
+    /// Read each run's old bytes, write the run; report `.wrote` with the old bytes.
     case write([WriteRun], unlockAfter: Bool)
+    /// Undo a commit: only if the segment still holds what we wrote, write the old bytes back.
+    case revert(CommitRecord, unlockAfter: Bool)
+    /// Save our copy with the staged bytes applied as a snapshot file (a removed segment cannot be written).
+    case saveStaged(path: String, runs: [WriteRun])
     case search(SearchQuery, from: Int, forward: Bool)
     /// Read the whole segment into a snapshot.
     case takeSnapshot

@@ -1,8 +1,9 @@
 /// Maps a key to the hex view's action in the current mode. Pure, so every binding is testable.
 ///
-/// In the hex pane hex digits edit and letters are commands (none of the command letters is a hex digit). In the
-/// text pane every printable character is an edit, as in hexedit; commands there go through F-keys, Ctrl keys and
-/// Tab.
+/// View mode (the default) never stages or writes a byte: every key navigates or inspects, with vim/less habits
+/// (counts, `0` `$`, `w` `b`, Ctrl-D/U/F/B, Space). Edit mode (`e` or Insert) is the only place keys stage bytes:
+/// hex digits in the hex pane, every printable character in the text pane; other keys keep their view meaning
+/// (in the text pane commands go through F-keys, Ctrl keys, Tab and Esc).
 package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
     if case .resize(let w, let h) = key { return .resize(width: w, height: h) }
     switch s.mode {
@@ -29,22 +30,48 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case .char("n"), .char("N"), .escape: return .confirmQuit(false)
         default: return nil
         }
+    case .confirmDiscard:
+        switch key {
+        case .char("y"), .char("Y"): return .confirmDiscard(true)
+        case .char("n"), .char("N"), .escape: return .confirmDiscard(false)
+        default: return nil
+        }
+    case .commitDialog:
+        switch key {
+        case .char("y"), .char("Y"): return .commitConfirm(withoutLock: false)
+        case .char("!"): return .commitConfirm(withoutLock: true)
+        case .char("n"), .char("N"), .escape, .ctrl("c"): return .escape
+        default: return nil
+        }
     case .normal:
         break
     }
+    if s.editing {
+        switch key {
+        case .backspace: return .undoLast
+        case .char(let c) where s.pane == .ascii:
+            guard let ascii = c.asciiValue, ascii >= 0x20, ascii < 0x7f else { return nil }
+            return .typeChar(ascii)
+        case .char(let c) where c.isASCII && c.hexDigitValue != nil:
+            return .typeHex(UInt8(c.hexDigitValue!))
+        default:
+            break
+        }
+    }
+    let n = s.pendingCount ?? 1
     switch key {
-    case .left: return .move(-1)
-    case .right: return .move(1)
-    case .up: return .moveRows(-1)
-    case .down: return .moveRows(1)
-    case .pageUp: return .page(-1)
-    case .pageDown: return .page(1)
+    case .left: return .move(-n)
+    case .right: return .move(n)
+    case .up: return .moveRows(-n)
+    case .down: return .moveRows(n)
+    case .pageUp: return .page(-n)
+    case .pageDown: return .page(n)
     case .home: return .rowStart
     case .end: return .rowEnd
     case .tab, .backTab: return .switchPane
-    case .enter: return .moveRows(1)
+    case .enter: return .moveRows(n)
     case .escape: return .escape
-    case .backspace: return .undoLast
+    case .insert: return .enterEdit
     case .function(1): return .help
     case .function(2): return .lock
     case .function(3): return .unlock
@@ -57,35 +84,40 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
     case .function(10): return .quit
     case .ctrl("g"): return .openPrompt(.goto)
     case .ctrl("s"): return .commit
-    case .ctrl("u"): return .undoAll
+    case .ctrl("f"): return .page(n)
+    case .ctrl("b"): return .page(-n)
+    case .ctrl("d"): return .halfPage(n)
+    case .ctrl("u"): return .halfPage(-n)
     case .ctrl("c"): return .quit
     case .ctrl("l"): return .redraw
     case .click(let x, let y): return .click(x: x, y: y)
     case .wheelUp: return .scroll(rows: -3)
     case .wheelDown: return .scroll(rows: 3)
     case .char(let c):
-        if s.pane == .ascii {
-            guard let ascii = c.asciiValue, ascii >= 0x20, ascii < 0x7f else { return nil }
-            return .typeChar(ascii)
-        }
-        if let nibble = c.hexDigitValue, c.isASCII { return .typeHex(UInt8(nibble)) }
+        if let digit = c.wholeNumberValue, c.isASCII, digit > 0 || s.pendingCount != nil { return .countDigit(digit) }
         switch c {
-        case "h": return .move(-1)
-        case "l": return .move(1)
-        case "k": return .moveRows(-1)
-        case "j": return .moveRows(1)
+        case "0": return .rowStart
+        case "$": return .rowEnd
+        case "h": return .move(-n)
+        case "l": return .move(n)
+        case "k": return .moveRows(-n)
+        case "j": return .moveRows(n)
+        case " ": return .page(n)
+        case "w": return .stepValue(n)
+        case "b": return .stepValue(-n)
         case "g": return .start
         case "G": return .end
-        case ":": return .openPrompt(.goto)
+        case ":": return .openPrompt(.command)
         case "/": return .openPrompt(.search)
+        case "?": return .openPrompt(.searchBackward)
         case "n": return .repeatSearch(forward: true)
         case "N": return .repeatSearch(forward: false)
         case "p": return .togglePause
         case "L": return .lock
         case "U": return .unlock
-        case "w": return .commit
-        case "u": return .undoLast
-        case "?": return .help
+        case "e": return .enterEdit
+        case "u": return .undoCommit
+        case "X": return .discard
         case "q": return .quit
         case "W": return .togglePanel(.who)
         case "m": return .togglePanel(.activity)
@@ -108,30 +140,35 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
 
 /// The help overlay's text: every key of the hex view.
 package let helpLines: [String] = [
-    "Move        arrows  h j k l",
-    "Page        PgUp PgDn",
-    "Row start   Home    Row end  End",
+    "View mode (default): no key writes",
+    "Move        arrows  h j k l   counts: 16j 3w",
+    "Row         0 start  $ end   (Home End)",
+    "Value       w next  b prev (4 bytes; field in t)",
+    "Page        Space Ctrl-F  Ctrl-B  PgDn PgUp",
+    "Half page   Ctrl-D  Ctrl-U",
     "Top/bottom  g G",
-    "Go to       :  Ctrl-G  F4  (123 0x7b +16 -16)",
-    "Search      /  F6  (text, or x de ad)",
+    "Go to       :  Ctrl-G F4  (0x40+8 4K $ +16)",
+    "Search      /  F6   backward ?  (text, x de ad)",
     "Next/prev   n N",
-    "Switch pane Tab",
-    "Edit        hex digits / text (staged)",
-    "Write       w  Ctrl-S  F8",
-    "Undo        u  Backspace   all: Ctrl-U",
+    "Switch pane Tab (never edits)",
     "Lock        L  F2     Unlock  U  F3",
     "Pause       p  F5",
-    "Cancel      Esc (prompt, lock wait, text pane)",
-    "Redraw      Ctrl-L",
-    "Mouse       click: cursor  wheel: scroll",
     "Who         W  (attached processes, lock)",
     "Activity    m  (block map)  > < next/prev",
-    "Inspector   i  Type value  =  (u32 7, f64be 1.5)",
-    "Layout      t  (--layout FILE)",
+    "Inspector   i     Layout  t (--layout FILE)",
     "Panes       F7 cycles who/map/inspector/layout",
     "Snapshot    s  F9   Save  S   Load  O",
     "Diff        x  toggle   Next/prev diff  ] [",
-    "Help        ?  F1     Quit  q  F10",
-    "In the text pane typing edits: use Tab or",
-    "Esc, F-keys and Ctrl keys there.",
+    "Undo commit u  (if the bytes are unchanged)",
+    "Discard     X  (every staged byte, asks)",
+    "Edit mode   e  Insert   (status: EDIT)",
+    "  stage     hex digits; text pane: characters",
+    "  undo      Backspace (last staged byte)",
+    "  value     =  (u32 7, f64be 1.5)",
+    "  leave     Esc (keeps what is staged)",
+    "Commit      F8 Ctrl-S :w  dialog: y writes,",
+    "            ! without a lock, Esc/n cancels",
+    "Commands    :q  :q! (discard)  :w",
+    "Redraw      Ctrl-L   Mouse: click, wheel",
+    "Help        F1     Quit  q  F10",
 ]

@@ -2,7 +2,17 @@ import ShmCore
 
 /// The hex view's reducer: the only place state changes. Pure: side effects come back as `HexEffect`s.
 package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect] {
+    // A count applies to the next key only (the key map already folded it into the action).
+    if !action.isResult {
+        if case .countDigit = action {} else { s.pendingCount = nil }
+    }
     switch action {
+    case .countDigit(let digit):
+        s.pendingCount = min(1_000_000, (s.pendingCount ?? 0) * 10 + digit)
+        return []
+    case .halfPage(let halves):
+        return moveCursor(&s, to: s.cursor + halves * max(1, s.visibleRows / 2) * s.bytesPerRow, keepInside: true)
+    case .stepValue(let steps): return stepValue(&s, steps)
     case .move(let delta): return moveCursor(&s, to: s.cursor + delta)
     case .moveRows(let rows): return moveCursor(&s, to: s.cursor + rows * s.bytesPerRow, keepInside: true)
     case .page(let pages): return moveCursor(&s, to: s.cursor + pages * s.visibleRows * s.bytesPerRow, keepInside: true)
@@ -13,9 +23,12 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
     case .switchPane:
         s.pane = s.pane == .hex ? .ascii : .hex
         s.midByte = false
-        s.message = .info(
-            s.pane == .ascii
-                ? "text pane: typing edits bytes; Tab returns, F10 quits" : "hex pane")
+        if s.pane == .ascii {
+            s.message = .info(
+                s.editing ? "text pane: typing stages characters; Tab returns, Esc leaves edit mode" : "text pane")
+        } else {
+            s.message = .info("hex pane")
+        }
         return []
     case .click(let x, let y):
         if s.panel == .activity, s.panelRows > 0, s.activity.bytesPerCell > 0 {
@@ -45,7 +58,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         ensureCursorVisible(&s)
         return [.refreshNow, .redraw]
     case .openPrompt(let kind):
-        if kind == .value, let refusal = editRefusal(s) {
+        if kind == .value, let refusal = editRefusal(s) ?? (s.editing ? nil : "view mode: press e to edit first") {
             s.message = .error(refusal)
             return []
         }
@@ -75,16 +88,21 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         return submit(&s, p)
     case .escape:
         switch s.mode {
-        case .prompt, .help, .confirmQuit:
+        case .prompt, .help, .confirmQuit, .confirmDiscard:
             s.mode = .normal
+        case .commitDialog:
+            s.mode = .normal
+            s.message = .info("commit cancelled: \(stagedText(s)) still staged")
         case .normal:
             if s.lockWait != nil {
                 s.lockWait = nil
                 s.message = .info("stopped waiting for the lock")
-            } else if s.pane == .ascii {
-                // In the text pane letters are edits, so Esc is the way back to the command keys.
-                s.pane = .hex
-                s.message = .info("hex pane")
+            } else if s.editing {
+                // Leaving edit mode keeps what is staged: nothing is ever dropped without a confirmation.
+                s.editing = false
+                s.midByte = false
+                s.message = .info(
+                    s.staged.isEmpty ? "view mode" : "view mode: \(stagedText(s)) staged; F8 commits, X discards")
             } else {
                 s.message = nil
                 s.midByte = false
@@ -103,7 +121,8 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.message = .error("no search yet: press / to search")
             return []
         }
-        return [.search(q, from: forward ? s.cursor + 1 : s.cursor - 1, forward: forward)]
+        let direction = forward == s.lastSearchForward
+        return [.search(q, from: direction ? s.cursor + 1 : s.cursor - 1, forward: direction)]
     case .togglePause:
         s.paused.toggle()
         s.message = .info(s.paused ? "paused: showing a frozen snapshot; p resumes" : "live again")
@@ -119,8 +138,46 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.message = .info("already locked by us: U releases it")
             return []
         }
+        if !s.attachedReadWrite {
+            // Locking is for writing: attach read-write now (Qt's lifecycle lock is taken then, not before).
+            if s.removed {
+                s.message = .error("segment removed by a peer: there is nothing to lock")
+                return []
+            }
+            return [.attachReadWrite(then: .lock)]
+        }
         s.lockWait = .hold
         return [.tryLock]
+    case .enterEdit:
+        if let refusal = editRefusal(s) {
+            s.message = .error(refusal)
+            return []
+        }
+        if s.editing {
+            s.message = .info("already in edit mode: Esc leaves it")
+            return []
+        }
+        if s.removed {
+            s.message = .error("segment removed by a peer: edits could never be written")
+            return []
+        }
+        guard s.attachedReadWrite else { return [.attachReadWrite(then: .edit)] }
+        enterEditMode(&s)
+        return []
+    case .attachedReadWrite(let then, let error):
+        if let error {
+            s.message = .error("cannot attach read-write: \(error)")
+            return []
+        }
+        s.attachedReadWrite = true
+        switch then {
+        case .edit:
+            enterEditMode(&s)
+            return [.refreshNow]
+        case .lock:
+            s.lockWait = .hold
+            return [.refreshNow, .tryLock]
+        }
     case .unlock:
         if s.lockWait == .hold {
             s.lockWait = nil
@@ -133,7 +190,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         }
         return [.unlock]
     case .typeHex(let nibble):
-        if let refusal = editRefusal(s) {
+        if let refusal = editRefusal(s) ?? (s.editing ? nil : "view mode: press e to edit") {
             s.message = .error(refusal)
             return []
         }
@@ -149,7 +206,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         s.midByte = false
         return advanceAfterEdit(&s)
     case .typeChar(let byte):
-        if let refusal = editRefusal(s) {
+        if let refusal = editRefusal(s) ?? (s.editing ? nil : "view mode: press e to edit") {
             s.message = .error(refusal)
             return []
         }
@@ -179,16 +236,96 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             return []
         }
         guard !s.staged.isEmpty else {
-            s.message = .info("nothing staged: type hex digits or text first")
+            s.message = .info("nothing staged: e enters edit mode, then type hex digits or text")
             return []
         }
-        switch s.lock {
-        case .lockedByUs: return [.write(writeRuns(s.staged), unlockAfter: false)]
-        case .none: return [.write(writeRuns(s.staged), unlockAfter: false)]
-        default:
-            s.lockWait = .commit
-            return [.tryLock]
+        if s.removed {
+            // A write would go into a copy no peer can see: refuse, and offer to keep the bytes in a file.
+            s.mode = .prompt(Prompt(kind: .saveStaged))
+            s.message = .error(
+                "segment removed by a peer: not written; save the staged bytes to a file (Esc keeps them)")
+            return []
         }
+        guard s.attachedReadWrite else {
+            s.message = .error("attached read-only: e attaches read-write")
+            return []
+        }
+        guard s.lockWait == nil else {
+            s.message = .info("waiting for the lock: Esc stops")
+            return []
+        }
+        s.midByte = false
+        return [.prepareCommit(writeRuns(s.staged))]
+    case .commitPlan(let plan):
+        guard s.mode == .normal, !s.staged.isEmpty else { return [] }
+        s.mode = .commitDialog(plan)
+        return []
+    case .commitConfirm(let withoutLock):
+        guard case .commitDialog = s.mode else { return [] }
+        if s.removed {
+            s.mode = .normal
+            return reduce(&s, .commit)
+        }
+        if s.lock == .none {
+            // One rule with `write --no-lock`: writing without a lock is an explicit choice, never a default.
+            guard withoutLock else {
+                s.message = .error("no lock: ! writes without a lock, Esc cancels")
+                return []
+            }
+            s.mode = .normal
+            return [.write(writeRuns(s.staged), unlockAfter: false)]
+        }
+        if withoutLock {
+            s.message = .error("this segment has a lock: y writes under it")
+            return []
+        }
+        s.mode = .normal
+        if s.lock == .lockedByUs { return [.write(writeRuns(s.staged), unlockAfter: false)] }
+        s.lockWait = .commit
+        return [.tryLock]
+    case .undoCommit:
+        if s.editing {
+            s.message = .info("u undoes the last commit in view mode: Esc first (Backspace undoes a staged byte)")
+            return []
+        }
+        guard let record = s.lastCommit else {
+            s.message = .info("no commit to undo")
+            return []
+        }
+        if s.removed {
+            s.message = .error("segment removed by a peer: the commit cannot be undone")
+            return []
+        }
+        guard s.lockWait == nil else {
+            s.message = .info("waiting for the lock: Esc stops")
+            return []
+        }
+        if !record.underLock || s.lock == .lockedByUs { return [.revert(record, unlockAfter: false)] }
+        s.lockWait = .undoCommit
+        return [.tryLock]
+    case .reverted(let count, let error):
+        if let error {
+            s.message = .error("not undone: \(error)")
+            return []
+        }
+        s.lastCommit = nil
+        s.message = .info("undid the last commit: wrote back \(count) byte\(count == 1 ? "" : "s")")
+        return [.refreshNow]
+    case .discard:
+        guard !s.staged.isEmpty else {
+            s.message = .info("nothing staged")
+            return []
+        }
+        s.mode = .confirmDiscard
+        return []
+    case .confirmDiscard(let yes):
+        s.mode = .normal
+        return yes ? reduce(&s, .undoAll) : []
+    case .stagedSaved(let path, let error):
+        s.message =
+            error.map { .error("cannot save: \($0)") }
+            ?? .info("staged bytes saved as a snapshot to \(path) (O loads it); still staged")
+        return []
     case .quit:
         if !s.staged.isEmpty {
             s.mode = .confirmQuit
@@ -215,23 +352,27 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         s.lock = .lockedByUs
         switch wait {
         case .hold:
-            s.message = .info("locked: peers wait until you press U")
+            s.message = .info("locked: peers that take this lock wait until you press U")
             return []
         case .commit:
             return [.write(writeRuns(s.staged), unlockAfter: true)]
+        case .undoCommit:
+            guard let record = s.lastCommit else { return [.unlock] }
+            return [.revert(record, unlockAfter: true)]
         }
     case .lockStatus(let status):
         s.lock = status
         return []
-    case .wrote(let count, let error):
+    case .wrote(let count, let error, let previous):
         if let error {
             s.message = .error("write failed: \(error)")
             return []
         }
+        s.lastCommit = CommitRecord(written: writeRuns(s.staged), previous: previous, underLock: s.lock != .none)
         s.staged = [:]
         s.undoStack = []
         s.midByte = false
-        s.message = .info("wrote \(count) byte\(count == 1 ? "" : "s")")
+        s.message = .info("wrote \(count) byte\(count == 1 ? "" : "s"); u (view mode) undoes")
         return [.refreshNow]
     case .unlocked(let error):
         if let error {
@@ -355,38 +496,71 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
 }
 
 private func lockRefusal(_ s: HexViewState) -> String? {
-    if s.readOnly { return "attached read-only: locking is for editing; use open without --read-only" }
+    if s.readOnly { return "attached read-only (--read-only, watch): locking is for editing; use open" }
     if s.lock == .none { return "this segment has no lock shmscope can take" }
     return nil
 }
 
 private func editRefusal(_ s: HexViewState) -> String? {
-    s.readOnly ? "attached read-only: edits are refused; use open without --read-only to edit" : nil
+    s.readOnly ? "attached read-only (--read-only, watch): no edit mode; use open to edit" : nil
+}
+
+private func enterEditMode(_ s: inout HexViewState) {
+    s.editing = true
+    s.midByte = false
+    s.message = .info(
+        s.pane == .ascii
+            ? "EDIT: characters stage bytes; Backspace undoes; F8 commits; Esc leaves"
+            : "EDIT: hex digits stage bytes; Backspace undoes; F8 commits; Esc leaves")
+}
+
+private func stagedText(_ s: HexViewState) -> String {
+    "\(s.staged.count) byte\(s.staged.count == 1 ? "" : "s")"
+}
+
+/// `w` / `b`: to the start of the next/previous value of the inspector's width, or field when the layout pane is
+/// shown (fields in offset order).
+private func stepValue(_ s: inout HexViewState, _ steps: Int) -> [HexEffect] {
+    if s.panel == .layout, let layout = s.structLayout, !layout.fields.isEmpty {
+        let starts = Array(Set(layout.fields.map(\.offset))).sorted()
+        var target = s.cursor
+        for _ in 0..<abs(steps) {
+            if steps > 0 {
+                guard let next = starts.first(where: { $0 > target }) else { break }
+                target = next
+            } else {
+                guard let previous = starts.last(where: { $0 < target }) else { break }
+                target = previous
+            }
+        }
+        return moveCursor(&s, to: min(target, s.size - 1))
+    }
+    let w = max(1, s.valueWidth)
+    let here = s.cursor - s.cursor % w
+    let target = steps > 0 ? here + steps * w : (s.cursor % w != 0 ? here + (steps + 1) * w : here + steps * w)
+    return moveCursor(&s, to: max(0, target))
 }
 
 private func advanceAfterEdit(_ s: inout HexViewState) -> [HexEffect] {
-    s.message = .info("\(s.staged.count) staged: w writes, u undoes")
+    s.message = .info("\(s.staged.count) staged: F8 commits, Backspace undoes, Esc leaves edit mode")
     return s.cursor + 1 < s.size ? moveCursor(&s, to: s.cursor + 1, keepMidByte: false) : []
 }
 
 private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
     switch p.kind {
-    case .goto:
-        let target: Int
-        do { target = try parseGoto(p.text, cursor: s.cursor) } catch {
-            s.message = .error(error.message)
+    case .command:
+        switch p.text.trimmingSpaces() {
+        case "q": return reduce(&s, .quit)
+        case "q!": return [.quit]
+        case "w": return reduce(&s, .commit)
+        case "wq", "x":
+            s.message = .error(":\(p.text.trimmingSpaces()) is not supported: :w commits (through the dialog), then :q")
             return []
+        default: return goto(&s, p.text)
         }
-        // The parser reports what is malformed; a well-formed offset past either end goes as far as it can
-        // (decisions: "the goto prompt clamps with a message").
-        let last = max(0, s.size - 1)
-        let clamped = min(max(0, target), last)
-        let effects = moveCursor(&s, to: clamped)
-        if clamped != target {
-            s.message = .info("offset \(target) is outside the segment (0…\(last)): went to \(clamped)")
-        }
-        return effects
-    case .search:
+    case .goto:
+        return goto(&s, p.text)
+    case .search, .searchBackward:
         let query: SearchQuery?
         do { query = try SearchQuery.parse(p.text) } catch {
             s.message = .error(error.message)
@@ -396,8 +570,17 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
             s.message = .error("nothing to search for: type text, or x and hex bytes (x de ad)")
             return []
         }
+        let forward = p.kind == .search
         s.lastSearch = q
-        return [.search(q, from: s.cursor + 1, forward: true)]
+        s.lastSearchForward = forward
+        return [.search(q, from: forward ? s.cursor + 1 : s.cursor - 1, forward: forward)]
+    case .saveStaged:
+        let path = p.text.trimmingSpaces()
+        guard !path.isEmpty else {
+            s.message = .error("no file name given: the staged bytes are kept")
+            return []
+        }
+        return [.saveStaged(path: path, runs: writeRuns(s.staged))]
     case .value:
         return stageValue(&s, p.text)
     case .saveSnapshot, .loadSnapshot:
@@ -410,8 +593,26 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
     }
 }
 
-/// `=` then `TYPE VALUE` (`u32 1234`, `i16be -2`, `f64 1.5`): the value's bytes are staged at the cursor and
-/// written through the same path as `w` (straight through when we hold the lock, else lock/write/unlock).
+/// `:` / Ctrl-G / F4 with an offset or expression (`0x40+8`, `4K`, `$`, `+16`).
+private func goto(_ s: inout HexViewState, _ text: String) -> [HexEffect] {
+    let target: Int
+    do { target = try parseGoto(text, cursor: s.cursor, size: s.size) } catch {
+        s.message = .error(error.message)
+        return []
+    }
+    // The parser reports what is malformed; a well-formed offset past either end goes as far as it can
+    // (decisions: "the goto prompt clamps with a message").
+    let last = max(0, s.size - 1)
+    let clamped = min(max(0, target), last)
+    let effects = moveCursor(&s, to: clamped)
+    if clamped != target {
+        s.message = .info("offset \(target) is outside the segment (0…\(last)): went to \(clamped)")
+    }
+    return effects
+}
+
+/// `=` then `TYPE VALUE` (`u32 1234`, `i16be -2`, `f64 1.5`) in edit mode: the value's bytes are staged at the
+/// cursor and the commit dialog opens, the same path as F8.
 private func stageValue(_ s: inout HexViewState, _ text: String) -> [HexEffect] {
     let parts = text.trimmingSpaces().split(separator: " ", maxSplits: 1).map(String.init)
     guard parts.count == 2, let (type, order) = parseScalarType(parts[0]) else {
@@ -450,6 +651,8 @@ package func parseScalarType(_ text: String) -> (ScalarType, ByteOrder)? {
 /// past its end, and read again.
 private func followNewSize(_ s: inout HexViewState, _ size: Int) -> [HexEffect] {
     s.removed = false
+    // A different segment (or a different size): the last commit's old bytes no longer describe it.
+    s.lastCommit = nil
     s.size = size
     s.staged = s.staged.filter { $0.key < size }
     s.undoStack = s.undoStack.filter { $0.offset < size }

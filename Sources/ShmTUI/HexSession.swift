@@ -18,6 +18,14 @@ package final class HexSession: TUIProgram {
     private var nextScan = -Double.infinity
     /// Time spent scanning in the current pass (seconds).
     private var passSeconds = 0.0
+    /// The last frame rendered and the state it showed (with `now` set aside when nothing on screen depends on
+    /// the time), so an idle view does not rebuild the screen on every loop turn.
+    private var rendered: (key: HexViewState, buffer: ScreenBuffer)?
+    /// Segments up to this size get their baseline scan before the first frame (about a millisecond); bigger ones
+    /// are scanned in steps, so their first frame appears at once.
+    package static let eagerBaselineLimit = 4 << 20
+    /// Screens actually drawn (not reused), for tests of the idle path.
+    package private(set) var framesDrawn = 0
     /// Attached processes and lock state for the who pane (slow, so at most once a second).
     private let whoProvider: any WhoProvider
     private var lastWho = -Double.infinity
@@ -41,16 +49,33 @@ package final class HexSession: TUIProgram {
         s.height = height
         s.now = now
         s.lock = source.lockStatus()
+        s.attachedReadWrite = source.isAttachedReadWrite
         s.structLayout = layout.structLayout
         state = s
         refresh(now: now)
-        // The baseline pass in one go, so the first changes are measured against the segment as we found it.
-        watcher.scanPass(now: now)
+        if source.size <= Self.eagerBaselineLimit {
+            // The baseline in one go, so the first changes are measured against the segment as we found it.
+            watcher.scanPass(now: now)
+            publishActivity()
+        }
         nextScan = now
-        publishActivity()
     }
 
-    package var pollIntervalMS: Int { min(state.intervalMS, 50) }
+    /// The loop sleeps until the next refresh when nothing needs it sooner: a lock being waited for, a highlight
+    /// fading, or a whole-segment scan in progress for a pane that shows it.
+    package var pollIntervalMS: Int {
+        let busy = state.lockWait != nil || !state.changedAt.isEmpty || (scanDemanded && passSeconds > 0)
+        return busy ? min(state.intervalMS, 50) : state.intervalMS
+    }
+
+    /// Whether something on screen needs whole-segment scans at full pace: the activity map, the inspector's change
+    /// counts. Otherwise scans run in the background within a small CPU budget, so the map and counts are ready
+    /// when asked for, and an idle view of a big segment costs next to nothing.
+    private var scanDemanded: Bool { state.panel == .activity || state.panel == .inspector }
+
+    /// Share of a core that background scanning may use (0.5%), and the slice of one loop turn it takes.
+    package static let backgroundBudget = 0.005
+    private var scanSlice: Duration { scanDemanded ? .milliseconds(10) : .milliseconds(2) }
 
     package func send(_ key: Key, now: Double) {
         dispatch(.tick(now: now))
@@ -73,6 +98,10 @@ package final class HexSession: TUIProgram {
             lastRefresh = now
             if state.lockWait == nil { dispatch(.lockStatus(source.lockStatus())) }
         }
+        if scanDemanded && nextScan > now + Double(state.intervalMS) / 1000 {
+            // A pane that shows scan results just opened: do not wait out the background pause.
+            nextScan = now
+        }
         if now >= nextScan { scanActivity(now: now) }
         if state.panel == .who, state.who == nil || now - lastWho >= 1 {
             dispatch(.who(whoProvider.who()))
@@ -80,14 +109,16 @@ package final class HexSession: TUIProgram {
         }
     }
 
-    /// Scans on for about 10 ms per loop turn, so the keys stay live even on a 1 GiB segment; a whole pass then
-    /// takes several turns. After a pass it pauses at least one refresh interval and 1.5 times the pass's scanning
-    /// time, which keeps scanning under 40% of a core.
+    /// Scans on for about 10 ms per loop turn while a pane shows the results (2 ms otherwise), so the keys stay
+    /// live even on a 1 GiB segment; a whole pass then takes several turns. After a pass it pauses at least one
+    /// refresh interval and 1.5 times the pass's scanning time when demanded, which keeps scanning under 40% of a
+    /// core; in the background it pauses long enough to stay within `backgroundBudget`.
     private func scanActivity(now: Double) {
         let started = ContinuousClock.now
         var found = false
         var complete = false
-        while !complete && ContinuousClock.now - started < .milliseconds(10) {
+        let slice = scanSlice
+        while !complete && ContinuousClock.now - started < slice {
             do {
                 complete = try watcher.scanStep(now: now, maxBytes: ChangeTracker.chunkSize) { _ in found = true }
             } catch {
@@ -99,8 +130,12 @@ package final class HexSession: TUIProgram {
         let (seconds, attoseconds) = (ContinuousClock.now - started).components
         passSeconds += Double(seconds) + Double(attoseconds) / 1e18
         if complete {
-            nextScan = now + max(Double(state.intervalMS) / 1000, passSeconds * 1.5)
+            let factor = scanDemanded ? 1.5 : 1 / Self.backgroundBudget - 1
+            nextScan = now + max(Double(state.intervalMS) / 1000, passSeconds * factor)
             passSeconds = 0
+        } else if !scanDemanded {
+            // Spread a background pass too: one slice per ~`1/budget` slices of wall time.
+            nextScan = now + (Double(slice.components.attoseconds) / 1e18) / Self.backgroundBudget
         }
         if found || complete { publishActivity() }
     }
@@ -111,8 +146,10 @@ package final class HexSession: TUIProgram {
         dispatch(.activity(summary, byteCounts: byteCounts()))
     }
 
-    /// Per-byte change counts for the bytes in the frame (the window), for the inspector.
+    /// Per-byte change counts for the bytes in the frame (the window), for the inspector; nothing is built while the
+    /// inspector is closed.
     private func byteCounts() -> [Int: UInt32] {
+        guard state.panel == .inspector else { return [:] }
         var counts: [Int: UInt32] = [:]
         for offset in state.frame.offset..<(state.frame.offset + state.frame.bytes.count) {
             let n = tracker.changes(atByte: offset)
@@ -121,7 +158,18 @@ package final class HexSession: TUIProgram {
         return counts
     }
 
-    package func render() -> ScreenBuffer { renderHexScreen(state, theme: theme) }
+    /// The screen for the current state; the same state draws the same screen, so an idle turn reuses it.
+    package func render() -> ScreenBuffer {
+        var key = state
+        // Fading highlights and the activity map's and layout table's ages are all that depends on the clock.
+        let timeShown = !state.changedAt.isEmpty || state.panel == .activity || state.panel == .layout
+        if !timeShown { key.now = 0 }
+        if let rendered, rendered.key == key { return rendered.buffer }
+        framesDrawn += 1
+        let buffer = renderHexScreen(state, theme: theme)
+        rendered = (key, buffer)
+        return buffer
+    }
 
     package func shutdown() {
         source.close()
@@ -176,27 +224,86 @@ package final class HexSession: TUIProgram {
             } catch {
                 dispatch(.unlocked(error: "\(error)"))
             }
+        case .attachReadWrite(let then):
+            do {
+                try source.attachReadWrite()
+                dispatch(.attachedReadWrite(then: then, error: nil))
+            } catch {
+                dispatch(.attachedReadWrite(then: then, error: "\(error)"))
+            }
+        case .prepareCommit(let runs):
+            dispatch(.commitPlan(CommitPlan(runs: runs, lock: source.lockDescription(), who: whoProvider.who())))
         case .write(let runs, let unlockAfter):
+            // The old bytes are read under the same lock just before each write, so `u` can put them back.
             var failure: String?
+            var previous: [WriteRun] = []
             for run in runs where failure == nil {
-                do { try source.write(run.bytes, at: run.offset) } catch { failure = "\(error)" }
+                do {
+                    let old = try source.read(offset: run.offset, count: run.bytes.count)
+                    try source.write(run.bytes, at: run.offset)
+                    previous.append(WriteRun(offset: run.offset, bytes: old))
+                } catch { failure = "\(error)" }
             }
             if unlockAfter {
                 do { try source.unlock() } catch { failure = failure ?? "unlock: \(error)" }
                 dispatch(.lockStatus(source.lockStatus()))
             }
-            dispatch(.wrote(count: runs.reduce(0) { $0 + $1.bytes.count }, error: failure))
+            dispatch(.wrote(count: runs.reduce(0) { $0 + $1.bytes.count }, error: failure, previous: previous))
+        case .revert(let record, let unlockAfter):
+            var failure: String?
+            do {
+                // Only if nobody wrote over our bytes since: otherwise putting the old ones back would destroy a
+                // peer's newer data.
+                for run in record.written {
+                    let now = try source.read(offset: run.offset, count: run.bytes.count)
+                    if now != run.bytes {
+                        failure =
+                            "the segment changed at 0x\(hexPadded(run.offset, width: 8)) since the commit; nothing written"
+                        break
+                    }
+                }
+                if failure == nil {
+                    for run in record.previous { try source.write(run.bytes, at: run.offset) }
+                }
+            } catch {
+                failure = "\(error)"
+            }
+            if unlockAfter {
+                do { try source.unlock() } catch { failure = failure ?? "unlock: \(error)" }
+                dispatch(.lockStatus(source.lockStatus()))
+            }
+            dispatch(.reverted(count: record.byteCount, error: failure))
+        case .saveStaged(let path, let runs):
+            // Our mapping of a removed segment stays valid: save it with the staged bytes applied, as a snapshot
+            // that O (or `shmscope diff`) can load.
+            do {
+                var bytes = try source.read(offset: 0, count: source.size)
+                for run in runs where run.offset + run.bytes.count <= bytes.count {
+                    bytes.replaceSubrange(run.offset..<(run.offset + run.bytes.count), with: run.bytes)
+                }
+                let snapshot = Snapshot(target: source.targetName, time: wallClockSeconds(), bytes: bytes)
+                try snapshot.write(toFile: path)
+                dispatch(.stagedSaved(path: path, error: nil))
+            } catch let error as ShmError {
+                dispatch(.stagedSaved(path: path, error: error.message))
+            } catch {
+                dispatch(.stagedSaved(path: path, error: "\(error)"))
+            }
         case .search(let query, let from, let forward):
-            let haystack: [UInt8]
+            let hit: (offset: Int, wrapped: Bool)?
             if state.paused, state.frame.offset == 0, state.frame.bytes.count == source.size {
-                haystack = state.frame.bytes
+                hit = findBytes(query.bytes, in: state.frame.bytes, from: from, forward: forward)
             } else {
-                do { haystack = try source.read(offset: 0, count: source.size) } catch {
+                // In chunks: a big (sparse) segment is never copied whole, and its holes are never faulted in.
+                do {
+                    hit = try findBytes(query.bytes, size: source.size, from: from, forward: forward) {
+                        try source.read(offset: $0, count: $1)
+                    }
+                } catch {
                     dispatch(.failed("search failed: \(error)"))
                     return
                 }
             }
-            let hit = findBytes(query.bytes, in: haystack, from: from, forward: forward)
             dispatch(.searchResult(query: query, offset: hit?.offset, wrapped: hit?.wrapped ?? false))
         case .takeSnapshot:
             do {

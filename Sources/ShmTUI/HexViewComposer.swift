@@ -52,8 +52,12 @@ package struct HexViewSettings: Sendable, Equatable {
 /// route's `TargetContext` (temp dir, semaphore, keys), attaches, and hands the session everything it needs. A new
 /// capability is added here once, and every route has it.
 package struct HexViewComposer {
-    /// What a resolved target attaches to: the live source and who to ask about it.
-    package typealias Attach = (ResolvedTarget, _ readOnly: Bool) throws -> (source: any LiveSource, who: any WhoProvider)
+    /// What a resolved target attaches to: the live source and who to ask about it. `readOnly` is the user's
+    /// choice to never write; without it the source still attaches read-only and re-attaches read-write only when
+    /// the user enters edit mode or locks (a look must not take Qt's lifecycle lock or create its semaphore).
+    package typealias Attach = (ResolvedTarget, _ readOnly: Bool) throws -> (
+        source: any LiveSource, who: any WhoProvider
+    )
 
     package let theme: Theme
     package let settings: HexViewSettings
@@ -77,7 +81,7 @@ package struct HexViewComposer {
         theme: Theme, settings: HexViewSettings, layout: ViewLayout, context: TargetContext
     ) -> HexViewComposer {
         HexViewComposer(theme: theme, settings: settings, layout: layout, context: context) { resolved, readOnly in
-            let source = try SharedMemorySource(resolved: resolved, readOnly: readOnly)
+            let source = try SharedMemorySource(resolved: resolved, access: readOnly ? .readOnly : .viewFirst)
             return (source, CatalogWho(resolved))
         }
     }

@@ -26,12 +26,56 @@ package struct StagedEdit: Equatable, Sendable {
 package enum LockWait: Equatable, Sendable {
     /// `L`: hold it until `U`.
     case hold
-    /// `w` without the lock: lock, write the staged bytes, unlock.
+    /// A confirmed commit without the lock: lock, write the staged bytes, unlock.
     case commit
+    /// `u`: lock, write the last commit's old bytes back (if unchanged since), unlock.
+    case undoCommit
+}
+
+/// What to do once the source is attached read-write.
+package enum AfterAttach: Equatable, Sendable {
+    case edit, lock
+}
+
+/// One commit, kept so `u` can undo it: what we wrote, what was there before, and whether it went under a lock.
+package struct CommitRecord: Equatable, Sendable {
+    package var written: [WriteRun]
+    package var previous: [WriteRun]
+    package var underLock: Bool
+
+    package init(written: [WriteRun], previous: [WriteRun], underLock: Bool) {
+        self.written = written
+        self.previous = previous
+        self.underLock = underLock
+    }
+
+    package var byteCount: Int { written.reduce(0) { $0 + $1.bytes.count } }
+}
+
+/// What the commit dialog shows before anything is written: the runs, the lock (nil: none) and who is attached.
+package struct CommitPlan: Equatable, Sendable {
+    package var runs: [WriteRun]
+    /// "mechanism name", or nil when the segment has no lock shmscope can take.
+    package var lock: String?
+    package var who: WhoInfo
+
+    package init(runs: [WriteRun], lock: String?, who: WhoInfo) {
+        self.runs = runs
+        self.lock = lock
+        self.who = who
+    }
+
+    package var byteCount: Int { runs.reduce(0) { $0 + $1.bytes.count } }
 }
 
 package enum PromptKind: Equatable, Sendable {
     case goto, search
+    /// `?`: search backward.
+    case searchBackward
+    /// `:`: an offset or expression to go to, or `q`, `q!`, `w`.
+    case command
+    /// A removed segment: save the staged bytes (as a snapshot of our copy) instead of committing.
+    case saveStaged
     /// `=`: a typed value to write at the cursor, `TYPE VALUE`.
     case value
     /// `S` / `O`: a snapshot file to save to or load from.
@@ -48,6 +92,10 @@ package enum HexMode: Equatable, Sendable {
     case prompt(Prompt)
     case help(scroll: Int)
     case confirmQuit
+    /// `X`: discard every staged byte? (y/n)
+    case confirmDiscard
+    /// F8, Ctrl-S, `:w`: what the commit will do; `y` (or `!` without a lock) writes.
+    case commitDialog(CommitPlan)
 }
 
 package struct Message: Equatable, Sendable {
@@ -63,7 +111,18 @@ package struct HexViewState: Equatable, Sendable {
     package var target: String
     package var kind: String
     package var size: Int
+    /// The user chose never to write (`--read-only`, `watch`, the browser's `r`): edit mode and `L` are refused.
     package var readOnly: Bool
+    /// The source is attached read-write (after `e` or `L`); views start read-only.
+    package var attachedReadWrite = false
+    /// Edit mode (`e`, Insert): the only mode in which keys stage bytes. Esc leaves it and keeps what is staged.
+    package var editing = false
+    /// A count typed before a motion (`16j`, `3w`).
+    package var pendingCount: Int?
+    /// The last commit, for `u`.
+    package var lastCommit: CommitRecord?
+    /// Bytes `w` and `b` step by: the inspector's value width (u32 by default).
+    package var valueWidth = 4
     package var width = 80
     package var height = 24
     /// `--bytes-per-row`; nil fits the width.
@@ -86,6 +145,8 @@ package struct HexViewState: Equatable, Sendable {
     package var mode: HexMode = .normal
     package var message: Message?
     package var lastSearch: SearchQuery?
+    /// The direction of the last `/` or `?`: `n` repeats it, `N` reverses it.
+    package var lastSearchForward = true
     package var now: Double = 0
     /// The pane under the hex rows, if any (one at a time; hidden when the terminal is too small).
     package var panel: Panel?

@@ -11,14 +11,54 @@ package func renderHexScreen(_ s: HexViewState, theme: Theme) -> ScreenBuffer {
     for row in 0..<s.visibleRows { drawHexRow(s, row: row, theme: theme, into: &buffer, y: 1 + row) }
     drawPanel(s, theme: theme, into: &buffer, y: 1 + s.visibleRows, rows: s.panelRows)
     drawMessageLine(s, theme: theme, into: &buffer, y: s.height - 2)
-    drawKeyBar(s.readOnly ? readOnlyKeyBar : hexKeyBar, theme: theme, into: &buffer, y: s.height - 1)
-    if case .help(let scroll) = s.mode {
+    drawKeyBar(keyBar(for: s), theme: theme, into: &buffer, y: s.height - 1)
+    switch s.mode {
+    case .help(let scroll):
         drawOverlay(title: "Keys", lines: helpLines, scroll: scroll, theme: theme, into: &buffer)
+    case .commitDialog(let plan):
+        drawOverlay(title: "Commit", lines: commitDialogLines(plan), scroll: 0, theme: theme, into: &buffer)
+    default:
+        break
     }
     return buffer
 }
 
-/// ` qt:demo (Qt SysV) 4096 B RW │ unlocked │ @0x00000010 │ 10 Hz`, then `│ PAUSED` and the staged count;
+/// The key bar of the view's mode: read-only, view or edit.
+package func keyBar(for s: HexViewState) -> [KeyBarItem] {
+    s.readOnly ? readOnlyKeyBar : s.editing ? editKeyBar : hexKeyBar
+}
+
+/// The commit dialog's text: how many bytes at which offsets, under which lock, who has the segment attached,
+/// and what `y` (or `!`) will do.
+package func commitDialogLines(_ plan: CommitPlan) -> [String] {
+    let n = plan.byteCount
+    var lines = ["Write \(n) byte\(n == 1 ? "" : "s") in \(plan.runs.count) run\(plan.runs.count == 1 ? "" : "s"):"]
+    let shown = 4
+    for run in plan.runs.prefix(shown) {
+        let k = run.bytes.count
+        let preview = run.bytes.prefix(8).map { hexByte($0) }.joined(separator: " ") + (k > 8 ? " …" : "")
+        lines.append("  0x\(hexPadded(run.offset, width: 8)) \(k) byte\(k == 1 ? "" : "s"): \(preview)")
+    }
+    if plan.runs.count > shown { lines.append("  … and \(plan.runs.count - shown) more runs") }
+    lines.append("Lock: " + (plan.lock ?? "none (no lock shmscope can take)"))
+    if let reason = plan.who.unavailable {
+        lines.append("Attached: unknown (\(reason))")
+    } else if plan.who.attached.isEmpty {
+        lines.append("Attached: no process found")
+    } else {
+        lines.append("Attached:")
+        for p in plan.who.attached.prefix(4) {
+            lines.append("  pid \(p.pid) \(p.command) (\(p.access.rawValue))")
+        }
+        if plan.who.attached.count > 4 { lines.append("  … and \(plan.who.attached.count - 4) more") }
+    }
+    lines.append(
+        plan.lock == nil
+            ? "! writes WITHOUT a lock   Esc/n cancels" : "y writes under the lock   Esc/n cancels")
+    return lines
+}
+
+/// ` qt:demo (Qt SysV) 4096 B VIEW │ (VIEW, EDIT, or RO when the view may never write) unlocked │ @0x00000010 │ 10 Hz`, then `│ PAUSED` and the staged count;
 /// it fits 80 columns in every lock state.
 /// The lock part is coloured when someone other than nobody holds it.
 package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
@@ -43,8 +83,10 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
         lockStyle = theme.status
     }
     let rate = 1000 % s.intervalMS == 0 ? "\(1000 / s.intervalMS) Hz" : "every \(s.intervalMS) ms"
-    var x = buffer.put(
-        " \(s.target) (\(s.kind)) \(s.size) B \(s.readOnly ? "RO" : "RW") │ ", x: 0, y: y, style: theme.status)
+    let mode = s.readOnly ? "RO" : s.editing ? "EDIT" : "VIEW"
+    var x = buffer.put(" \(s.target) (\(s.kind)) \(s.size) B ", x: 0, y: y, style: theme.status)
+    x = buffer.put(mode, x: x, y: y, style: s.editing ? theme.statusAlert : theme.status)
+    x = buffer.put(" │ ", x: x, y: y, style: theme.status)
     x = buffer.put(lockText, x: x, y: y, style: lockStyle)
     var tail = " │ @0x\(hexPadded(s.cursor, width: 8)) │ \(rate)"
     if s.paused { tail += " │ PAUSED" }
@@ -102,8 +144,11 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
     case .prompt(let p):
         let label: String
         switch p.kind {
-        case .goto: label = "Go to (123, 0x7b, 4K, +16, -16): "
+        case .goto: label = "Go to (123, 0x7b, 4K, $, 0x40+8, +16): "
+        case .command: label = ":"
         case .search: label = "Search (text, or x de ad): "
+        case .searchBackward: label = "Search backward (text, or x de ad): "
+        case .saveStaged: label = "Save staged bytes (a snapshot) to file: "
         case .value: label = "Write value (u32 7, i16be -2, f64 1.5): "
         case .saveSnapshot: label = "Save snapshot to file: "
         case .loadSnapshot: label = "Load snapshot from file: "
@@ -115,6 +160,18 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
         let n = s.staged.count
         buffer.put(
             "\(n) staged byte\(n == 1 ? "" : "s") not written. Quit anyway? (y/n)", x: 0, y: y, style: theme.error)
+        return
+    case .confirmDiscard:
+        let n = s.staged.count
+        buffer.put("Discard \(n) staged byte\(n == 1 ? "" : "s")? (y/n)", x: 0, y: y, style: theme.error)
+        return
+    case .commitDialog(let plan):
+        if let m = s.message, m.isError {
+            buffer.put(m.text, x: 0, y: y, style: theme.error)
+        } else {
+            buffer.put(
+                plan.lock == nil ? "Commit without a lock? (!/n)" : "Commit? (y/n)", x: 0, y: y, style: theme.heading)
+        }
         return
     default:
         break
@@ -138,15 +195,23 @@ package struct KeyBarItem: Equatable, Sendable {
     }
 }
 
+/// View mode: every key navigates or inspects; `e` enters edit mode.
 package let hexKeyBar: [KeyBarItem] = [
-    KeyBarItem("F1", "Help ? "), KeyBarItem("F2", "Lock L "), KeyBarItem("F3", "Unlock U "),
-    KeyBarItem("F4", "Goto : "), KeyBarItem("F5", "Pause p "), KeyBarItem("F6", "Find / "),
-    KeyBarItem("F8", "Write w "), KeyBarItem("F10", "Quit q "), KeyBarItem("F7", "Pane "), KeyBarItem("F9", "Snap s "),
+    KeyBarItem("F1", "Help "), KeyBarItem("e", "Edit "), KeyBarItem("F2", "Lock L "), KeyBarItem("F3", "Unlock U "),
+    KeyBarItem("F4", "Goto : "), KeyBarItem("F6", "Find / "), KeyBarItem("F8", "Commit "),
+    KeyBarItem("F10", "Quit q "), KeyBarItem("F5", "Pause p "), KeyBarItem("F7", "Pane "), KeyBarItem("F9", "Snap s "),
 ]
 
-/// Read-only (`watch`, `open --read-only`): no Lock, Unlock or Write; those keys answer "read-only".
+/// Edit mode: the bar says EDIT first; keys stage bytes, Esc returns to view mode.
+package let editKeyBar: [KeyBarItem] = [
+    KeyBarItem("EDIT", " "), KeyBarItem("Esc", "View "), KeyBarItem("BS", "Undo "), KeyBarItem("F8", "Commit "),
+    KeyBarItem("Tab", "Pane "), KeyBarItem("F1", "Help "), KeyBarItem("F2", "Lock "), KeyBarItem("F4", "Goto "),
+    KeyBarItem("F10", "Quit "),
+]
+
+/// Read-only (`watch`, `open --read-only`): no Edit, Lock, Unlock or Commit; those keys answer "read-only".
 package let readOnlyKeyBar: [KeyBarItem] = [
-    KeyBarItem("F1", "Help ? "), KeyBarItem("F4", "Goto : "), KeyBarItem("F5", "Pause p "),
+    KeyBarItem("F1", "Help "), KeyBarItem("F4", "Goto : "), KeyBarItem("F5", "Pause p "),
     KeyBarItem("F6", "Find / "), KeyBarItem("F7", "Pane "), KeyBarItem("F9", "Snap s "), KeyBarItem("F10", "Quit q "),
 ]
 

@@ -5,7 +5,7 @@ package enum Key: Equatable, Sendable {
     case ctrl(Character)
     case up, down, left, right
     case pageUp, pageDown, home, end
-    case tab, backTab, enter, escape, backspace, delete
+    case tab, backTab, enter, escape, backspace, delete, insert
     /// F1…F12.
     case function(Int)
     /// A left click at a screen cell.

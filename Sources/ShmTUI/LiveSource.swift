@@ -34,7 +34,16 @@ package protocol LiveSource: FollowedSegment {
     /// "Qt SysV", "POSIX", "SysV".
     var kindName: String { get }
     var size: Int { get }
+    /// The view may never write (`open --read-only`, `watch`): edit mode and `L` are refused.
     var isReadOnly: Bool { get }
+    /// Attached read-write now. A view attaches read-only first and asks for `attachReadWrite()` only when the
+    /// user enters edit mode or locks.
+    var isAttachedReadWrite: Bool { get }
+    /// Re-attaches read-write (taking Qt's lifecycle lock then, as Qt's attach does). Throws when the source is
+    /// read-only or the attach fails; the read-only attach is kept then.
+    func attachReadWrite() throws
+    /// The lock a commit takes, "mechanism name" (`qt-sysv-semaphore /tmp/qipc_systemsem_…`), nil without one.
+    func lockDescription() -> String?
     func read(offset: Int, count: Int) throws -> [UInt8]
     func write(_ bytes: [UInt8], at offset: Int) throws
     /// Takes the lock if it is free within `timeout`; never blocks longer.
@@ -62,6 +71,12 @@ package final class MemorySource: LiveSource {
     package var kindName: String
     package var isReadOnly: Bool
     package var hasLock: Bool
+    /// Whether the source is attached read-write; `attachReadWrite()` sets it, writes need it.
+    package private(set) var isAttachedReadWrite: Bool
+    /// How often `attachReadWrite()` was asked (tests check that looking never re-attaches).
+    package private(set) var readWriteAttaches = 0
+    /// Set to make the next `attachReadWrite()` fail.
+    package var attachFailure: String?
     /// Set to simulate a peer holding the lock; nil when free.
     package var holderPID: Int32?
     package var holderCommand: String?
@@ -74,14 +89,25 @@ package final class MemorySource: LiveSource {
 
     package init(
         bytes: [UInt8], targetName: String = "qt:demo", kindName: String = "Qt SysV", readOnly: Bool = false,
-        hasLock: Bool = true
+        hasLock: Bool = true, attachedReadWrite: Bool = false
     ) {
         self.bytes = bytes
         self.targetName = targetName
         self.kindName = kindName
         self.isReadOnly = readOnly
         self.hasLock = hasLock
+        self.isAttachedReadWrite = attachedReadWrite && !readOnly
     }
+
+    package func attachReadWrite() throws {
+        guard !isReadOnly else { throw SourceError("attached read-only") }
+        if let attachFailure { throw SourceError(attachFailure) }
+        readWriteAttaches += 1
+        isAttachedReadWrite = true
+    }
+
+    /// A stand-in for the lock's mechanism and name, as the commit dialog shows them.
+    package func lockDescription() -> String? { hasLock ? "fake-semaphore \(targetName)" : nil }
 
     package var size: Int { bytes.count }
 
@@ -91,7 +117,7 @@ package final class MemorySource: LiveSource {
     }
 
     package func write(_ data: [UInt8], at offset: Int) throws {
-        guard !isReadOnly else { throw SourceError("attached read-only") }
+        guard isAttachedReadWrite else { throw SourceError("attached read-only") }
         guard offset >= 0, offset + data.count <= bytes.count else { throw SourceError("write out of range") }
         bytes.replaceSubrange(offset..<(offset + data.count), with: data)
         writes.append((offset, data))
@@ -136,13 +162,28 @@ package struct SourceError: Error, CustomStringConvertible {
 package final class SharedMemorySource: LiveSource {
     package let memory: SharedMemory
 
-    /// How it was attached, so re-attaching keeps the mode (`memory.isReadOnly` is false while detached).
-    private let readOnlyMode: Bool
+    /// How a view attaches.
+    package enum Access: Sendable {
+        /// Never writes (`open --read-only`, `watch`).
+        case readOnly
+        /// Attached read-only until the user edits or locks (`open`, the browser's Enter, `demo`).
+        case viewFirst
+        /// Attached read-write from the start (tests).
+        case readWrite
+    }
+
+    /// The user's choice: read-only forever, or read-only until edit mode. (`memory.isReadOnly` is false while
+    /// detached, so the follower's mode says how we are attached.)
+    private let access: Access
     private let follower: SegmentFollower
 
     /// The resolved target names Qt's temp dir or a raw System V segment's semaphore; detaching never removes.
+    package convenience init(resolved: ResolvedTarget, access: Access) throws(ShmError) {
+        try self.init(memory: resolved.memory(detachPolicy: .keep), access: access)
+    }
+
     package convenience init(resolved: ResolvedTarget, readOnly: Bool) throws(ShmError) {
-        try self.init(memory: resolved.memory(detachPolicy: .keep), readOnly: readOnly)
+        try self.init(resolved: resolved, access: readOnly ? .readOnly : .readWrite)
     }
 
     /// A target with no options (tests).
@@ -150,11 +191,32 @@ package final class SharedMemorySource: LiveSource {
         try self.init(resolved: ResolvedTarget(target: target), readOnly: readOnly)
     }
 
-    private init(memory: SharedMemory, readOnly: Bool) throws(ShmError) {
+    package convenience init(target: SegmentTarget, access: Access) throws(ShmError) {
+        try self.init(resolved: ResolvedTarget(target: target), access: access)
+    }
+
+    private init(memory: SharedMemory, access: Access) throws(ShmError) {
         self.memory = memory
-        readOnlyMode = readOnly
-        follower = SegmentFollower(memory: memory, mode: readOnly ? .readOnly : .readWrite)
-        try memory.attach(readOnly ? .readOnly : .readWrite)
+        self.access = access
+        // Looking takes no lock and creates nothing: only a read-write attach takes Qt's lifecycle lock.
+        let mode: SharedMemory.AccessMode = access == .readWrite ? .readWrite : .readOnly
+        follower = SegmentFollower(memory: memory, mode: mode)
+        try memory.attach(mode)
+    }
+
+    package var isAttachedReadWrite: Bool { follower.mode == .readWrite && memory.isAttached }
+
+    package func attachReadWrite() throws {
+        guard access != .readOnly else { throw SourceError("attached read-only: open without --read-only to edit") }
+        guard follower.mode != .readWrite else { return }
+        try follower.attachAgain(.readWrite)
+    }
+
+    package func lockDescription() -> String? {
+        guard memory.hasLock else { return nil }
+        guard let state = memory.lockState() else { return "lock (not created yet)" }
+        // An flock says it is advisory: only cooperating tools wait for it.
+        return "\(state.mechanism.displayName) \(state.nativeName)"
     }
 
     package var targetName: String { memory.target.description }
@@ -171,9 +233,10 @@ package final class SharedMemorySource: LiveSource {
     }
 
     package var size: Int { memory.size }
-    package var isReadOnly: Bool { readOnlyMode }
+    package var isReadOnly: Bool { access == .readOnly }
 
     package func read(offset: Int, count: Int) throws -> [UInt8] { try memory.read(offset: offset, count: count) }
+    package func isHole(offset: Int, count: Int) -> Bool { memory.isHole(offset: offset, count: count) }
     package func write(_ bytes: [UInt8], at offset: Int) throws { try memory.write(bytes, at: offset) }
     package func tryLock(timeout: Duration) throws -> Bool { try memory.tryLock(timeout: timeout) }
     package func unlock() throws { try memory.unlock() }

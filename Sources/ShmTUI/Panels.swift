@@ -152,7 +152,7 @@ package func whoLines(_ who: WhoInfo?) -> [String] {
         // Waiters get their own field (always shown when known), so they are left out of the summary.
         var state = lock
         state.waiters = nil
-        var text = "lock \(lock.mechanism.rawValue): \(state.summary)"
+        var text = "lock \(lock.mechanism.displayName): \(state.summary)"
         if let value = lock.value { text += "; value \(value)" }
         if lock.value.map({ $0 > 0 }) == true, let pid = lock.lastPID {
             text += "; last pid \(pid)" + (lock.lastCommand.map { " (\($0))" } ?? "")

@@ -1,3 +1,4 @@
+import Glibc
 import ShmCore
 
 /// What `/` looks for: text as typed, or bytes given in hex after `x` (`/x de ad`, `/x dead`).
@@ -47,20 +48,90 @@ package func findBytes(_ needle: [UInt8], in haystack: [UInt8], from: Int, forwa
     return nil
 }
 
-/// Goto syntax: an offset as `NumberParser.offset` reads it (`123`, `0x7b`, `4K`), or `+`/`-` and one relative
-/// to the cursor (`+16`, `-0x20`). The result may lie outside the segment: the reducer clamps it and says so.
-package func parseGoto(_ text: String, cursor: Int) throws(NumberSyntaxError) -> Int {
-    var s = Substring(text.trimmingSpaces())
-    var sign = 0
-    if s.hasPrefix("+") {
-        sign = 1
-        s = s.dropFirst()
-    } else if s.hasPrefix("-") {
-        sign = -1
-        s = s.dropFirst()
+/// The same search over a segment read in chunks (`read(offset, count)`), never copied whole: a big sparse
+/// segment is searched with its holes read as zeros (never faulted in) and at most one chunk in memory.
+/// Chunks overlap by `needle.count - 1` bytes, so a match across a chunk boundary is found.
+package func findBytes(
+    _ needle: [UInt8], size: Int, from: Int, forward: Bool, chunkSize: Int = 1 << 20,
+    read: (_ offset: Int, _ count: Int) throws -> [UInt8]
+) rethrows -> (offset: Int, wrapped: Bool)? {
+    let n = needle.count
+    let last = size - n
+    guard n > 0, last >= 0, chunkSize > 0 else { return nil }
+    // Match positions in one chunk (`positions` of them), first or last: memchr finds candidates for the first
+    // byte (C speed even in debug builds), memcmp checks them.
+    func scanChunk(_ hay: UnsafeRawBufferPointer, positions: Int, wantLast: Bool) -> Int? {
+        needle.withUnsafeBytes { ndl in
+            var found: Int?
+            var i = 0
+            while i < positions, let at = memchr(hay.baseAddress! + i, Int32(needle[0]), positions - i) {
+                let k = UnsafeRawPointer(at) - hay.baseAddress!
+                if memcmp(hay.baseAddress! + k, ndl.baseAddress!, n) == 0 {
+                    found = k
+                    if !wantLast { break }
+                }
+                i = k + 1
+            }
+            return found
+        }
     }
-    let value = try NumberParser.offset(String(s))
-    guard sign != 0 else { return value }
-    let (moved, overflow) = cursor.addingReportingOverflow(sign * value)
-    return overflow ? (sign > 0 ? .max : .min) : moved
+    // The first match at a position in lo...hi.
+    func first(_ lo: Int, _ hi: Int) throws -> Int? {
+        var p = lo
+        while p <= hi {
+            let positions = min(chunkSize, hi - p + 1)
+            let bytes = try read(p, positions + n - 1)
+            if let k = bytes.withUnsafeBytes({ scanChunk($0, positions: positions, wantLast: false) }) { return p + k }
+            p += positions
+        }
+        return nil
+    }
+    // The last match at a position in lo...hi.
+    func lastMatch(_ lo: Int, _ hi: Int) throws -> Int? {
+        var q = hi
+        while q >= lo {
+            let positions = min(chunkSize, q - lo + 1)
+            let p = q - positions + 1
+            let bytes = try read(p, positions + n - 1)
+            if let k = bytes.withUnsafeBytes({ scanChunk($0, positions: positions, wantLast: true) }) { return p + k }
+            q = p - 1
+        }
+        return nil
+    }
+    if forward {
+        let start = min(max(0, from), last + 1)
+        if let i = try first(start, last) { return (i, false) }
+        if let i = try first(0, min(start, last + 1) - 1) { return (i, true) }
+    } else {
+        let s = min(from, last)
+        if s >= 0, let i = try lastMatch(0, s) { return (i, false) }
+        if let i = try lastMatch(max(s, -1) + 1, last) { return (i, true) }
+    }
+    return nil
+}
+
+/// The go-to prompt's text: an offset (`123`, `0x7b`, `4K`), `$` (the last byte), a sum or difference of those
+/// (`0x40+8`, `$-16`), or a move relative to the cursor (`+16`, `-16`). Every number goes through `NumberParser`.
+package func parseGoto(_ text: String, cursor: Int, size: Int = 0) throws(NumberSyntaxError) -> Int {
+    var s = Substring(text.trimmingSpaces())
+    var base = 0
+    if s.hasPrefix("+") || s.hasPrefix("-") {
+        base = cursor
+    } else {
+        // The first term has no sign of its own.
+        s = "+" + s
+    }
+    var total = base
+    while !s.isEmpty {
+        let sign = s.first == "-" ? -1 : 1
+        s = s.dropFirst()
+        let end = s.firstIndex(where: { $0 == "+" || $0 == "-" }) ?? s.endIndex
+        let term = String(s[s.startIndex..<end]).trimmingSpaces()
+        s = s[end...]
+        let value = term == "$" ? max(0, size - 1) : try NumberParser.offset(term)
+        let (sum, overflow) = total.addingReportingOverflow(sign * value)
+        if overflow { return sign > 0 ? .max : .min }
+        total = sum
+    }
+    return total
 }

@@ -12,7 +12,7 @@ func scanBrowserRows(_ context: TargetContext) -> [BrowserRow] {
         let label = e.status == .ok ? e.label : "\(e.label) [\(e.status.rawValue)]"
         return BrowserRow(
             kind: e.kind.rawValue, key: label, id: e.shmid.map(String.init) ?? "-", size: e.size ?? 0,
-            perms: e.mode.map { "0" + String($0, radix: 8) } ?? "-", owner: e.owner ?? "-",
+            perms: e.mode.map(permissionString) ?? "-", owner: e.owner ?? "-",
             nattch: e.kind == .posix || e.kind == .qtPosix || e.kind == .qt6 ? e.attached.count : e.nattch,
             attached: e.attached.map { "\($0.command)(\($0.pid))" }, lock: e.lock?.summary ?? "-", target: target)
     }

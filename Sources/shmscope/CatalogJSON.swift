@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ShmCore
 
 /// The documented JSON schema of `list --json` and `info --json` (schema version 1; see README "JSON schemas").
@@ -65,7 +65,7 @@ struct SegmentJSON: Encodable {
         shmid = e.shmid
         semid = e.semid
         size = e.size
-        mode = e.mode.map { String(format: "%04o", $0) }
+        mode = e.mode.map { octalMode($0) }
         uid = e.uid
         owner = e.owner
         creatorPID = e.cpid

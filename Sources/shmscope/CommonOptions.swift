@@ -15,6 +15,17 @@ extension String {
     func dropPrefixString(_ prefix: String) -> String? { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil }
 }
 
+extension String {
+    /// The string followed by spaces up to `width` characters (never cut), for aligned columns.
+    func padded(to width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}
+
+/// `0640` for a mode: four octal digits.
+func octalMode(_ mode: UInt32) -> String {
+    let digits = String(mode & 0o7777, radix: 8)
+    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+}
+
 /// `rw-r-----` for a mode.
 func permissionString(_ mode: UInt32) -> String {
     let chars: [Character] = ["r", "w", "x"]

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import ShmCore
 
 struct Create: ParsableCommand {
@@ -30,6 +30,7 @@ struct Create: ParsableCommand {
     var mode: String = "600"
 
     func validate() throws {
+        try target.refuseNoLock(in: "create")
         if !target.resolution.keys.isEmpty {
             throw ValidationError("--key names Qt keys to try for an existing segment; `create` makes a new one: name it as qt:KEY")
         }
@@ -58,10 +59,10 @@ struct Create: ParsableCommand {
     func run() throws {
         var contents: [UInt8] = []
         if let from {
-            guard let data = FileManager.default.contents(atPath: from) else {
+            guard let data = try? readFile(from) else {
                 throw CommandError(message: "cannot read --from file \(from)")
             }
-            contents = [UInt8](data)
+            contents = data
         }
         let bytes = try requestedSize() ?? contents.count
         if contents.count > bytes {

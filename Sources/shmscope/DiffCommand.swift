@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ShmCore
 
 /// `shmscope snapshot TARGET FILE`: saves the whole segment in the snapshot format (README "Snapshots").
@@ -24,9 +23,10 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         let memory = try target.memory()
         try memory.attach(.readOnly)
-        let snapshot = Snapshot(target: memory.target.description, time: wallClockSeconds(), bytes: try memory.read())
-        try snapshot.write(toFile: file)
-        Output.standard.print("saved \(snapshot.bytes.count) bytes of \(snapshot.target) to \(file)")
+        // A chunk at a time: a segment of any size, and a sparse one's holes stay holes (in the file too).
+        let saved = try Snapshot.save(
+            memory, target: memory.target.description, time: wallClockSeconds(), toFile: file)
+        Output.standard.print("saved \(saved) bytes of \(memory.target) to \(file)")
     }
 }
 
@@ -84,11 +84,11 @@ struct Diff: ParsableCommand {
     }
 
     func run() throws {
-        let snapshot = try Snapshot.read(fromFile: file)
         let memory = try target.memory()
         try memory.attach(.readOnly)
-        let now = try memory.read()
-        let runs = Snapshot.differences(snapshot.bytes, now)
+        // A chunk at a time from both: neither the file nor the segment is ever whole in memory.
+        let (snapshot, runs) = try Snapshot.differences(file: file, against: memory)
+        let size = memory.size
         let total = runs.reduce(0) { $0 + $1.length }
         let out = Output.standard
         if json {
@@ -96,7 +96,7 @@ struct Diff: ParsableCommand {
                 try encodeJSON(
                     DiffJSON(
                         target: memory.target.description, snapshotTarget: snapshot.target,
-                        snapshotTime: iso8601(snapshot.time), snapshotSize: snapshot.bytes.count, size: now.count,
+                        snapshotTime: iso8601(snapshot.time), snapshotSize: snapshot.size, size: size,
                         runCount: runs.count, bytesDiffer: total,
                         runs: runs.map {
                             RunJSON(
@@ -106,12 +106,10 @@ struct Diff: ParsableCommand {
             return
         }
         for r in runs {
-            out.print("0x\(String(format: "%08x", r.offset)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))")
+            out.print("0x\(hexPadded(r.offset, width: 8)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))")
         }
-        if snapshot.bytes.count != now.count {
-            out.print(
-                "size \(snapshot.bytes.count) -> \(now.count) (compared the first \(min(snapshot.bytes.count, now.count)) bytes)"
-            )
+        if snapshot.size != size {
+            out.print("size \(snapshot.size) -> \(size) (compared the first \(min(snapshot.size, size)) bytes)")
         }
         out.print("\(runs.count) run\(runs.count == 1 ? "" : "s"), \(total) byte\(total == 1 ? "" : "s") differ")
     }

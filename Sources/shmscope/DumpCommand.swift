@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import ShmCore
 
 struct Dump: ParsableCommand {
@@ -98,7 +98,9 @@ struct Dump: ParsableCommand {
     private func dumpLayout(_ layout: StructLayout) throws {
         let memory = try target.memory()
         try memory.attach(.readOnly)
-        let decoded = layout.decode(try memory.read())
+        // Only the bytes the layout covers: a small layout over a huge segment reads a few bytes, not all of it.
+        let span = layout.span.clamped(to: 0..<memory.size)
+        let decoded = layout.decode(try memory.read(offset: span.lowerBound, count: span.count), base: span.lowerBound)
         let out = Output.standard
         if json || format == .json {
             out.print(
@@ -111,9 +113,9 @@ struct Dump: ParsableCommand {
         let nameWidth = decoded.map(\.field.name.count).max() ?? 0
         let typeWidth = decoded.map(\.field.typeName.count).max() ?? 0
         for d in decoded {
-            let name = d.field.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-            let type = d.field.typeName.padding(toLength: typeWidth, withPad: " ", startingAt: 0)
-            out.print("\(name)  \(type)  @0x\(String(format: "%04x", d.field.offset))  \(d.display)")
+            let name = d.field.name.padded(to: nameWidth)
+            let type = d.field.typeName.padded(to: typeWidth)
+            out.print("\(name)  \(type)  @0x\(hexPadded(d.field.offset, width: 4))  \(d.display)")
         }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ShmCore
 
 struct Info: ParsableCommand {
@@ -16,6 +15,8 @@ struct Info: ParsableCommand {
 
     @Flag(name: .long, help: "Print JSON (one segment object of schema 1, see README).")
     var json = false
+
+    func validate() throws { try target.refuseNoLock(in: "info") }
 
     func run() throws {
         let resolved = try target.resolved()
@@ -44,14 +45,14 @@ struct Info: ParsableCommand {
         if let k = e.sysvKey, e.kind != .posix { rows.append(("sysv key", hex32(k))) }
         if let id = e.shmid { rows.append(("shmid", String(id))) }
         rows.append(("size", e.size.map { "\($0) bytes" } ?? "-"))
-        if let mode = e.mode { rows.append(("mode", String(format: "%04o", mode) + " (\(permissionString(mode)))")) }
+        if let mode = e.mode { rows.append(("mode", octalMode(mode) + " (\(permissionString(mode)))")) }
         if let owner = e.owner { rows.append(("owner", owner)) }
         if let cpid = e.cpid { rows.append(("creator pid", describe(pid: cpid))) }
         if let lpid = e.lpid, lpid > 0 { rows.append(("last pid", describe(pid: lpid))) }
         rows.append(("nattch", String(e.nattch)))
         rows.append(("status", e.status.rawValue + (e.note.map { " (\($0))" } ?? "")))
         if let lock = e.lock {
-            var text = "\(lock.mechanism.rawValue) \(lock.nativeName): \(lock.summary)"
+            var text = "\(lock.mechanism.displayName) \(lock.nativeName): \(lock.summary)"
             if let value = lock.value { text += "; value \(value)" }
             rows.append(("lock", text))
         } else {
@@ -66,7 +67,7 @@ struct Info: ParsableCommand {
             }
         }
         if hidden > 0 { rows.append(("", "(\(hidden) processes not readable)")) }
-        return rows.map { $0.0.padding(toLength: 12, withPad: " ", startingAt: 0) + $0.1 }
+        return rows.map { $0.0.padded(to: 12) + $0.1 }
     }
 
     static func describe(pid: Int32) -> String {

@@ -79,7 +79,7 @@ enum CatalogTable {
             e.mode.map(permissionString) ?? "-",
             e.owner ?? "-",
             String(e.nattch),
-            e.lock?.summary ?? "-",
+            e.lock.map { $0.summary + ($0.mechanism == .flock ? " (advisory)" : "") } ?? "-",
             e.attached.isEmpty ? "-" : e.attached.map { "\($0.command)(\($0.pid))" }.joined(separator: ","),
         ]
     }

@@ -30,6 +30,7 @@ struct Lock: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        try target.refuseNoLock(in: "lock")
         if (hold == nil) == command.isEmpty { throw ValidationError("give --hold DURATION or -- COMMAND, one of them") }
         _ = try holdDuration()
         _ = try waitLimit()

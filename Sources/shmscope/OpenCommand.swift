@@ -8,15 +8,24 @@ import ShmTUI
 struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Watch and edit one segment in a live hex view.",
-        discussion: "Keys: ? or F1 inside the view. Read-write by default; L locks, edits are staged, w writes."
+        discussion: """
+            Keys: F1 inside the view. Opens in view mode, attached read-only: no key writes. e (or Insert) enters \
+            edit mode and L locks, re-attaching read-write then; edits are staged, and F8, Ctrl-S or :w opens a \
+            commit dialog (bytes, offsets, lock, attached processes) where y writes (! without a lock). u undoes \
+            the last commit. --read-only forbids edit mode and L.
+            """
     )
 
     @OptionGroup var target: TargetOptions
 
-    @Flag(name: .long, help: "Attach read-only: nothing can be written or locked.")
+    @Flag(name: .long, help: "Never write: edit mode and locking are refused (the view attaches read-only anyway).")
     var readOnly = false
 
     @OptionGroup var view: HexViewOptions
+
+    func validate() throws {
+        if readOnly { try target.refuseNoLock(in: "open --read-only") }
+    }
 
     func run() throws {
         let composer = try view.composer(context: try target.context())
@@ -42,12 +51,16 @@ struct HexViewOptions: ParsableArguments {
     }
 
     func intervalMS() throws -> Int {
-        try usage { () throws(NumberSyntaxError) in try NumberParser.interval(interval, label: "--interval", in: 10...60_000) }
+        try usage { () throws(NumberSyntaxError) in
+            try NumberParser.interval(interval, label: "--interval", in: 10...60_000)
+        }
     }
 
     func rowWidth() throws -> Int? {
         guard let bytesPerRow else { return nil }
-        let n = try usage { () throws(NumberSyntaxError) in try NumberParser.count(bytesPerRow, label: "--bytes-per-row") }
+        let n = try usage { () throws(NumberSyntaxError) in
+            try NumberParser.count(bytesPerRow, label: "--bytes-per-row")
+        }
         guard HexLayout.choices.contains(n) else {
             throw ValidationError("--bytes-per-row must be 4, 8, 16 or 32, got \(n)")
         }

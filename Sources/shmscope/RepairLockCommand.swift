@@ -20,6 +20,8 @@ struct RepairLock: ParsableCommand {
     @Flag(name: .long, help: "Release even if a process still has the semaphore open (it may be the real holder).")
     var force = false
 
+    func validate() throws { try target.refuseNoLock(in: "repair-lock") }
+
     func run() throws {
         let resolved = try target.resolved()
         let parsed = resolved.target

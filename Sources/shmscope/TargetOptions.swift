@@ -19,6 +19,11 @@ struct TargetContextOptions: ParsableArguments {
             valueName: "KEY"))
     var keys: [String] = []
 
+    @Flag(
+        name: .customLong("no-lock"),
+        help: "Write without taking the segment's lock (needed where it has none, e.g. a raw System V segment without --sem).")
+    var noLock = false
+
     func validate() throws {
         if let tmpdir, tmpdir.isEmpty { throw ValidationError("--tmpdir must not be empty") }
         if keys.contains(where: \.isEmpty) { throw ValidationError("--key must not be empty") }
@@ -27,7 +32,8 @@ struct TargetContextOptions: ParsableArguments {
 
     /// The context every route resolves its target in.
     func context() throws -> TargetContext {
-        TargetContext(temporaryDirectory: tmpdir, semaphore: try sem.map(Self.parseSemaphore), keys: keys)
+        TargetContext(
+            temporaryDirectory: tmpdir, semaphore: try sem.map(Self.parseSemaphore), keys: keys, noLock: noLock)
     }
 
     static func parseSemaphore(_ text: String) throws -> SharedMemory.SemaphoreReference {
@@ -87,10 +93,18 @@ struct TargetOptions: ParsableArguments {
         return SharedMemory(resolved.target, options: options)
     }
 
-    /// For commands that never lock: `--sem` would be ignored there, so it is refused.
+    /// For commands that never lock: `--sem` would be ignored there, and so would `--no-lock`; both are refused.
     func refuseLock(in command: String) throws {
         if resolution.sem != nil {
             throw ValidationError("--sem names a lock, and `\(command)` takes none (it only reads or removes)")
+        }
+        try refuseNoLock(in: command)
+    }
+
+    /// For commands that never write bytes: `--no-lock` would be ignored there, so it is refused.
+    func refuseNoLock(in command: String) throws {
+        if resolution.noLock {
+            throw ValidationError("--no-lock is for writing, and `\(command)` never writes: leave it out")
         }
     }
 }

@@ -43,6 +43,7 @@ struct Watch: ParsableCommand {
     @OptionGroup var view: HexViewOptions
 
     func validate() throws {
+        try target.refuseNoLock(in: "watch")
         _ = try changeLimit()
         _ = try timeLimit()
         _ = try watchedRange()

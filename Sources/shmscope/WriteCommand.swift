@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ShmCore
 
 struct Write: ParsableCommand {
@@ -25,9 +24,6 @@ struct Write: ParsableCommand {
 
     @Option(name: .long, help: "Bytes from a file.")
     var file: String?
-
-    @Flag(name: .long, help: "Write without taking the segment's lock.")
-    var noLock = false
 
     @Option(name: .long, help: "How long to wait for the lock before giving up: 500ms, 2s, 1m (a bare number is seconds).")
     var timeout = "5s"
@@ -62,12 +58,15 @@ struct Write: ParsableCommand {
         } else if let text {
             bytes = Array(text.utf8)
         } else {
-            guard let data = FileManager.default.contents(atPath: file!) else {
+            guard let data = try? readFile(file!) else {
                 throw CommandError(message: "cannot read --file \(file!)")
             }
-            bytes = [UInt8](data)
+            bytes = data
         }
+        let noLock = try target.context().noLock
         let memory = try target.memory(lockTimeout: noLock ? .zero : timeout)
+        // Writing without a lock happens only when the user chose it: refused before anything is attached.
+        if !noLock && !memory.hasLock { throw noLockFound(memory) }
         try memory.attach(.readWrite)
         let at = try startOffset()
         guard at <= memory.size, bytes.count <= memory.size - at else {
@@ -85,12 +84,15 @@ struct Write: ParsableCommand {
     }
 }
 
+/// The one line for a target with no lock to take: name one, or choose to write without.
+func noLockFound(_ memory: SharedMemory) -> CommandError {
+    CommandError(
+        message: "\(memory.target) has no lock to write under (a raw System V segment): name its semaphore set with --sem, or write without a lock with --no-lock; nothing written")
+}
+
 /// Takes the lock within `timeout`, or fails naming the holder.
 func acquire(_ memory: SharedMemory, timeout: Duration) throws {
-    guard memory.hasLock else {
-        throw CommandError(
-            message: "\(memory.target) has no lock: a raw System V segment needs --sem, or pass --no-lock")
-    }
+    guard memory.hasLock else { throw noLockFound(memory) }
     if try memory.tryLock(timeout: timeout) { return }
     var holder = ""
     if let state = memory.lockState(), let pid = state.lastPID {

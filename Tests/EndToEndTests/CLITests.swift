@@ -224,7 +224,7 @@ import Testing
         let list = try ShmscopeBinary.run(["list", "--kind", "posix"])
         let row = try #require(list.stdout.split(separator: "\n").first { $0.contains("/" + name) })
         let cols = row.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        #expect(cols == ["posix", "/" + name, "-", "100", "rw-------", "root", "1", "free", "python3(\(py.pid))"])
+        #expect(cols == ["posix", "/" + name, "-", "100", "rw-------", "root", "1", "free", "(advisory)", "python3(\(py.pid))"])
         let dump = try ShmscopeBinary.run(["dump", "/" + name, "--length", "16"])
         #expect(dump.stdout == "00000000  70 79 74 68 6f 6e 20 64  61 74 61 00 00 00 00 00  |python data.....|\n00000010\n")
         #expect(py.ask("unlink") == "ok")

@@ -40,12 +40,12 @@ import Testing
     func everyTargetCommandHasTheGroup(_ command: String) throws {
         let help = try ShmscopeBinary.run([command, "--help"])
         #expect(help.status == 0)
-        for option in ["--tmpdir", "--sem", "--key"] { #expect(help.stdout.contains(option), "\(command) lacks \(option)") }
+        for option in ["--tmpdir", "--sem", "--key", "--no-lock"] { #expect(help.stdout.contains(option), "\(command) lacks \(option)") }
     }
 
     @Test func browseHasKeyAndTmpdir() throws {
         let help = try ShmscopeBinary.run(["browse", "--help"])
-        for option in ["--tmpdir", "--key", "--layout", "--interval", "--bytes-per-row"] {
+        for option in ["--tmpdir", "--key", "--no-lock", "--layout", "--interval", "--bytes-per-row"] {
             #expect(help.stdout.contains(option), "browse lacks \(option)")
         }
     }

@@ -38,9 +38,11 @@ struct RouteTests {
             return try TmuxScreen(environment: env, arguments: ["demo", "--key", key])
         case .browserEnter, .browserReadOnly, .browserOpenByName:
             let screen = try TmuxScreen(environment: env, arguments: ["browse", "--key", key, "--layout", layout])
-            try #require(screen.waitFor("KIND    KEY") != nil)
+            try #require(screen.waitFor("KIND ") != nil)
             // --key names the segment in the table with its real key.
-            #expect(screen.waitFor("qt      " + String(key.prefix(12))) != nil, "\(screen.capture())")
+            #expect(
+                screen.waitFor { $0.split(separator: "\n").contains { $0.hasPrefix("qt ") && $0.contains(key.prefix(12)) } }
+                    != nil, "\(screen.capture())")
             if route == .browserOpenByName {
                 screen.send("o")
                 screen.send("-l", "qt:" + key)
@@ -81,6 +83,9 @@ struct RouteTests {
             try #require(screen!.waitFor("|hello") != nil, "\(screen!.capture())")
         }
         let view = screen!
+        // Every route looks read-only first: open, Enter and demo in view mode; watch and `r` never write.
+        let mode = route == .watch || route == .browserReadOnly ? " RO │ " : " VIEW │ "
+        #expect(view.waitFor(mode) != nil, "\(route): \(view.capture())")
 
         // Who: the real peer's pid, and the same lock mechanism `info` reports.
         let info = try ShmscopeBinary.run(["info", "qt:" + key, "--json"])
@@ -102,7 +107,7 @@ struct RouteTests {
 
         view.send("q")
         if route.rawValue.hasPrefix("browser") {
-            try #require(view.waitFor("KIND    KEY") != nil)
+            try #require(view.waitFor("KIND ") != nil)
             view.send("q")
         }
         #expect(view.waitFor("EXIT=0") != nil, "\(route): \(view.capture())")

@@ -18,7 +18,10 @@ import Testing
         let script = packageRoot.appendingPathComponent("scripts/screenshots.sh").path
         let r = try run("/bin/bash", [script, dir], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
-        for name in ["hex-view-live", "lock-and-edit", "help", "browser", "watch-who", "watch-inspector", "watch-layout"] {
+        for name in [
+            "hex-view-live", "lock-and-edit", "commit-dialog", "help", "browser", "watch-who", "watch-inspector",
+            "watch-layout",
+        ] {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name).png"))
             let bytes = [UInt8](data)
             #expect(bytes.count > 5000, "\(name).png is \(bytes.count) bytes")

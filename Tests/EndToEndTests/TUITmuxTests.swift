@@ -96,8 +96,8 @@ struct TUITmuxTests {
         // The key bar is the last row painted: wait for it too, or a capture can land mid-frame.
         let first = try #require(screen.waitFor { $0.contains("|hello") && $0.contains("F10Quit") })
         #expect(first.contains("00000000  68 65 6c 6c 6f 00 00 00  00 00 00 00 00 00 00 00  |hello⋄⋄⋄⋄⋄⋄⋄⋄⋄⋄⋄|"))
-        #expect(first.contains("qt:\(key) (Qt SysV) 4096 B RW │ unlocked │ @0x00000000 │ 10 Hz"))
-        #expect(first.contains("F1Help ? F2Lock L"))
+        #expect(first.contains("qt:\(key) (Qt SysV) 4096 B VIEW │ unlocked │ @0x00000000 │ 10 Hz"))
+        #expect(first.contains("F1Help eEdit F2Lock L"))
 
         #expect(qt.ask("write 16 world") == "ok")
         let start = Date()
@@ -134,7 +134,7 @@ struct TUITmuxTests {
         #expect(reply.hasPrefix("ok waited_ms="))
         // Qt holds it now; the TUI says so.
         let held = try #require(screen.waitFor("│ held by pid \(qt.pid) (qtpeer-test) │"))
-        #expect(held.contains("RW │ held by"))
+        #expect(held.contains("VIEW │ held by"))
         screen.send("L")
         #expect(screen.waitFor("waiting for lock held by pid \(qt.pid) (qtpeer-test)… Esc cancels") != nil)
         screen.send("Escape")
@@ -159,27 +159,92 @@ struct TUITmuxTests {
         defer { screen.kill() }
         try #require(screen.waitFor("|hello") != nil)
 
+        // View mode: hex digits are counts, `w` moves to the next value; nothing is staged.
+        screen.send("4", "w")
+        try #require(screen.waitFor("│ @0x00000010 │") != nil)
+        screen.send("g", "e")
+        try #require(screen.waitFor("4096 B EDIT │") != nil)
         screen.send("4", "a", "4", "b")
         try #require(screen.waitFor("|JKllo") != nil)
         #expect(qt.ask("read 0 5") == "ok " + Array("hello".utf8).hexString)
         screen.send("Tab", "X", "Y")
         try #require(screen.waitFor("|JKXYo") != nil)
         screen.send("C-s")
+        try #require(screen.waitFor("Commit? (y/n)") != nil)
+        #expect(qt.ask("read 0 5") == "ok " + Array("hello".utf8).hexString, "the dialog wrote nothing")
+        screen.send("y")
         #expect(screen.waitFor("wrote 4 bytes") != nil)
         #expect(qt.ask("read 0 5") == "ok " + Array("JKXYo".utf8).hexString)
         #expect(try lockValue(key) == 1)
 
         // A commit while Qt holds the lock waits for it, then writes.
         #expect(qt.ask("lock").hasPrefix("ok"))
-        screen.send("Escape", "g", "0", "0", "w")
+        screen.send("Escape", "Tab", "g", "e", "0", "0", "F8")
+        try #require(screen.waitFor("Commit? (y/n)") != nil)
+        screen.send("y")
         try #require(screen.waitFor("waiting for lock held by pid \(qt.pid) (qtpeer-test)… Esc cancels") != nil)
         #expect(qt.ask("read 0 1") == "ok 4a")
         #expect(qt.ask("unlock") == "ok")
         #expect(screen.waitFor("wrote 1 byte") != nil)
         #expect(qt.ask("read 0 1") == "ok 00")
         #expect(try lockValue(key) == 1)
+        // `u` in view mode puts the old byte back under the lock.
+        screen.send("Escape", "u")
+        #expect(screen.waitFor("undid the last commit: wrote back 1 byte") != nil)
+        #expect(qt.ask("read 0 1") == "ok 4a")
         screen.send("F10")
         #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(qt.ask("quit") == "ok")
+    }
+
+    /// The commit dialog against a real Qt peer: it names the peer's pid and Qt's semaphore before anything is
+    /// written, and `y` writes what the peer then reads back.
+    @Test func commitDialogNamesThePeerAndTheLockThenWrites() throws {
+        let (key, qt) = try qtSegment("tuicommit")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        let screen = try TmuxScreen(width: 120, height: 32, arguments: ["open", "qt:" + key])
+        defer { screen.kill() }
+        try #require(screen.waitFor("|hello") != nil)
+        screen.send("e")
+        try #require(screen.waitFor("EDIT │") != nil)
+        screen.send("Tab")
+        screen.send("-l", "HOWDY")
+        try #require(screen.waitFor("|HOWDY") != nil)
+        screen.send("F8")
+        let dialog = try #require(screen.waitFor("Commit? (y/n)"), "\(screen.capture())")
+        #expect(dialog.contains("Write 5 bytes in 1 run:"))
+        #expect(dialog.contains("0x00000000 5 bytes: 48 4f 57 44 59"))
+        #expect(dialog.contains("Lock: qt-sysv-semaphore /tmp/qipc_systemsem_"), "\(dialog)")
+        #expect(dialog.contains("pid \(qt.pid) qtpeer-test (rw)"), "\(dialog)")
+        #expect(dialog.contains("y writes under the lock   Esc/n cancels"))
+        #expect(qt.ask("read 0 5") == "ok " + Array("hello".utf8).hexString)
+        screen.send("y")
+        #expect(screen.waitFor("wrote 5 bytes") != nil)
+        #expect(qt.ask("read 0 5") == "ok " + Array("HOWDY".utf8).hexString)
+        #expect(try lockValue(key) == 1)
+        screen.send("F10")
+        #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(qt.ask("quit") == "ok")
+    }
+
+    /// Looking takes no lock: `open` attaches read-only at once while Qt holds its lock (a read-write attach
+    /// would take Qt's lifecycle lock); `e` re-attaches read-write once the peer lets go.
+    @Test func openingWhileQtHoldsTheLockNeverWaits() throws {
+        let (key, qt) = try qtSegment("tuilook")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        #expect(qt.ask("lock").hasPrefix("ok"))
+        let start = Date()
+        let screen = try TmuxScreen(arguments: ["open", "qt:" + key])
+        defer { screen.kill() }
+        try #require(screen.waitFor("|hello") != nil)
+        #expect(Date().timeIntervalSince(start) < 1.5, "the view waited for the peer's lock")
+        #expect(try lockValue(key) == 0, "still the peer's")
+        #expect(qt.ask("unlock") == "ok")
+        screen.send("e")
+        #expect(screen.waitFor("4096 B EDIT │") != nil)
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+        #expect(try lockValue(key) == 1)
         #expect(qt.ask("quit") == "ok")
     }
 
@@ -233,7 +298,7 @@ struct TUITmuxTests {
         #expect(screen.waitFor("│ @0x00000011 │") != nil)
         // Wheel down (button 65) scrolls three rows.
         screen.send("-l", "\u{1b}[<65;15;3M")
-        let scrolled = try #require(screen.waitFor("RW │ unlocked │ @0x00000031 │"))
+        let scrolled = try #require(screen.waitFor("VIEW │ unlocked │ @0x00000031 │"))
         #expect(scrolled.split(separator: "\n")[1].hasPrefix("00000030  "))
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
@@ -267,8 +332,8 @@ struct TUITmuxTests {
         let screen = try TmuxScreen(arguments: ["open", "--read-only", "qt:" + key])
         defer { screen.kill() }
         try #require(screen.waitFor("4096 B RO") != nil)
-        screen.send("4")
-        #expect(screen.waitFor("attached read-only: edits are refused") != nil)
+        screen.send("e")
+        #expect(screen.waitFor("attached read-only (--read-only, watch): no edit mode") != nil)
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
         #expect(qt.ask("read 0 5") == "ok " + Array("hello".utf8).hexString)
@@ -285,22 +350,22 @@ struct TUITmuxTests {
 
         let screen = try TmuxScreen(arguments: [])
         defer { screen.kill() }
-        try #require(screen.waitFor("KIND    KEY") != nil)
+        try #require(screen.waitFor("KIND ") != nil)
         #expect(screen.waitFor(String(name.prefix(30))) != nil)
         screen.send("/")
         screen.send("-l", String(name.dropFirst()))
         screen.send("Enter")
         let filtered = try #require(screen.waitFor("1 match"))
-        #expect(filtered.contains("posix   " + name))
+        #expect(filtered.split(separator: "\n").contains { $0.hasPrefix("posix ") && $0.contains(name) })
         screen.send("Enter")
         let hex = try #require(screen.waitFor("|browse me"))
-        #expect(hex.contains("\(name) (POSIX) 256 B RW"))
+        #expect(hex.contains("\(name) (POSIX) 256 B VIEW"))
         screen.send("q")
-        #expect(screen.waitFor("KIND    KEY") != nil)
+        #expect(screen.waitFor("KIND ") != nil)
         screen.send("r")
         #expect(screen.waitFor("256 B RO") != nil)
         screen.send("q")
-        try #require(screen.waitFor("KIND    KEY") != nil)
+        try #require(screen.waitFor("KIND ") != nil)
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
         #expect(screen.display("#{alternate_on}") == "0")

@@ -76,6 +76,78 @@ import Testing
         #expect(lock.mechanism == .systemVSet)
         #expect(lock.nativeName == "semkey:" + hex32(semKey))
     }
+
+    /// A Qt segment named by id or key whose key is unknown still has Qt's lock: the semaphore key file beside its
+    /// key file. Resolving and looking at it create nothing; locking never creates the peer's key file.
+    @Test func aQtSegmentByIDHasQtsLock() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("lockdir")).path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = uniqueName("byid")
+        let target = SegmentTarget.qt(key: key, backend: .systemV)
+        defer { cleanUp(target, temporaryDirectory: dir) }
+        let peer = SharedMemory(target, options: .init(detachPolicy: .keep, temporaryDirectory: dir))
+        try peer.create(size: 64)
+        let shmid = try #require(peer.shmid)
+        let semFile = dir + "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix)
+        let context = TargetContext(temporaryDirectory: dir)
+        let sysvKey = ftok(peer.nativeKey, 0x51)
+        for unnamed in [SegmentTarget.sysvID(shmid), .sysvKey(sysvKey)] {
+            let resolved = try ResolvedTarget.resolve(unnamed, context: context)
+            #expect(resolved.target == unnamed)
+            #expect(resolved.lock == .qtKeyFile(semFile))
+            #expect(resolved.memory().hasLock)
+            #expect(resolved.scanEntry().entry?.lock?.mechanism == .qtSystemV)
+        }
+        // Held by the peer: a lock through the id waits for it and gives up.
+        try peer.lock()
+        let byID = try ResolvedTarget.resolve(.sysvID(shmid), context: context).memory()
+        try byID.attach(.readWrite)
+        #expect(try !byID.tryLock(timeout: .milliseconds(50)))
+        #expect(byID.lockState()?.isHeld == true)
+        try peer.unlock()
+        #expect(try byID.tryLock(timeout: .milliseconds(50)))
+        try byID.unlock()
+        try byID.detach()
+
+        // With the semaphore and its key file gone, a look creates neither, and a lock never makes the key file.
+        let semid = semget(ftok(semFile, 0x51), 1, 0)
+        try #require(semid >= 0)
+        cleanUpSemaphore(semid)
+        #expect(unlink(semFile) == 0)
+        let entries = Set((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+        let lookOnly = try ResolvedTarget.resolve(.sysvID(shmid), context: context)
+        _ = lookOnly.scanEntry()
+        #expect(lookOnly.memory().lockState() == nil)
+        let m = lookOnly.memory()
+        try m.attach(.readOnly)
+        try m.detach()
+        #expect(throws: ShmError.self) { try lookOnly.memory().lock() }
+        #expect(Set((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []) == entries)
+        try peer.detach()
+    }
+
+    /// A POSIX object opened by name gets Qt's lock from its name; a plain one an advisory flock.
+    @Test func posixNamesGetQtsSemaphore() throws {
+        let key = uniqueName("posixname")
+        let target = SegmentTarget.qt(key: key, backend: .posix)
+        defer { cleanUp(target) }
+        let peer = SharedMemory(target, options: .init(detachPolicy: .keep))
+        try peer.create(size: 64)
+        let byName = SharedMemory(.posix(name: peer.nativeKey))
+        let state = try #require(byName.lockState())
+        #expect(state.mechanism == .posixSemaphore)
+        #expect(state.nativeName == "/" + QtNaming.legacyName(for: key, prefix: QtNaming.semaphorePrefix))
+        try peer.detach()
+
+        let plain = "/" + uniqueName("plainname")
+        defer { cleanUp(.posix(name: plain)) }
+        let other = SharedMemory(.posix(name: plain), options: .init(detachPolicy: .keep))
+        try other.create(size: 64)
+        #expect(other.lockState()?.mechanism == .flock)
+        #expect(LockState.Mechanism.flock.displayName == "flock (advisory: only cooperating tools wait)")
+        try other.detach()
+    }
 }
 
 /// `watch --log` lines with a layout: runs are split at field boundaries and named.

@@ -30,10 +30,10 @@ import Testing
         #expect(
             b.lines == [
                 " shmscope │ 3 segments │ sorted by kind ↑",
-                "KIND    KEY                  ID       SIZE PERMS OWNER    NATT ATTACHED             LOCK",
-                "POSIX   /scratch              -      65536 0600  root        - -                    -",
-                "Qt SysV SharedMemory_Key  32769       4096 0600  root        2 qtpeer,shmscope      held by 4242",
-                "SysV    0x5100c078            5       1024 0644  alice       0 -                    -",
+                "KIND    KEY                 ID   SIZE PERMS OWNER NATT ATTACHED        LOCK",
+                "POSIX   /scratch             - 64 KiB 0600  root     - -               -",
+                "Qt SysV SharedMemory_Key 32769  4 KiB 0600  root     2 qtpeer,shmscope held by 4242",
+                "SysV    0x5100c078           5  1 KiB 0644  alice    0 -               -",
                 "", "", "",
                 "",
                 "F1Help ? F3Filter / F4Open o F5Rescan F6Sort s EnterAttach rRead-only F10Quit q",
@@ -44,13 +44,72 @@ import Testing
         #expect(b.style(x: 0, y: 2) == Style(fg: .black, bg: .cyan))  // selection, whole row
         #expect(b.style(x: 99, y: 2) == Style(fg: .black, bg: .cyan))
         #expect(b.style(x: 0, y: 3) == .plain)
-        #expect(b.style(x: 84, y: 3) == Style(fg: .red, bold: true))  // held lock stands out
+        #expect(b.style(x: 74, y: 3) == Style(fg: .red, bold: true))  // held lock stands out
     }
 
-    @Test func narrowTableDropsColumnsButKeepsKeySizeLock() {
+    /// The key, who is attached and who holds the lock are what this tool is for: at 40 columns they stay and the
+    /// kind, id, size, perms and owner go.
+    @Test func narrowTableKeepsKeyAttachedAndLock() {
         let b = renderBrowserScreen(state(width: 40), theme: theme)
-        #expect(b.line(1) == "KIND    KEY          SIZE LOCK")
-        #expect(b.line(3) == "Qt SysV Share…       4096 held by 4242")
+        #expect(b.line(1) == "KEY           ATTACHED      LOCK")
+        #expect(b.line(3) == "SharedMemory… qtpeer,shmsc… held by 4242")
+    }
+
+    static let busyRows: [BrowserRow] = [
+        BrowserRow(
+            kind: "qt", key: "com.example.telemetry.SharedFrameBuffer", id: "32770", size: 32 << 20, perms: "rw-------",
+            owner: "alice", nattch: 6,
+            attached: ["render(1201)", "capture(1202)", "encoder(1203)", "preview(1204)", "stats(1205)", "qtpeer(1206)"],
+            lock: "held by pid 1203 (encoder), 2 waiting", target: .sysvID(32770)),
+        BrowserRow(
+            kind: "posix", key: "/psm_4f2a9c", id: "-", size: 4096, perms: "rw-r-----", owner: "root", nattch: 1,
+            attached: ["python3(877)"], lock: "free", target: .posix(name: "/psm_4f2a9c")),
+    ]
+
+    /// At 80x24 the whole lock text and the attached list's start are shown, never cut before perms and owner go.
+    @Test func eightyColumnsShowWhoAndTheWholeLock() {
+        let b = renderBrowserScreen(state(width: 80, height: 24, rows: Self.busyRows), theme: theme)
+        let header = b.line(1)
+        #expect(header.contains("KEY") && header.contains("ATTACHED") && header.contains("LOCK"))
+        #expect(!header.contains("PERMS") && !header.contains("OWNER"))
+        let qt = b.lines.first { $0.contains("com.example") } ?? ""
+        #expect(qt.hasSuffix("held by pid 1203 (encoder), 2 waiting"), "\(qt)")
+        #expect(qt.contains("render(1201)"))
+        #expect(b.lines.allSatisfy { $0.count <= 80 })
+    }
+
+    /// At 120x40 the whole key and lock fit with the kind, size and count; perms, owner and id go first. At 160
+    /// every column fits, with PERMS as `list` prints it.
+    @Test func wideTablesDropTheLeastUsefulColumnsFirst() {
+        let b = renderBrowserScreen(state(width: 120, height: 40, rows: Self.busyRows), theme: theme)
+        #expect(b.line(1).hasPrefix("KIND  KEY "))
+        for title in ["SIZE", "NATT", "ATTACHED", "LOCK"] { #expect(b.line(1).contains(title), "missing \(title)") }
+        let qt = b.lines.first { $0.contains("com.example.telemetry.SharedFrameBuffer ") } ?? ""
+        #expect(qt.contains("32 MiB"))
+        #expect(qt.hasSuffix("held by pid 1203 (encoder), 2 waiting"))
+        let wide = renderBrowserScreen(state(width: 160, height: 40, rows: Self.busyRows), theme: theme)
+        for title in ["KIND", "KEY", "ID", "SIZE", "PERMS", "OWNER", "NATT", "ATTACHED", "LOCK"] {
+            #expect(wide.line(1).contains(title), "missing \(title)")
+        }
+        #expect(wide.lines.contains { $0.contains("rw-------") && $0.contains("32 MiB") })
+    }
+
+    /// Widths count only the rows the filter shows.
+    @Test func widthsFollowTheFilter() {
+        var s = state(width: 80, height: 24, rows: Self.busyRows)
+        s.filter = "psm"
+        let b = renderBrowserScreen(s, theme: theme)
+        #expect(b.line(1).contains("PERMS"), "\(b.line(1))")
+    }
+
+    @Test func sizesAreHumanReadable() {
+        #expect(humanSize(0) == "0 B")
+        #expect(humanSize(512) == "512 B")
+        #expect(humanSize(4096) == "4 KiB")
+        #expect(humanSize(1536) == "1.5 KiB")
+        #expect(humanSize(32 << 20) == "32 MiB")
+        #expect(humanSize(1 << 30) == "1 GiB")
+        #expect(humanSize(8 << 30) == "8 GiB")
     }
 
     @Test func emptyStateAndNoMatch() {
@@ -155,10 +214,10 @@ import Testing
         _ = press(&s, .char("S"))
         #expect(s.visible.map(\.size) == [65536, 4096, 1024])
         #expect(renderBrowserScreen(s, theme: theme).line(0) == " shmscope │ 3 segments │ sorted by size ↓")
-        _ = press(&s, .click(x: 60, y: 1))
+        _ = press(&s, .click(x: 51, y: 1))
         #expect(s.sortColumn == .nattch)
         #expect(s.visible.map(\.nattch) == [nil, 0, 2])
-        _ = press(&s, .click(x: 60, y: 1))
+        _ = press(&s, .click(x: 51, y: 1))
         #expect(!s.ascending)
     }
 

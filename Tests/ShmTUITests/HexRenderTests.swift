@@ -1,6 +1,6 @@
-import ShmCore
 import Testing
 
+@testable import ShmCore
 @testable import ShmTUI
 
 /// Widgets drawn into a ScreenBuffer and compared line by line, styles included.
@@ -23,13 +23,57 @@ import Testing
         let b = renderHexScreen(state(), theme: color)
         #expect(
             b.lines == [
-                " qt:demo (Qt SysV) 40 B RW │ unlocked │ @0x00000000 │ 10 Hz",
+                " qt:demo (Qt SysV) 40 B VIEW │ unlocked │ @0x00000000 │ 10 Hz",
                 "00000000  68 65 6c 6c 6f 00 20 09  01 ff 41 41 41 41 41 41  |hello⋄ _•×AAAAAA|",
                 "00000010  41 41 41 41 41 41 41 41  41 41 41 41 41 41 41 41  |AAAAAAAAAAAAAAAA|",
                 "00000020  41 41 41 41 41 41 41 41" + String(repeating: " ", count: 27) + "|AAAAAAAA|",
                 "", "", "", "", "",
-                "F1Help ? F2Lock L F3Unlock U F4Goto : F5Pause p F6Find / F8Write w F10Quit q",
+                "F1Help eEdit F2Lock L F3Unlock U F4Goto : F6Find / F8Commit F10Quit q F5Pause p",
             ])
+    }
+
+    @Test func editModeSaysEditInTheStatusLineAndTheKeyBar() {
+        var s = state()
+        s.editing = true
+        s.attachedReadWrite = true
+        let b = renderHexScreen(s, theme: color)
+        #expect(b.line(0) == " qt:demo (Qt SysV) 40 B EDIT │ unlocked │ @0x00000000 │ 10 Hz")
+        #expect(b.style(x: 24, y: 0) == Style(fg: .white, bg: .red, bold: true))
+        #expect(b.line(9) == "EDIT EscView BSUndo F8Commit TabPane F1Help F2Lock F4Goto F10Quit")
+    }
+
+    @Test func commitDialogWithAndWithoutALock() {
+        var s = state(width: 80, height: 24)
+        let who = WhoInfo(
+            attached: [
+                AttachedProcess(pid: 4242, command: "qtpeer", uid: 0, access: .readWrite),
+                AttachedProcess(pid: 77, command: "shmscope", uid: 0, access: .readOnly),
+            ], lock: nil)
+        s.staged = [0: 0x68, 1: 0x69, 16: 0xff]
+        s.mode = .commitDialog(
+            CommitPlan(runs: writeRuns(s.staged), lock: "qt-sysv-semaphore /tmp/qipc_systemsem_demo", who: who))
+        let lines = renderHexScreen(s, theme: color).lines
+        let expected = [
+            "Write 3 bytes in 2 runs:",
+            "  0x00000000 2 bytes: 68 69",
+            "  0x00000010 1 byte: ff",
+            "Lock: qt-sysv-semaphore /tmp/qipc_systemsem_demo",
+            "Attached:",
+            "  pid 4242 qtpeer (rw)",
+            "  pid 77 shmscope (r)",
+            "y writes under the lock   Esc/n cancels",
+        ]
+        for line in expected {
+            #expect(lines.contains { $0.contains("│ " + line) }, "missing dialog line: \(line)")
+        }
+        #expect(lines.contains { $0.contains("┌─ Commit ─") })
+        #expect(lines[22] == "Commit? (y/n)")
+        s.mode = .commitDialog(CommitPlan(runs: writeRuns(s.staged), lock: nil, who: WhoInfo(unavailable: "replay")))
+        let bare = renderHexScreen(s, theme: color).lines
+        #expect(bare.contains { $0.contains("│ Lock: none (no lock shmscope can take)") })
+        #expect(bare.contains { $0.contains("│ Attached: unknown (replay)") })
+        #expect(bare.contains { $0.contains("│ ! writes WITHOUT a lock   Esc/n cancels") })
+        #expect(bare[22] == "Commit without a lock? (!/n)")
     }
 
     @Test func byteClassColoursLikeHexyl() {
@@ -123,7 +167,7 @@ import Testing
         s.lock = lock
         s.lockWait = wait
         let b = renderHexScreen(s, theme: color)
-        let prefix = " qt:demo (Qt SysV) 40 B RW │ "
+        let prefix = " qt:demo (Qt SysV) 40 B VIEW │ "
         #expect(b.line(0) == prefix + text + " │ @0x00000000 │ 10 Hz")
         #expect(b.line(0).count <= 80)
         let x = prefix.count
@@ -154,9 +198,13 @@ import Testing
     @Test func messageLineShowsPromptsWaitsAndErrors() {
         var s = state()
         s.mode = .prompt(Prompt(kind: .goto, text: "0x1"))
-        #expect(renderHexScreen(s, theme: color).line(8) == "Go to (123, 0x7b, 4K, +16, -16): 0x1")
+        #expect(renderHexScreen(s, theme: color).line(8) == "Go to (123, 0x7b, 4K, $, 0x40+8, +16): 0x1")
+        s.mode = .prompt(Prompt(kind: .command, text: "q!"))
+        #expect(renderHexScreen(s, theme: color).line(8) == ":q!")
         s.mode = .prompt(Prompt(kind: .search, text: "x de"))
         #expect(renderHexScreen(s, theme: color).line(8) == "Search (text, or x de ad): x de")
+        s.mode = .prompt(Prompt(kind: .searchBackward, text: "ab"))
+        #expect(renderHexScreen(s, theme: color).line(8) == "Search backward (text, or x de ad): ab")
         s.mode = .normal
         s.lockWait = .hold
         s.lock = .heldBy(pid: 7, command: "qtpeer")
@@ -169,10 +217,12 @@ import Testing
         s.staged = [0: 1]
         s.mode = .confirmQuit
         #expect(renderHexScreen(s, theme: color).line(8) == "1 staged byte not written. Quit anyway? (y/n)")
+        s.mode = .confirmDiscard
+        #expect(renderHexScreen(s, theme: color).line(8) == "Discard 1 staged byte? (y/n)")
     }
 
     @Test func helpOverlayListsEveryKey() {
-        var s = state(width: 80, height: 36)
+        var s = state(width: 80, height: 40)
         s.mode = .help(scroll: 0)
         let b = renderHexScreen(s, theme: color)
         let screen = b.lines
@@ -183,9 +233,11 @@ import Testing
         #expect(screen.contains { $0.contains("└───") })
         let all = helpLines.joined(separator: "\n")
         for key in [
-            "h j k l", "PgUp", "PgDn", "Home", "End", "g G", ":", "Ctrl-G", "F4", "/", "F6", "x de ad", "n N", "Tab",
-            "w", "Ctrl-S", "F8", "u", "Backspace", "Ctrl-U", "L  F2", "U  F3", "p  F5", "Esc", "Ctrl-L", "click",
-            "wheel", "?  F1", "q  F10", "W", "m", "> <", "i", "=", "t", "F7", "s  F9", "S", "O", "x", "] [",
+            "h j k l", "16j", "0 start", "$ end", "w next", "b prev", "Space", "Ctrl-F", "Ctrl-B", "Ctrl-D",
+            "Ctrl-U", "PgUp", "PgDn", "Home", "End", "g G", ":", "Ctrl-G", "F4", "0x40+8", "/", "F6", "backward ?",
+            "x de ad", "n N", "Tab", "e  Insert", "EDIT", "Ctrl-S", "F8", ":w", "y writes", "! without a lock",
+            "u ", "X ", "Backspace", "L  F2", "U  F3", "p  F5", "Esc", "Ctrl-L", "click", "wheel", "F1", "q  F10",
+            ":q!", "W", "m", "> <", "i", "=", "t", "F7", "s  F9", "S", "O", "x", "] [",
         ] {
             #expect(all.contains(key), "help does not mention \(key)")
         }
@@ -199,7 +251,7 @@ import Testing
         #expect(top.contains { $0.contains("more: j/↓") })
         s.mode = .help(scroll: 100)
         let bottom = renderHexScreen(s, theme: color).lines
-        #expect(bottom.contains { $0.contains("Esc, F-keys and Ctrl keys there.") })
+        #expect(bottom.contains { $0.contains("Help        F1     Quit  q  F10") })
         #expect(!bottom.contains { $0.contains("Move ") })
     }
 
@@ -217,8 +269,8 @@ import Testing
         let b = renderHexScreen(state(width: 40, height: 10), theme: color)
         #expect(b.line(1) == "00000000  68 65 6c 6c  |hell|")
         #expect(b.line(7) == "00000018  41 41 41 41  |AAAA|")
-        #expect(b.line(0) == " qt:demo (Qt SysV) 40 B RW │ unlocked │")
-        #expect(b.line(9) == "F1Help ? F2Lock L F3Unlock U F4Goto :")
+        #expect(b.line(0) == " qt:demo (Qt SysV) 40 B VIEW │ unlocked")
+        #expect(b.line(9) == "F1Help eEdit F2Lock L F3Unlock U")
     }
 
     @Test func layoutsForEachWidth() {

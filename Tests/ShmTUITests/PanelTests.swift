@@ -38,7 +38,8 @@ final class ClosureWho: WhoProvider {
                         lock: LockInfo(
                             mechanism: .qtSystemV, nativeName: "/tmp/qipc_systemsem_x", semid: 7, value: 0,
                             lastPID: 4242, lastCommand: "qtpeer", waiters: 1, stuck: false))
-                }, layout: layout.map { .given($0) } ?? .none, settings: HexViewSettings(), theme: Theme(useColor: true),
+                }, layout: layout.map { .given($0) } ?? .none, settings: HexViewSettings(),
+                theme: Theme(useColor: true),
                 width: width, height: height, now: now)
             self.box = box
             _ = calls
@@ -121,8 +122,11 @@ final class ClosureWho: WhoProvider {
         #expect(h.state.cursor == 5 * 16, "wraps around")
         h.press(.char("<"))
         #expect(h.state.cursor == 9 * 16)
-        // Per-byte change counts for the bytes on screen.
+        // Per-byte change counts for the bytes on screen, built while the inspector shows them.
+        h.press(.char("i"))
+        h.tick()
         #expect(h.state.byteChangeCounts[9 * 16] == 2)
+        h.press(.char("m"))
         // A click on a cell jumps there: the pane's cells start one row under its title, one column in.
         let cellsY = 1 + h.state.visibleRows + 1
         h.press(.click(x: 1 + 5, y: cellsY))
@@ -160,16 +164,27 @@ final class ClosureWho: WhoProvider {
         let h = Harness()
         h.press(.right, .right)
         h.press(.char("="))
+        #expect(h.state.mode == .normal)
+        #expect(h.message == "view mode: press e to edit first")
+        h.press(.char("e"), .char("="))
         #expect(h.state.mode == .prompt(Prompt(kind: .value)))
         h.type("u32 305419896")
         h.press(.enter)
+        // The value is staged and the commit dialog asks, as F8 does.
+        guard case .commitDialog(let plan) = h.state.mode else {
+            Issue.record("a typed value opens the commit dialog")
+            return
+        }
+        #expect(plan.runs == [WriteRun(offset: 2, bytes: [0x78, 0x56, 0x34, 0x12])])
+        #expect(plan.who.attached.map(\.pid) == [4242])
+        h.type("y")
         #expect(Array(h.source.bytes[2..<6]) == [0x78, 0x56, 0x34, 0x12])
         #expect(h.source.writes.count == 1 && h.source.writes[0].offset == 2)
         #expect(!h.source.lockedByUs, "locked, wrote, unlocked")
-        #expect(h.message == "wrote 4 bytes")
+        #expect(h.message == "wrote 4 bytes; u (view mode) undoes")
         h.press(.char("="))
         h.type("f64be 1.5")
-        h.press(.enter)
+        h.press(.enter, .char("y"))
         #expect(Array(h.source.bytes[2..<10]) == [0x3f, 0xf8, 0, 0, 0, 0, 0, 0])
         h.press(.char("="))
         h.type("u8 300")
@@ -183,7 +198,7 @@ final class ClosureWho: WhoProvider {
         h.source.holderPID = 99
         h.press(.char("="))
         h.type("i16 -2")
-        h.press(.enter)
+        h.press(.enter, .char("y"))
         #expect(h.state.lockWait == .commit)
         #expect(h.state.staged == [2: 0xfe, 3: 0xff])
         h.source.holderPID = nil
@@ -195,10 +210,10 @@ final class ClosureWho: WhoProvider {
         let h = Harness(readOnly: true)
         h.press(.char("="))
         #expect(h.state.mode == .normal)
-        #expect(h.message == "attached read-only: edits are refused; use open without --read-only to edit")
+        #expect(h.message == "attached read-only (--read-only, watch): no edit mode; use open to edit")
         #expect(
             renderHexScreen(h.state, theme: Theme(useColor: false)).line(23)
-                == "F1Help ? F4Goto : F5Pause p F6Find / F7Pane F9Snap s F10Quit q")
+                == "F1Help F4Goto : F5Pause p F6Find / F7Pane F9Snap s F10Quit q")
     }
 
     @Test func snapshotDiffJumpsSaveAndLoad() throws {
@@ -259,7 +274,7 @@ final class ClosureWho: WhoProvider {
 
     @Test func removalResizeAndRecreationAreFollowed() {
         let h = Harness()
-        h.press(.char("G"))
+        h.press(.char("G"), .char("e"))
         h.type("4")
         #expect(h.state.cursor == 1023 && h.state.staged.count == 1)
         h.source.pendingEvent = .removed

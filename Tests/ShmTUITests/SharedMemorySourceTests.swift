@@ -39,6 +39,36 @@ import Testing
         try creator.detach()
     }
 
+    /// The hex view's attach: read-only until edit mode or `L` asks for read-write; `--read-only` never does.
+    @Test func viewFirstAttachesReadOnlyUntilAskedForReadWrite() throws {
+        let name = "/" + uniqueName("tuiview")
+        defer { cleanUp(.posix(name: name)) }
+        let creator = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try creator.create(size: 64)
+        defer { try? creator.detach() }
+
+        let view = try SharedMemorySource(target: .posix(name: name), access: .viewFirst)
+        defer { view.close() }
+        #expect(!view.isReadOnly)
+        #expect(!view.isAttachedReadWrite)
+        #expect(view.memory.isReadOnly, "mapped without write permission")
+        #expect(throws: ShmError.self) { try view.write([1], at: 0) }
+        try view.attachReadWrite()
+        #expect(view.isAttachedReadWrite)
+        #expect(!view.memory.isReadOnly)
+        try view.write([0x42], at: 3)
+        #expect(try creator.read(offset: 3, count: 1) == [0x42])
+        // Following the segment (a resize) keeps the read-write mode.
+        #expect(view.followPresence().isEmpty)
+        #expect(view.isAttachedReadWrite)
+
+        let never = try SharedMemorySource(target: .posix(name: name), access: .readOnly)
+        defer { never.close() }
+        #expect(throws: (any Error).self) { try never.attachReadWrite() }
+        #expect(!never.isAttachedReadWrite)
+        #expect(try never.read(offset: 3, count: 1) == [0x42])
+    }
+
     @Test func processCommandReadsProcComm() {
         #expect(processCommand(getpid())?.isEmpty == false)
         #expect(processCommand(-5) == nil)

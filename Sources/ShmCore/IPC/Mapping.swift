@@ -1,4 +1,5 @@
 import CShmShims
+import Glibc
 
 /// One attached mapping, whatever its kind: the address, the size seen at attach, and the handle its backend knows
 /// it by (a System V shmid, or the descriptor of a POSIX object, kept open while mapped). Copies never pass the
@@ -10,12 +11,26 @@ struct Mapping {
     let readOnly: Bool
     /// The backend's handle: a shmid for System V, a descriptor for POSIX.
     let handle: Int32
+    /// Where the object has pages (`ExtentMap`), so reads never fault a hole in.
+    var extents: ExtentMap = .none
 
     /// Copies bytes out. A fault (the object shrank under us) is reported instead of killing the process.
     func copy(to destination: UnsafeMutableRawPointer, offset: Int, count: Int) -> Bool {
         guard count > 0 else { return true }
         guard let base else { return false }
         return shm_shim_safe_memcpy(destination, base + offset, count) == 0
+    }
+
+    /// Copies bytes out visiting only pages that exist: holes are filled with zeros (or left alone when
+    /// `zeroFilled` says the destination already is), so reading never allocates a page of a sparse segment.
+    func copySparse(to destination: UnsafeMutableRawPointer, offset: Int, count: Int, zeroFilled: Bool = false) -> Bool
+    {
+        guard count > 0 else { return true }
+        return extents.visit(offset..<(offset + count)) { part in
+            copy(to: destination + (part.lowerBound - offset), offset: part.lowerBound, count: part.count)
+        } hole: { part in
+            if !zeroFilled { memset(destination + (part.lowerBound - offset), 0, part.count) }
+        }
     }
 
     func copy(from source: UnsafeRawPointer, offset: Int, count: Int) -> Bool {

@@ -55,7 +55,10 @@ final class PosixBackend: SegmentBackend {
                 throw ShmError.fromErrno(e.code, operation: "mmap", target: target, context: "cannot map \(size) bytes")
             }
         }
-        return Mapping(base: base, size: size, readOnly: readOnly, handle: fd)
+        var mapping = Mapping(base: base, size: size, readOnly: readOnly, handle: fd)
+        // Our own descriptor tells where the object has pages (SEEK_DATA/SEEK_HOLE); it stays open while mapped.
+        mapping.extents = ExtentMap(descriptor: fd, ownsDescriptor: false)
+        return mapping
     }
 
     func unmap(_ mapping: Mapping) {

@@ -71,15 +71,19 @@ final class SystemVSemaphoreLock: SegmentLock {
     let source: Source
     let target: String
     let number: UInt16
+    /// False for Qt's lock found next to a segment opened without its key: the peer's key file is used, never
+    /// made (the semaphore is re-created when missing, as Qt does when it locks).
+    let createsKeyFile: Bool
     private(set) var semid: Int32 = -1
     private(set) var createdFile = false
     private(set) var createdSemaphore = false
     private(set) var isHeld = false
 
-    init(source: Source, target: String, number: UInt16 = 0) {
+    init(source: Source, target: String, number: UInt16 = 0, createsKeyFile: Bool = true) {
         self.source = source
         self.target = target
         self.number = number
+        self.createsKeyFile = createsKeyFile
         if case .id(let id) = source { semid = id }
     }
 
@@ -102,7 +106,7 @@ final class SystemVSemaphoreLock: SegmentLock {
                     e.code, operation: "semget", target: target, context: "semaphore set " + hex32(key))
             }
         case .qtKeyFile(let path):
-            if create {
+            if create && createsKeyFile {
                 if try createQtKeyFile(path, target: target) { createdFile = true }
             } else {
                 try checkRegularKeyFile(path, target: target)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// What a target resolves to, decided once when a `SharedMemory` is made: the native name, the backend that owns
 /// the segment, the lock, and whether Qt's lifecycle rules apply. This is the one place that looks at the target's
 /// kind; Qt's dialect only derives names here (`QtNaming`) and picks the backend and the lock.
@@ -66,7 +68,7 @@ struct SegmentPlan {
             qtKey = nil
             followsQt = false
             backend = PosixBackend(name: posixName, target: name)
-            lock = FileLock(path: "/dev/shm" + posixName, target: name)
+            lock = Self.posixLock(posixName, reference: options.semaphore, target: name)
             keyProblem = nil
         case .sysvKey(let key):
             nativeKey = hex32(key)
@@ -85,15 +87,42 @@ struct SegmentPlan {
         }
     }
 
-    /// A raw System V segment has no lock of its own: only the semaphore set the user names.
+    /// A raw System V segment has no lock of its own: only the semaphore set the user names, or Qt's lock that
+    /// `ResolvedTarget` found next to it (a Qt segment opened by id or key).
     private static func namedSemaphore(_ reference: SharedMemory.SemaphoreReference?, target: String)
         -> (any SegmentLock)?
     {
         switch reference {
         case .key(let k, let n): SystemVSemaphoreLock(source: .key(k), target: target, number: n)
         case .id(let id, let n): SystemVSemaphoreLock(source: .id(id), target: target, number: n)
+        case .qtKeyFile(let path): SystemVSemaphoreLock(source: .qtKeyFile(path), target: target, createsKeyFile: false)
+        case .posix(let name): PosixSemaphoreLock(name: name, target: target)
         case nil: nil
         }
+    }
+
+    /// The lock of a POSIX object opened by name. A Qt POSIX segment (`/qipc_sharedmemory_X`) is locked by Qt's
+    /// `/qipc_systemsem_X`, and a Qt 6 native key (`/KEY` with `/dev/shm/sem.KEY`, as the catalog tells them) by
+    /// `/KEY`: the peer's real lock. Anything else gets an advisory `flock` on its `/dev/shm` file.
+    static func posixLock(_ name: String, reference: SharedMemory.SemaphoreReference?, target: String)
+        -> any SegmentLock
+    {
+        if case .posix(let semaphore) = reference { return PosixSemaphoreLock(name: semaphore, target: target) }
+        if let semaphore = qtPosixSemaphore(for: name) { return PosixSemaphoreLock(name: semaphore, target: target) }
+        return FileLock(path: "/dev/shm" + name, target: target)
+    }
+
+    /// Qt's semaphore name for the POSIX object `name`, when it is a Qt segment; nil for a plain object.
+    static func qtPosixSemaphore(for name: String, devShm: String = "/dev/shm") -> String? {
+        let file = String(name.dropFirst())
+        if let parsed = QtNaming.parseLegacyName(file) {
+            guard parsed.prefix == QtNaming.sharedMemoryPrefix else { return nil }
+            return "/" + QtNaming.semaphorePrefix + parsed.letters + parsed.hash
+        }
+        guard !file.isEmpty, !file.contains("/"), (try? Sys.access(devShm + "/sem." + file, F_OK)) != nil else {
+            return nil
+        }
+        return name
     }
 
     private static func legacyKeyProblem(_ key: String, backend: QtBackend, target: String) -> ShmError? {

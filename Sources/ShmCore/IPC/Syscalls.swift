@@ -234,6 +234,15 @@ enum Sys {
             .write, [Int(fd), buffer.count], { Glibc.write(fd, buffer.baseAddress, buffer.count) }, failed: { $0 < 0 })
     }
 
+    /// The corresponding C function is `lseek`. With `SEEK_DATA`/`SEEK_HOLE` it finds where a shmem file has
+    /// pages without touching them (ENXIO: no data at or after `offset`).
+    static func lseek(_ fd: Int32, _ offset: Int, _ whence: Int32) throws(Errno) -> Int {
+        Int(
+            try syscall(
+                .lseek, [Int(fd), offset, Int(whence)], { Glibc.lseek(fd, off_t(offset), whence) },
+                failed: { $0 == -1 }))
+    }
+
     /// The corresponding C function is `fstat`.
     static func fstat(_ fd: Int32) throws(Errno) -> Glibc.stat {
         var st = Glibc.stat()

@@ -83,6 +83,7 @@ final class SystemVBackend: SegmentBackend {
     }
 
     func unmap(_ mapping: Mapping) {
+        mapping.extents.close()
         if let base = mapping.base { try? Sys.shmdt(base) }
     }
 
@@ -172,6 +173,21 @@ final class SystemVBackend: SegmentBackend {
             try? Sys.shmdt(base)
             throw ShmError.fromErrno(e.code, operation: "shmctl", target: target, context: "cannot read size")
         }
-        return Mapping(base: base, size: size, readOnly: readOnly, handle: id)
+        var mapping = Mapping(base: base, size: size, readOnly: readOnly, handle: id)
+        mapping.extents = Self.extents(base: base, size: size)
+        return mapping
+    }
+
+    /// A System V segment has no descriptor, but our attach is a mapping of its shmem file: opened (read-only)
+    /// through `/proc/self/map_files/<start>-<end>`, it answers SEEK_DATA/SEEK_HOLE. Opening it needs
+    /// CAP_SYS_ADMIN (CAP_CHECKPOINT_RESTORE); without it every byte is read, as before.
+    static func extents(base: UnsafeMutableRawPointer, size: Int) -> ExtentMap {
+        guard size > 0 else { return .none }
+        let page = max(4096, sysconf(Int32(_SC_PAGESIZE)))
+        let start = UInt(bitPattern: base)
+        let end = start + UInt((size + page - 1) / page * page)
+        let path = "/proc/self/map_files/" + String(start, radix: 16) + "-" + String(end, radix: 16)
+        guard let fd = try? Sys.open(path, O_RDONLY | O_CLOEXEC) else { return .none }
+        return ExtentMap(descriptor: fd, ownsDescriptor: true)
     }
 }

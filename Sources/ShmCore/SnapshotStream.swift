@@ -1,0 +1,166 @@
+import Glibc
+
+/// Snapshots of segments of any size: saved and compared a chunk at a time, so neither the segment nor the file is
+/// ever whole in memory, and a sparse segment stays sparse (its holes are read as holes, never faulted in, and stay
+/// holes in the file).
+extension Snapshot {
+    /// 64 KiB: a hole is skipped (and left a hole in the file) at this granularity.
+    static let streamChunk = 64 << 10
+
+    /// Saves `reader`'s bytes to `path` in the snapshot format (created 0600, or truncated). A chunk that is a hole
+    /// of a sparse segment is skipped, so the file has a hole there too; the size is set at the end. Returns the
+    /// number of bytes saved.
+    public static func save(_ reader: any ByteReader, target: String, time: Double, toFile path: String)
+        throws(ShmError) -> Int
+    {
+        let size = reader.byteCount
+        let head = header(target: target, size: size, time: time)
+        let fd: Int32
+        do { fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot write the snapshot")
+        }
+        defer { Sys.close(fd) }
+        func failed(_ e: Errno, _ op: String) -> ShmError {
+            ShmError.fromErrno(e.code, operation: op, target: path, context: "cannot write the snapshot")
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(streamChunk, head.count), alignment: 16)
+        defer { buffer.deallocate() }
+        buffer.copyBytes(from: head)
+        do { try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<head.count])) } catch {
+            throw failed(error, "write")
+        }
+        var offset = 0
+        var skipped = false
+        while offset < size {
+            let n = min(streamChunk, size - offset)
+            if reader.isHole(offset: offset, count: n) {
+                skipped = true
+                offset += n
+                continue
+            }
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+            try readChunk(reader, into: chunk, offset: offset)
+            do {
+                if skipped { _ = try Sys.lseek(fd, head.count + offset, SEEK_SET) }
+                try writeAll(fd, UnsafeRawBufferPointer(chunk))
+            } catch { throw failed(error, "write") }
+            skipped = false
+            offset += n
+        }
+        do { try Sys.ftruncate(fd, head.count + size) } catch { throw failed(error, "ftruncate") }
+        return size
+    }
+
+    /// Compares the snapshot file at `path` with `reader`'s bytes now, a chunk at a time: the file's header, and
+    /// the runs where they differ over the bytes both have (old = the snapshot), in order, joined across chunks.
+    public static func differences(file path: String, against reader: any ByteReader) throws(ShmError)
+        -> (header: Header, runs: [ByteChange])
+    {
+        let fd: Int32
+        do { fd = try Sys.open(path, O_RDONLY | O_CLOEXEC) } catch let e {
+            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot read the snapshot")
+        }
+        defer { Sys.close(fd) }
+        func failed(_ e: Errno) -> ShmError {
+            ShmError.fromErrno(e.code, operation: "read", target: path, context: "cannot read the snapshot")
+        }
+        let old = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunk, alignment: 16)
+        let new = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunk, alignment: 16)
+        defer {
+            old.deallocate()
+            new.deallocate()
+        }
+        let got: Int
+        let fileSize: Int
+        do {
+            got = try readFully(fd, UnsafeMutableRawBufferPointer(rebasing: old[0..<4096]))
+            fileSize = Int(try Sys.fstat(fd).st_size)
+        } catch { throw failed(error) }
+        let header: Header
+        do { header = try parseHeader(Array(old[0..<got])) } catch {
+            throw ShmError(.unknown, operation: "read", target: path, message: error.message)
+        }
+        guard fileSize - header.end == header.size else {
+            throw ShmError(
+                .unknown, operation: "read", target: path,
+                message:
+                    "snapshot is cut short or padded: header says \(header.size) bytes, file holds \(fileSize - header.end)"
+            )
+        }
+        let common = min(header.size, reader.byteCount)
+        var runs: [ByteChange] = []
+        var offset = 0
+        // Where the file's next data starts (SEEK_DATA), so a hole in both the file and the segment is skipped
+        // unread; -1: not asked yet.
+        var nextFileData = -1
+        func fileHole(_ from: Int, _ count: Int) -> Bool {
+            if nextFileData < from {
+                do { nextFileData = try Sys.lseek(fd, from, ExtentMap.seekData) } catch {
+                    nextFileData = error.code == ENXIO ? Int.max : from
+                }
+            }
+            return nextFileData >= from + count
+        }
+        while offset < common {
+            let n = min(streamChunk, common - offset)
+            if fileHole(header.end + offset, n) && reader.isHole(offset: offset, count: n) {
+                offset += n
+                continue
+            }
+            let r: Int
+            do {
+                _ = try Sys.lseek(fd, header.end + offset, SEEK_SET)
+                r = try readFully(fd, UnsafeMutableRawBufferPointer(rebasing: old[0..<n]))
+            } catch { throw failed(error) }
+            if r != n { throw failed(Errno(code: EIO)) }
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: new[0..<n])
+            if reader.isHole(offset: offset, count: n) {
+                chunk.initializeMemory(as: UInt8.self, repeating: 0)
+            } else {
+                try readChunk(reader, into: chunk, offset: offset)
+            }
+            // memcmp first: equal chunks (most of them) cost no byte-by-byte loop.
+            if memcmp(old.baseAddress!, new.baseAddress!, n) != 0 {
+                for var run in differences(Array(old[0..<n]), Array(new[0..<n])) {
+                    run.offset += offset
+                    if var last = runs.last, last.offset + last.length == run.offset {
+                        last.old! += run.old!
+                        last.new += run.new
+                        runs[runs.count - 1] = last
+                    } else {
+                        runs.append(run)
+                    }
+                }
+            }
+            offset += n
+        }
+        return (header, runs)
+    }
+
+    private static func readChunk(_ reader: any ByteReader, into chunk: UnsafeMutableRawBufferPointer, offset: Int)
+        throws(ShmError)
+    {
+        do { try reader.read(into: chunk, offset: offset) } catch let e as ShmError { throw e } catch {
+            throw ShmError(.unknown, operation: "read", target: "segment", message: "\(error)")
+        }
+    }
+}
+
+/// Writes all of `buffer` (retrying short writes).
+private func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(Errno) {
+    var done = 0
+    while done < buffer.count {
+        done += try Sys.write(fd, UnsafeRawBufferPointer(rebasing: buffer[done...]))
+    }
+}
+
+/// Reads until `buffer` is full or the file ends; returns how many bytes were read.
+private func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+    var done = 0
+    while done < buffer.count {
+        let n = try Sys.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
+        if n == 0 { break }
+        done += n
+    }
+    return done
+}
