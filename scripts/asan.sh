@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
+# The Swift backtracer hangs on ASan's abort; ASan prints its own stack.
+export SWIFT_BACKTRACE=enable=no
 start=$(date +%s)
 swift build --build-tests --scratch-path .build-asan -Xswiftc -sanitize=address
 swift test --skip-build --scratch-path .build-asan -Xswiftc -sanitize=address \

@@ -117,7 +117,7 @@ import Testing
     /// The command line against the Qt peer: `lock KEY -- sh -c 'dump | +1 | write --no-lock'` per increment, while
     /// the Qt peer increments under its lock every millisecond from before the first to after the last.
     @Test func cliIncrementsUnderTheLockAreExactAndWithoutItAreLost() throws {
-        for (locked, cli) in [(true, 150), (false, 20)] {
+        for (locked, cli) in [(true, 400), (false, 20)] {
             let (key, qt) = try qtCounter(locked ? "lostcli" : "lostclinolock")
             defer { cleanUp(.qt(key: key, backend: .systemV)) }
             let start = Date()
