@@ -22,8 +22,10 @@ import Testing
 /// | terminal shrunk to 20×5 and back | `terminalShrunkTo20x5AndBack` | |
 /// | stdout closed / full | | `DoNoHarmCLITests.outputErrorsFailWithOneLineAndEPIPEStaysQuiet` (`dump --format raw`), `CLITests.dumpIntoClosedPipeEndsQuietly` (EPIPE) |
 ///
-/// Not here: SIGSEGV while holding a POSIX lock (released by the handler) and the 8 GiB sparse segment have their
-/// own tests with the code that makes them hold.
+/// | the 8 GiB sparse segment | `SparseSegmentTests.eightGiBPosixObjectStaysSparse` (ShmTUITests) | |
+///
+/// Not here: SIGSEGV while holding a POSIX lock (released by the fatal-signal handler) is tested with that handler,
+/// on the branch that adds it; `dump` to a closed or full stdout likewise (`DoNoHarmCLITests`).
 @Suite(.serialized) struct FaultMatrixTests {
     static let tmux = toolAvailable("tmux") { which("tmux") != nil }
 

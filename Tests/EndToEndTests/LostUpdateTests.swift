@@ -8,8 +8,9 @@ import Testing
 /// segment's lock: the final count is exact. The same runs without the lock lose updates, so the test can fail:
 /// were shmscope's lock not Qt's lock, the locked runs would lose updates just like the unlocked ones.
 ///
-/// Not yet here: a few dozen increments committed from the TUI (the edit-mode keys are being reworked; add them
-/// with the new keys: go to 0, edit, type the value, commit, in a loop against the Qt peer's `increment`).
+/// Not yet here: a few dozen increments committed from the TUI under tmux (the edit-mode keys were being reworked
+/// when this was written). With view and edit modes: `L` (lock), read the counter off the screen, `e`, type the
+/// incremented bytes at 0, F8 and `y` in the commit dialog, `U`; in a loop while the Qt peer runs `increment`.
 @Suite(.serialized, .enabled(if: QtPeer.available)) struct LostUpdateTests {
     /// The Qt peer with a fresh 64-byte segment (counter 0), attached read-write.
     func qtCounter(_ tag: String) throws -> (key: String, peer: Child) {
