@@ -21,7 +21,10 @@ scratch=$root/.build-fuzz
 
 echo "fuzz: building ${targets[*]}"
 mkdir -p "$scratch"
-flags=(--package-path Fuzz --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
+# --disable-build-manifest-caching: with a cached build manifest SwiftPM misses files added to the root package,
+# which is a path dependency here, and ShmCore fails to build after a merge brings a new file.
+flags=(--package-path Fuzz --scratch-path "$scratch" --disable-build-manifest-caching
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
 products=()
 [ "${targets[*]}" = "${all[*]}" ] || for t in "${targets[@]}"; do products+=(--product "$t"); done
 if [ "${#products[@]}" -eq 0 ]; then
