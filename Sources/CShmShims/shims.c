@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -50,11 +51,28 @@ int shm_shim_open(const char *path, int flags, unsigned int mode) { return open(
 
 int shm_shim_flock(int fd, int operation) { return flock(fd, operation); }
 
+int shm_shim_rename_noreplace(const char *from, const char *to) {
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
+
 /* SIGBUS/SIGSEGV guard. A thread-local jump buffer is armed only for the duration of one memcpy;
    faults anywhere else go to the previously installed handler (the Swift runtime's backtracer). */
 static __thread sigjmp_buf *guard_jmp;
-static struct sigaction previous_bus, previous_segv;
+static struct sigaction previous_bus, previous_segv, previous_ill, previous_abrt, previous_fpe, previous_trap;
 static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
+/* POSIX semaphores we hold. A POSIX semaphore has no undo: a crash while holding one would hang every Qt 6 peer.
+   The fatal-signal handlers below post each one (sem_post is async-signal-safe) before the crash goes on. Only
+   atomic loads and exchanges here, so a signal may arrive at any point. */
+#define HELD_MAX 16
+static sem_t *held_sems[HELD_MAX];
+
+static void release_held(void) {
+    for (int i = 0; i < HELD_MAX; i++) {
+        sem_t *s = __atomic_exchange_n(&held_sems[i], NULL, __ATOMIC_SEQ_CST);
+        if (s) sem_post(s);
+    }
+}
 
 static void chain(int sig, siginfo_t *info, void *ctx, struct sigaction *prev) {
     if (prev->sa_flags & SA_SIGINFO) {
@@ -67,9 +85,24 @@ static void chain(int sig, siginfo_t *info, void *ctx, struct sigaction *prev) {
     raise(sig);
 }
 
+static struct sigaction *previous_for(int sig) {
+    switch (sig) {
+    case SIGBUS: return &previous_bus;
+    case SIGSEGV: return &previous_segv;
+    case SIGILL: return &previous_ill;
+    case SIGABRT: return &previous_abrt;
+    case SIGTRAP: return &previous_trap;
+    default: return &previous_fpe;
+    }
+}
+
+/* One handler for every fatal signal: a fault inside a guarded copy is not a crash (jump back); anything else
+   releases the POSIX locks we hold and goes on to the previous handler, or the default action, so the process
+   still dies as it would have. */
 static void on_fault(int sig, siginfo_t *info, void *ctx) {
-    if (guard_jmp) siglongjmp(*guard_jmp, 1);
-    chain(sig, info, ctx, sig == SIGBUS ? &previous_bus : &previous_segv);
+    if ((sig == SIGBUS || sig == SIGSEGV) && guard_jmp) siglongjmp(*guard_jmp, 1);
+    release_held();
+    chain(sig, info, ctx, previous_for(sig));
 }
 
 static void install_guard(void) {
@@ -78,8 +111,27 @@ static void install_guard(void) {
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGBUS, &sa, &previous_bus);
-    sigaction(SIGSEGV, &sa, &previous_segv);
+    /* SIGTRAP too: a Swift runtime trap is SIGILL on x86-64 but SIGTRAP (brk) on arm64. */
+    int sigs[] = {SIGBUS, SIGSEGV, SIGILL, SIGABRT, SIGFPE, SIGTRAP};
+    for (int i = 0; i < 6; i++) sigaction(sigs[i], &sa, previous_for(sigs[i]));
+}
+
+int shm_shim_held_sem_add(sem_t *sem) {
+    pthread_once(&guard_once, install_guard);
+    for (int i = 0; i < HELD_MAX; i++) {
+        sem_t *expected = NULL;
+        if (__atomic_compare_exchange_n(&held_sems[i], &expected, sem, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return 0;
+    }
+    return -1;
+}
+
+void shm_shim_held_sem_remove(sem_t *sem) {
+    for (int i = 0; i < HELD_MAX; i++) {
+        sem_t *expected = sem;
+        if (__atomic_compare_exchange_n(&held_sems[i], &expected, NULL, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return;
+    }
 }
 
 int shm_shim_safe_memcpy(void *dst, const void *src, size_t n) {

@@ -66,6 +66,9 @@ public struct KnownKeys: Sendable {
         let fd = shmOpenFile(path)
         guard fd >= 0 else { return }
         defer { Sys.close(fd) }
+        // Two commands remembering the same key at once would both append it: look again under an flock.
+        try? Sys.flock(fd, LOCK_EX)
+        if let text = readTextFile(path), text.split(separator: "\n").contains(Substring(key)) { return }
         let line = Array((key + "\n").utf8)
         _ = line.withUnsafeBytes { try? Sys.write(fd, $0) }
     }

@@ -109,6 +109,9 @@ public final class SharedMemory {
     /// The System V id of the attached segment.
     public var shmid: Int32? { mapping.flatMap { backend.shmid(of: $0) } }
 
+    /// Whether the segment exists now. Looks without attaching, creating or locking anything.
+    public func exists() -> Bool { keyProblem == nil && backend.exists() }
+
     /// Whether this object has a lock mechanism at all (a raw System V segment has one only when named).
     public var hasLock: Bool { lockImpl != nil }
 
@@ -185,8 +188,11 @@ public final class SharedMemory {
         guard let mapping else {
             throw ShmError(.notFound, operation: "detach", target: displayName, message: "not attached")
         }
-        // Qt locks around detach; we do so only when the lock exists (detaching must never create one).
-        let lockExists = followsQt && !mapping.readOnly && lockImpl?.state() != nil
+        // Qt locks around detach so that "last one out removes" is decided under the lock; we do so only when the
+        // lock exists (detaching must never create one) and only when this detach may remove something: with
+        // `.keep` nothing is removed, and waiting for a held lock would only stretch a caller's timeout.
+        let lockExists =
+            options.detachPolicy == .removeWhenLastOut && followsQt && !mapping.readOnly && lockImpl?.state() != nil
         let locked = lockExists ? ((try? lifecycleLock()) ?? false) : false
         defer { if locked { try? lockImpl?.unlock() } }
         backend.unmap(mapping)
@@ -215,9 +221,13 @@ public final class SharedMemory {
         }
         if followsQt { lockImpl?.destroy() }
         if !found && !lockFound {
+            // A key file alone is left in place: only a segment or semaphore its `ftok` key names makes it ours.
+            let leftAlone = followsQt && backend is SystemVBackend && (try? Sys.lstat(nativeKey)) != nil
             throw ShmError(
                 .notFound, operation: "remove", target: displayName, errno: ENOENT,
-                message: "nothing to remove: no key file, segment or semaphore for this key")
+                message: leftAlone
+                    ? "nothing to remove: no segment or semaphore matches this key; the file \(nativeKey) was left alone"
+                    : "nothing to remove: no key file, segment or semaphore for this key")
         }
     }
 

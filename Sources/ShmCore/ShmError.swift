@@ -70,20 +70,93 @@ public struct ShmError: Error, Equatable, Sendable, CustomStringConvertible {
         case ENOENT, EIDRM:
             kind = .notFound
             advice = "does not exist: check the key and TMPDIR, or list segments with `shmscope list`"
-        case EMFILE, ENFILE, ENOMEM, ENOSPC, ERANGE:
+        case EMFILE, ENFILE:
             kind = .outOfResources
-            advice = "out of resources: free memory or raise the kernel limits (sysctl kernel.shmmax, kernel.shmall)"
+            advice = "too many open files: close some, or raise the limit (ulimit -n)"
+        case ENOMEM, ENOSPC, ERANGE:
+            kind = .outOfResources
+            advice = Self.resourceAdvice(code, operation: operation)
         case ENAMETOOLONG:
             kind = .keyError
             advice = "name too long: use a shorter key"
         case EFBIG:
             kind = .invalidSize
             advice = "size is larger than the system allows"
+        case ELOOP:
+            kind = .keyError
+            advice = "a symbolic link is in the way: shmscope does not follow links here; remove it and retry"
+        case EINVAL:
+            kind = .unknown
+            advice = "the system rejected the request as invalid: check the target and the sizes given"
         default:
             kind = .unknown
-            advice = "unexpected error \(code)"
+            advice = "the system refused `\(operation)`"
         }
         let text = context.map { "\($0): \(advice)" } ?? advice
         return ShmError(kind, operation: operation, target: target, errno: code, message: text)
+    }
+
+    /// Which limit a "no memory / no space" failure hit depends on the call: System V segments count against
+    /// kernel.shmmax/shmall/shmmni, semaphore sets against kernel.sem, POSIX objects against the /dev/shm tmpfs.
+    static func resourceAdvice(_ code: Int32, operation: String) -> String {
+        switch operation {
+        case "shmget":
+            return code == ENOSPC
+                ? "out of System V segments or pages: remove unused ones (`shmscope list`) or raise kernel.shmmni, kernel.shmall"
+                : "not enough memory for the segment: free memory or raise kernel.shmmax, kernel.shmall"
+        case "semget":
+            return "out of System V semaphores: remove unused sets or raise kernel.sem"
+        case "shm_open", "ftruncate", "mmap", "sem_open":
+            return code == ENOSPC
+                ? "/dev/shm is full: remove unused segments or give the tmpfs more room"
+                : "not enough memory to map it: free memory or use a smaller size"
+        default:
+            return code == ENOSPC ? "no space left on the file system: free some space" : "out of memory"
+        }
+    }
+
+    /// Maps errno from an operation on a file the user named (a layout, a snapshot, `--from`, `--file`): the
+    /// advice is about the path, never about Qt keys or kernel IPC limits.
+    public static func fromFileErrno(
+        _ code: Int32, operation: String, path: String, context: String
+    ) -> ShmError {
+        let kind: Kind
+        let advice: String
+        switch code {
+        case ENOENT:
+            kind = .notFound
+            advice = "no such file: check the path"
+        case ENOTDIR:
+            kind = .notFound
+            advice = "a part of the path is not a directory: check the path"
+        case EACCES, EPERM:
+            kind = .permissionDenied
+            advice = "permission denied: check the file's and its directory's permissions"
+        case EISDIR:
+            kind = .keyError
+            advice = "is a directory: give a file"
+        case EEXIST:
+            kind = .alreadyExists
+            advice = "already exists: pick another name, or pass --force to replace it"
+        case ELOOP:
+            kind = .keyError
+            advice = "is a symbolic link: shmscope does not follow links for files it writes; give the real path"
+        case ENOSPC, EDQUOT:
+            kind = .outOfResources
+            advice = "the file system is full (or over quota): free some space"
+        case EROFS:
+            kind = .permissionDenied
+            advice = "the file system is read-only: write somewhere else"
+        case ENAMETOOLONG:
+            kind = .keyError
+            advice = "the path is too long"
+        case EMFILE, ENFILE:
+            kind = .outOfResources
+            advice = "too many open files: close some, or raise the limit (ulimit -n)"
+        default:
+            kind = .unknown
+            advice = "the system refused `\(operation)`"
+        }
+        return ShmError(kind, operation: operation, target: path, errno: code, message: "\(context): \(advice)")
     }
 }

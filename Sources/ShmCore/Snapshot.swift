@@ -93,30 +93,76 @@ public struct Snapshot: Equatable, Sendable {
     }
 
     /// Writes the snapshot to `path` (created 0600, or truncated).
-    public func write(toFile path: String) throws(ShmError) {
-        let fd: Int32
-        do { fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) } catch let e {
-            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot write the snapshot")
-        }
-        defer { Sys.close(fd) }
+    /// Writes the snapshot to `path` (see `writeNewFile`): 0600, complete or not at all, never through a symlink,
+    /// never over an existing file unless `replace`.
+    public func write(toFile path: String, replace: Bool = false) throws(ShmError) {
         let data = encoded()
-        var done = 0
-        while done < data.count {
-            let written = data.withUnsafeBytes { all in
-                Result { () throws(Errno) in try Sys.write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
+        try Self.writeNewFile(path, replace: replace) { fd throws(ShmError) in
+            var done = 0
+            while done < data.count {
+                let written = data.withUnsafeBytes { all in
+                    Result { () throws(Errno) in try Sys.write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
+                }
+                switch written {
+                case .success(let n): done += n
+                case .failure(let e):
+                    throw .fromFileErrno(e.code, operation: "write", path: path, context: "cannot write the snapshot")
+                }
             }
-            switch written {
-            case .success(let n): done += n
-            case .failure(let e):
-                throw ShmError.fromErrno(e.code, operation: "write", target: path, context: "cannot write the snapshot")
-            }
+        }
+    }
+
+    /// Creates `path` as a new file, mode 0600: `body` writes a temporary file next to it (O_EXCL|O_NOFOLLOW),
+    /// which is fsynced and renamed into place, so a reader never sees half a snapshot and a failure leaves no file.
+    /// Never follows a symlink; anything at `path` (a file, a link) is replaced only when `replace` is true, and
+    /// then atomically (`rename`); otherwise `renameat2(RENAME_NOREPLACE)` refuses it with EEXIST.
+    static func writeNewFile(_ path: String, replace: Bool, _ body: (Int32) throws(ShmError) -> Void)
+        throws(ShmError)
+    {
+        func fail(_ e: Errno, _ op: String) -> ShmError {
+            .fromFileErrno(e.code, operation: op, path: path, context: "cannot write the snapshot")
+        }
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        if name.isEmpty || name == "." || name == ".." {
+            throw ShmError(
+                .keyError, operation: "open", target: path, message: "cannot write the snapshot: give a file name")
+        }
+        if !replace, (try? Sys.lstat(path)) != nil { throw fail(Errno(code: EEXIST), "open") }
+        let temporary = directory + ".\(name).shmscope-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd: Int32
+        do { fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) } catch let e {
+            throw fail(e, "open")
+        }
+        do throws(ShmError) {
+            try body(fd)
+            do { try Sys.fsync(fd) } catch let e { throw fail(e, "fsync") }
+            Sys.close(fd)
+        } catch let error {
+            Sys.close(fd)
+            Sys.unlink(temporary)
+            throw error
+        }
+        do {
+            if replace { try Sys.rename(temporary, path) } else { try Sys.renameNoReplace(temporary, path) }
+        } catch let e {
+            Sys.unlink(temporary)
+            throw fail(e, "rename")
         }
     }
 
     public static func read(fromFile path: String) throws(ShmError) -> Snapshot {
         let data: [UInt8]
+        // A snapshot is as big as its segment, so there is no size limit; a device or FIFO (`/dev/zero`) would
+        // never end, so only regular files are read.
+        if let st = try? Sys.stat(path), st.st_mode & S_IFMT != S_IFREG, st.st_mode & S_IFMT != S_IFDIR {
+            throw ShmError(
+                .keyError, operation: "open", target: path,
+                message: "cannot read the snapshot: \(path) is not a regular file")
+        }
         do { data = try readWholeFile(path) } catch let e {
-            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot read the snapshot")
+            throw ShmError.fromFileErrno(e.code, operation: "open", path: path, context: "cannot read the snapshot")
         }
         do { return try decode(data) } catch {
             throw ShmError(.unknown, operation: "read", target: path, message: error.message)
@@ -154,14 +200,20 @@ public struct Snapshot: Equatable, Sendable {
 }
 
 /// Reads a whole file (a snapshot or a layout file).
-public func readFile(_ path: String) throws(ShmError) -> [UInt8] {
-    do { return try readWholeFile(path) } catch let e {
-        throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot read \(path)")
+/// Reads a whole file the user named; `limit` bounds what a mistake (`--layout /dev/zero`) can cost.
+public func readFile(_ path: String, limit: Int = Int.max) throws(ShmError) -> [UInt8] {
+    do { return try readWholeFile(path, limit: limit) } catch let e {
+        if e.code == EFBIG {
+            throw ShmError(
+                .invalidSize, operation: "read", target: path,
+                message: "cannot read \(path): it is larger than \(limit) bytes; is it the right file?")
+        }
+        throw ShmError.fromFileErrno(e.code, operation: "open", path: path, context: "cannot read \(path)")
     }
 }
 
 /// Reads a whole file with plain syscalls.
-func readWholeFile(_ path: String) throws(Errno) -> [UInt8] {
+func readWholeFile(_ path: String, limit: Int = Int.max) throws(Errno) -> [UInt8] {
     let fd = try Sys.open(path, O_RDONLY | O_CLOEXEC)
     defer { Sys.close(fd) }
     var out: [UInt8] = []
@@ -171,6 +223,7 @@ func readWholeFile(_ path: String) throws(Errno) -> [UInt8] {
             Result { () throws(Errno) in try Sys.read(fd, into: buffer) }
         }.get()
         if n == 0 { return out }
+        if n > limit - out.count { throw Errno(code: EFBIG) }
         out += chunk[0..<n]
     }
 }

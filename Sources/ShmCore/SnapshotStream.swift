@@ -7,47 +7,45 @@ extension Snapshot {
     /// 64 KiB: a hole is skipped (and left a hole in the file) at this granularity.
     static let streamChunk = 64 << 10
 
-    /// Saves `reader`'s bytes to `path` in the snapshot format (created 0600, or truncated). A chunk that is a hole
-    /// of a sparse segment is skipped, so the file has a hole there too; the size is set at the end. Returns the
-    /// number of bytes saved.
-    public static func save(_ reader: any ByteReader, target: String, time: Double, toFile path: String)
-        throws(ShmError) -> Int
-    {
+    /// Saves `reader`'s bytes to `path` in the snapshot format, as a new file (see `writeNewFile`: 0600, via a
+    /// temporary file and rename, never through a symlink, an existing file replaced only when `replace`). A chunk
+    /// that is a hole of a sparse segment is skipped, so the file has a hole there too; the size is set at the end.
+    /// Returns the number of bytes saved.
+    public static func save(
+        _ reader: any ByteReader, target: String, time: Double, toFile path: String, replace: Bool = false
+    ) throws(ShmError) -> Int {
         let size = reader.byteCount
         let head = header(target: target, size: size, time: time)
-        let fd: Int32
-        do { fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) } catch let e {
-            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot write the snapshot")
-        }
-        defer { Sys.close(fd) }
         func failed(_ e: Errno, _ op: String) -> ShmError {
-            ShmError.fromErrno(e.code, operation: op, target: path, context: "cannot write the snapshot")
+            ShmError.fromFileErrno(e.code, operation: op, path: path, context: "cannot write the snapshot")
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(streamChunk, head.count), alignment: 16)
-        defer { buffer.deallocate() }
-        buffer.copyBytes(from: head)
-        do { try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<head.count])) } catch {
-            throw failed(error, "write")
-        }
-        var offset = 0
-        var skipped = false
-        while offset < size {
-            let n = min(streamChunk, size - offset)
-            if reader.isHole(offset: offset, count: n) {
-                skipped = true
-                offset += n
-                continue
+        try writeNewFile(path, replace: replace) { fd throws(ShmError) in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(streamChunk, head.count), alignment: 16)
+            defer { buffer.deallocate() }
+            buffer.copyBytes(from: head)
+            do throws(Errno) { try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<head.count])) } catch {
+                throw failed(error, "write")
             }
-            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
-            try readChunk(reader, into: chunk, offset: offset)
-            do {
-                if skipped { _ = try Sys.lseek(fd, head.count + offset, SEEK_SET) }
-                try writeAll(fd, UnsafeRawBufferPointer(chunk))
-            } catch { throw failed(error, "write") }
-            skipped = false
-            offset += n
+            var offset = 0
+            var skipped = false
+            while offset < size {
+                let n = min(streamChunk, size - offset)
+                if reader.isHole(offset: offset, count: n) {
+                    skipped = true
+                    offset += n
+                    continue
+                }
+                let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+                try readChunk(reader, into: chunk, offset: offset)
+                do throws(Errno) {
+                    if skipped { _ = try Sys.lseek(fd, head.count + offset, SEEK_SET) }
+                    try writeAll(fd, UnsafeRawBufferPointer(chunk))
+                } catch { throw failed(error, "write") }
+                skipped = false
+                offset += n
+            }
+            do throws(Errno) { try Sys.ftruncate(fd, head.count + size) } catch { throw failed(error, "ftruncate") }
         }
-        do { try Sys.ftruncate(fd, head.count + size) } catch { throw failed(error, "ftruncate") }
         return size
     }
 
@@ -58,11 +56,11 @@ extension Snapshot {
     {
         let fd: Int32
         do { fd = try Sys.open(path, O_RDONLY | O_CLOEXEC) } catch let e {
-            throw ShmError.fromErrno(e.code, operation: "open", target: path, context: "cannot read the snapshot")
+            throw ShmError.fromFileErrno(e.code, operation: "open", path: path, context: "cannot read the snapshot")
         }
         defer { Sys.close(fd) }
         func failed(_ e: Errno) -> ShmError {
-            ShmError.fromErrno(e.code, operation: "read", target: path, context: "cannot read the snapshot")
+            ShmError.fromFileErrno(e.code, operation: "read", path: path, context: "cannot read the snapshot")
         }
         let old = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunk, alignment: 16)
         let new = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunk, alignment: 16)

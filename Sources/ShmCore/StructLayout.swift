@@ -66,7 +66,9 @@ public struct StructLayout: Equatable, Sendable {
         var fields: [Field] = []
         var next = 0
         var names = Set<String>()
-        for (i, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // `\r\n` is one Character in Swift, so splitting on "\n" alone would make a CRLF file one line.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (i, rawLine) in lines.enumerated() {
             let lineNumber = i + 1
             func fail(_ message: String) -> ParseError { ParseError(line: lineNumber, message: message) }
             let content = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""

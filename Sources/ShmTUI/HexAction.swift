@@ -74,6 +74,8 @@ package enum HexAction: Equatable, Sendable {
     case activity(ActivitySummary, byteCounts: [Int: UInt32])
     case snapshotTaken(bytes: [UInt8], time: Double, source: String)
     case snapshotSaved(path: String, error: String?)
+    /// Saving found a file at `path` and replaced nothing: ask before replacing it.
+    case snapshotExists(path: String)
     case differenceResult(offset: Int?)
     case layoutValues([StructLayout.DecodedField], now: Double)
     /// The segment was removed, resized or created again (from the change-following engine).
@@ -123,7 +125,7 @@ package enum HexEffect: Equatable, Sendable {
     case search(SearchQuery, from: Int, forward: Bool)
     /// Read the whole segment into a snapshot.
     case takeSnapshot
-    case saveSnapshot(path: String)
+    case saveSnapshot(path: String, replace: Bool)
     case loadSnapshot(path: String)
     /// Find the next/previous byte that differs from the snapshot, from `from`.
     case findDifference(from: Int, forward: Bool)

@@ -266,6 +266,11 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.mode = .normal
             return reduce(&s, .commit)
         }
+        if s.noLock {
+            // `--no-lock` was the explicit choice, made on the command line and shown in the dialog.
+            s.mode = .normal
+            return [.write(writeRuns(s.staged), unlockAfter: false)]
+        }
         if s.lock == .none {
             // One rule with `write --no-lock`: writing without a lock is an explicit choice, never a default.
             guard withoutLock else {
@@ -451,6 +456,9 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
     case .snapshotSaved(let path, let error):
         s.message = error.map { .error("cannot save: \($0)") } ?? .info("snapshot saved to \(path)")
         return []
+    case .snapshotExists(let path):
+        s.mode = .prompt(Prompt(kind: .replaceSnapshot(path: path)))
+        return []
     case .differenceResult(let offset):
         guard let offset else {
             s.message = .info("no differences from the snapshot")
@@ -589,7 +597,13 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
             s.message = .error("no file name given")
             return []
         }
-        return [p.kind == .saveSnapshot ? .saveSnapshot(path: path) : .loadSnapshot(path: path)]
+        return [p.kind == .saveSnapshot ? .saveSnapshot(path: path, replace: false) : .loadSnapshot(path: path)]
+    case .replaceSnapshot(let path):
+        guard p.text.trimmingSpaces().lowercased() == "y" else {
+            s.message = .info("kept \(path); snapshot not saved")
+            return []
+        }
+        return [.saveSnapshot(path: path, replace: true)]
     }
 }
 

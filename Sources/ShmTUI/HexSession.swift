@@ -45,6 +45,7 @@ package final class HexSession: TUIProgram {
             target: source.targetName, kind: source.kindName, size: source.size, readOnly: source.isReadOnly)
         s.intervalMS = max(10, settings.intervalMS)
         s.fixedBytesPerRow = settings.bytesPerRow
+        s.noLock = settings.noLock
         s.width = width
         s.height = height
         s.now = now
@@ -232,7 +233,8 @@ package final class HexSession: TUIProgram {
                 dispatch(.attachedReadWrite(then: then, error: "\(error)"))
             }
         case .prepareCommit(let runs):
-            dispatch(.commitPlan(CommitPlan(runs: runs, lock: source.lockDescription(), who: whoProvider.who())))
+            dispatch(.commitPlan(CommitPlan(
+                    runs: runs, lock: source.lockDescription(), who: whoProvider.who(), noLock: state.noLock)))
         case .write(let runs, let unlockAfter):
             // The old bytes are read under the same lock just before each write, so `u` can put them back.
             var failure: String?
@@ -312,17 +314,21 @@ package final class HexSession: TUIProgram {
             } catch {
                 dispatch(.failed("snapshot failed: \(error)"))
             }
-        case .saveSnapshot(let path):
+        case .saveSnapshot(let typed, let replace):
             guard let bytes = state.snapshot else { return }
+            let path = expandingTilde(typed)
             let snapshot = Snapshot(
                 target: source.targetName, time: state.snapshotTime ?? wallClockSeconds(), bytes: bytes)
             do {
-                try snapshot.write(toFile: path)
+                try snapshot.write(toFile: path, replace: replace)
                 dispatch(.snapshotSaved(path: path, error: nil))
+            } catch where error.kind == .alreadyExists && !replace {
+                dispatch(.snapshotExists(path: path))
             } catch {
                 dispatch(.snapshotSaved(path: path, error: error.message))
             }
-        case .loadSnapshot(let path):
+        case .loadSnapshot(let typed):
+            let path = expandingTilde(typed)
             do {
                 let snapshot = try Snapshot.read(fromFile: path)
                 dispatch(.snapshotTaken(bytes: snapshot.bytes, time: snapshot.time, source: "loaded from \(path)"))
@@ -344,4 +350,12 @@ package final class HexSession: TUIProgram {
             isFinished = true
         }
     }
+}
+
+/// `~` and `~/…` in a path typed at a prompt, as a shell would expand them ($HOME); other text is unchanged.
+package func expandingTilde(_ path: String) -> String {
+    guard path == "~" || path.hasPrefix("~/"), let home = processEnvironment()["HOME"], !home.isEmpty else {
+        return path
+    }
+    return home + path.dropFirst()
 }

@@ -40,10 +40,13 @@ package enum ViewLayout: Sendable {
 package struct HexViewSettings: Sendable, Equatable {
     package var intervalMS: Int
     package var bytesPerRow: Int?
+    /// `--no-lock`: commits write without taking the segment's lock (the user's explicit choice, as for `write`).
+    package var noLock: Bool
 
-    package init(intervalMS: Int = 100, bytesPerRow: Int? = nil) {
+    package init(intervalMS: Int = 100, bytesPerRow: Int? = nil, noLock: Bool = false) {
         self.intervalMS = intervalMS
         self.bytesPerRow = bytesPerRow
+        self.noLock = noLock
     }
 }
 
@@ -99,6 +102,8 @@ package struct HexViewComposer {
         for resolved: ResolvedTarget, readOnly: Bool, width: Int = 80, height: Int = 24, now: Double = 0
     ) throws -> HexSession {
         let (source, who) = try attach(resolved, readOnly)
+        var settings = self.settings
+        settings.noLock = resolved.context.noLock
         return HexSession(
             source: source, who: who, layout: layout, settings: settings, theme: theme, width: width, height: height,
             now: now)

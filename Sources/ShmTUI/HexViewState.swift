@@ -58,11 +58,14 @@ package struct CommitPlan: Equatable, Sendable {
     /// "mechanism name", or nil when the segment has no lock shmscope can take.
     package var lock: String?
     package var who: WhoInfo
+    /// `--no-lock`: the user chose to write without taking `lock`.
+    package var noLock: Bool
 
-    package init(runs: [WriteRun], lock: String?, who: WhoInfo) {
+    package init(runs: [WriteRun], lock: String?, who: WhoInfo, noLock: Bool = false) {
         self.runs = runs
         self.lock = lock
         self.who = who
+        self.noLock = noLock
     }
 
     package var byteCount: Int { runs.reduce(0) { $0 + $1.bytes.count } }
@@ -80,6 +83,8 @@ package enum PromptKind: Equatable, Sendable {
     case value
     /// `S` / `O`: a snapshot file to save to or load from.
     case saveSnapshot, loadSnapshot
+    /// The file `S` named exists: `y` + Enter replaces it, anything else keeps it.
+    case replaceSnapshot(path: String)
 }
 
 package struct Prompt: Equatable, Sendable {
@@ -127,6 +132,8 @@ package struct HexViewState: Equatable, Sendable {
     package var height = 24
     /// `--bytes-per-row`; nil fits the width.
     package var fixedBytesPerRow: Int?
+    /// `--no-lock`: commits never take the lock (chosen on the command line, as for `write --no-lock`).
+    package var noLock = false
     package var cursor = 0
     /// Offset of the first visible row (a multiple of bytesPerRow).
     package var top = 0

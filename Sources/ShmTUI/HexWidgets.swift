@@ -40,7 +40,11 @@ package func commitDialogLines(_ plan: CommitPlan) -> [String] {
         lines.append("  0x\(hexPadded(run.offset, width: 8)) \(k) byte\(k == 1 ? "" : "s"): \(preview)")
     }
     if plan.runs.count > shown { lines.append("  … and \(plan.runs.count - shown) more runs") }
-    lines.append("Lock: " + (plan.lock ?? "none (no lock shmscope can take)"))
+    if plan.noLock {
+        lines.append("Lock: NOT TAKEN (--no-lock)" + (plan.lock.map { "; the segment's is \($0)" } ?? ""))
+    } else {
+        lines.append("Lock: " + (plan.lock ?? "none (no lock shmscope can take)"))
+    }
     if let reason = plan.who.unavailable {
         lines.append("Attached: unknown (\(reason))")
     } else if plan.who.attached.isEmpty {
@@ -52,9 +56,13 @@ package func commitDialogLines(_ plan: CommitPlan) -> [String] {
         }
         if plan.who.attached.count > 4 { lines.append("  … and \(plan.who.attached.count - 4) more") }
     }
-    lines.append(
-        plan.lock == nil
-            ? "! writes WITHOUT a lock   Esc/n cancels" : "y writes under the lock   Esc/n cancels")
+    if plan.noLock {
+        lines.append("y writes WITHOUT the lock (--no-lock)   Esc/n cancels")
+    } else {
+        lines.append(
+            plan.lock == nil
+                ? "! writes WITHOUT a lock   Esc/n cancels" : "y writes under the lock   Esc/n cancels")
+    }
     return lines
 }
 
@@ -152,6 +160,7 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
         case .value: label = "Write value (u32 7, i16be -2, f64 1.5): "
         case .saveSnapshot: label = "Save snapshot to file: "
         case .loadSnapshot: label = "Load snapshot from file: "
+        case .replaceSnapshot(let path): label = "\(path.terminalSafe()) exists. Replace it? (y/N, Enter): "
         }
         let x = buffer.put(label + p.text, x: 0, y: y, style: theme.heading)
         buffer.put(" ", x: x, y: y, style: theme.cursor)

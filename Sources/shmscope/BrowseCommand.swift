@@ -27,6 +27,7 @@ struct Browse: ParsableCommand {
     }
 
     func run() throws {
+        requireTerminal("browse")
         let context = try resolution.context()
         let session = BrowserSession(
             views: try view.composer(context: context), provider: { scanBrowserRows(context) })

@@ -12,7 +12,9 @@ struct Create: ParsableCommand {
             Examples:
               shmscope create SharedMemory_Key --size 1000
               shmscope create /my_segment --size 4K --fill 0xff
-              shmscope create sysv:0x1234abcd --from image.bin
+              shmscope create sysv:0x1234abcd --from image.bin --sem key:0x1234abcd
+            A raw System V segment has no lock of its own: its initial contents are written without one unless \
+            --sem names a semaphore set. A create that fails leaves nothing behind.
             """)
 
     @OptionGroup var target: TargetOptions
@@ -59,22 +61,31 @@ struct Create: ParsableCommand {
     func run() throws {
         var contents: [UInt8] = []
         if let from {
-            guard let data = try? readFile(from) else {
-                throw CommandError(message: "cannot read --from file \(from)")
-            }
-            contents = data
+            // Read before anything is made, with advice about the path (not the segment).
+            do { contents = try readFile(from) } catch { throw CommandError(message: "--from: \(error.message)") }
         }
         let bytes = try requestedSize() ?? contents.count
         if contents.count > bytes {
             throw CommandError(message: "--from file has \(contents.count) bytes, more than --size \(bytes)", code: 2)
         }
+        let fill = try fillByte()
         let memory = try target.memory()
         try memory.create(size: bytes, mode: mode_t(try permissions()))
-        let fill = try fillByte()
-        try memory.withLock {
+        do {
+            // A raw System V segment has a lock only when --sem names one; the segment is brand new (IPC_EXCL), so
+            // its first bytes go in without one rather than failing after it was made.
+            let lock = memory.hasLock
+            if lock { try memory.lock() }
+            defer { if lock { try? memory.unlock() } }
             if let fill { try memory.write([UInt8](repeating: fill, count: bytes), at: 0) }
             if !contents.isEmpty { try memory.write(contents, at: 0) }
+        } catch {
+            // A create that fails leaves nothing it made.
+            try? memory.detach()
+            try? memory.remove()
+            throw error
         }
+        if case .qt(let key, _) = memory.target { KnownKeys.remember(key) }
         let id = memory.shmid.map { ", shmid \($0)" } ?? ""
         Output.standard.print("created \(memory.target) (\(bytes) bytes\(id), native key \(memory.nativeKey))")
         if case .qt = memory.target {

@@ -51,7 +51,6 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let target = SegmentTarget.qt(key: key, backend: .systemV)
-        KnownKeys.remember(key)
         let writer = DemoWriter(target: target, intervalMS: try intervalMS(), holdMS: try holdMS())
         if writerOnly {
             // The writer dies with the demo that started it, and never draws on the terminal the view owns.
@@ -62,8 +61,10 @@ struct Demo: ParsableCommand {
             }
             return
         }
+        requireTerminal("demo")
         let memory: SharedMemory
         do { memory = try writer.createSegment() } catch { throw CommandError(message: error.description) }
+        KnownKeys.remember(key)
         try memory.detach()
         let writerPID = try spawnWriter()
         var code: Int32 = 0

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import ShmCore
 
 /// `shmscope snapshot TARGET FILE`: saves the whole segment in the snapshot format (README "Snapshots").
@@ -15,17 +16,27 @@ struct SnapshotCommand: ParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
-    @Argument(help: "The snapshot file to write (created 0600, or replaced).")
+    @Argument(help: "The snapshot file to write (created 0600; an existing file is replaced only with --force).")
     var file: String
 
-    func validate() throws { try target.refuseLock(in: "snapshot") }
+    @Flag(name: .long, help: "Replace FILE if it exists (a symlink there is replaced, never followed).")
+    var force = false
+
+    func validate() throws {
+        try target.refuseLock(in: "snapshot")
+        if file.isEmpty { throw ValidationError("FILE must not be empty") }
+        // Refused before the segment is read: a snapshot of a big segment is not taken only to be thrown away.
+        if !force, existsWithoutFollowing(file) {
+            throw ValidationError("\(file) already exists: pass --force to replace it, or pick another name")
+        }
+    }
 
     func run() throws {
         let memory = try target.memory()
         try memory.attach(.readOnly)
         // A chunk at a time: a segment of any size, and a sparse one's holes stay holes (in the file too).
         let saved = try Snapshot.save(
-            memory, target: memory.target.description, time: wallClockSeconds(), toFile: file)
+            memory, target: memory.target.description, time: wallClockSeconds(), toFile: file, replace: force)
         Output.standard.print("saved \(saved) bytes of \(memory.target) to \(file)")
     }
 }
@@ -113,4 +124,10 @@ struct Diff: ParsableCommand {
         }
         out.print("\(runs.count) run\(runs.count == 1 ? "" : "s"), \(total) byte\(total == 1 ? "" : "s") differ")
     }
+}
+
+/// Whether anything (a file, a directory, a symlink, even a dangling one) is at `path`.
+func existsWithoutFollowing(_ path: String) -> Bool {
+    var st = stat()
+    return lstat(path, &st) == 0
 }

@@ -31,6 +31,8 @@ struct List: ParsableCommand {
     var tmpdir: String?
 
     func validate() throws {
+        if key.contains(where: \.isEmpty) { throw ValidationError("--key must not be empty") }
+        if let tmpdir, tmpdir.isEmpty { throw ValidationError("--tmpdir must not be empty") }
         if let kind, CatalogEntry.Kind(rawValue: kind) == nil || kind.hasSuffix("-sem") {
             throw ValidationError("--kind must be qt, qt-posix, qt6, qt6-sysv, sysv or posix, not `\(kind)`")
         }

@@ -55,6 +55,12 @@ struct Lock: ParsableCommand {
         guard memory.hasLock else {
             throw CommandError(message: "\(memory.target) has no lock: a raw System V segment needs --sem")
         }
+        // Locking creates the lock (a key file, a semaphore) when it is missing, so a missing segment is refused
+        // first: `lock` on a mistyped key must fail and leave nothing. Looked up without attaching or locking.
+        guard memory.exists() else {
+            throw CommandError(
+                message: "\(memory.target): no such segment: nothing to lock (check the key and TMPDIR, or `shmscope list`)")
+        }
         // Signals are taken synchronously, so the lock is always released before we exit.
         var signals = sigset_t()
         sigemptyset(&signals)

@@ -28,6 +28,7 @@ struct Open: ParsableCommand {
     }
 
     func run() throws {
+        requireTerminal("open")
         let composer = try view.composer(context: try target.context())
         runHexView(composer, target: try target.parsedTarget(), readOnly: readOnly)
     }
@@ -96,6 +97,14 @@ func runTerminalProgram(_ program: any TUIProgram) {
     if code != 0 { exit(code) }
 }
 
+/// The terminal UI reads keys from stdin and draws on stdout: without a terminal on both it could only spin, so a
+/// TUI command refuses at once (exit 2, one line), before it attaches or makes anything.
+func requireTerminal(_ command: String, hint: String = "") {
+    guard isatty(0) == 1, isatty(1) == 1 else {
+        tuiFail(.usage("`\(command)` is a terminal UI: run it in a terminal (stdin and stdout are not one)\(hint)"))
+    }
+}
+
 /// Failures of the TUI commands: one line on stderr, exit 2 for usage and 1 for runtime errors.
 enum TUICommandFailure {
     case usage(String)
@@ -113,7 +122,7 @@ extension TUICommandFailure: CustomStringConvertible {
 /// Prints one line on stderr and exits: 2 for usage errors, 1 for runtime errors. ArgumentParser would add usage
 /// text and use its own codes, so TUI commands report their own failures.
 func tuiFail(_ error: TUICommandFailure) -> Never {
-    let line = "shmscope: \(error.description)\n"
+    let line = "shmscope: \(error.description.terminalSafe())\n"
     _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
     switch error {
     case .usage: exit(2)

@@ -11,8 +11,9 @@ final class Output {
         buffer.reserveCapacity(1 << 16)
     }
 
+    /// Appends a line for people: control characters from input are escaped (see `terminalSafe`).
     func print(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+        buffer.append(contentsOf: text.terminalSafe(keepingNewlines: true).utf8)
         buffer.append(UInt8(ascii: "\n"))
         if buffer.count >= 1 << 16 { flush() }
     }
@@ -51,11 +52,33 @@ final class Output {
         while done < raw.count {
             let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
             if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE { exit(0) }
-                return
+                let code = errno
+                if code == EINTR { continue }
+                // A reader that went away (`| head`) is not a failure; anything else is (a full disk, EIO, a closed
+                // descriptor): the output is incomplete, so the command must not report success.
+                if code == EPIPE { exit(0) }
+                outputFailed(code)
             }
+            if n == 0 { outputFailed(EIO) }
             done += n
+        }
+    }
+
+    /// Ends the program with one line on stderr after a write to our output failed (never returns, never flushes
+    /// stdout again).
+    private func outputFailed(_ code: Int32) -> Never {
+        buffer.removeAll()
+        let name = fd == 1 ? "standard output" : fd == 2 ? "standard error" : "output"
+        let line = "shmscope: cannot write to \(name): \(String(cString: strerror(code)))\(advice(code))\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        exit(1)
+    }
+
+    private func advice(_ code: Int32) -> String {
+        switch code {
+        case ENOSPC, EDQUOT: "; free some space on the file system it goes to"
+        case EBADF: "; standard output is closed"
+        default: ""
         }
     }
 
@@ -63,7 +86,7 @@ final class Output {
     static func fail(_ line: String, code: Int32) -> Never {
         standard.flush()
         let err = Output(fd: 2)
-        err.print(line)
+        err.print(line.terminalSafe())
         err.flush()
         exit(code)
     }
@@ -71,7 +94,7 @@ final class Output {
     /// A note on stderr that does not end the program.
     static func note(_ line: String) {
         let err = Output(fd: 2)
-        err.print(line)
+        err.print(line.terminalSafe())
         err.flush()
     }
 }

@@ -79,9 +79,12 @@ struct TargetOptions: ParsableArguments {
     func context() throws -> TargetContext { try resolution.context() }
 
     /// The target resolved in its context (a `--key` that names an unnamed segment makes it that Qt key).
+    /// A Qt key is remembered (so `list` shows it by name) only when it names a segment: a mistyped key changes
+    /// nothing, not even the key store.
     func resolved() throws -> ResolvedTarget {
         let parsed = try parsedTarget()
-        if case .qt(let key, _) = parsed { KnownKeys.remember(key) }  // native keys need no remembering
+        // Before resolving, so the catalog it loads already knows the key; native keys need no remembering.
+        if case .qt = parsed { rememberIfPresent(ResolvedTarget(target: parsed, context: try context())) }
         return try ResolvedTarget.resolve(parsed, context: try context())
     }
 
@@ -107,4 +110,12 @@ struct TargetOptions: ParsableArguments {
             throw ValidationError("--no-lock is for writing, and `\(command)` never writes: leave it out")
         }
     }
+}
+
+/// Saves a Qt key to the key store when its segment exists (looked up without attaching: that would change it).
+func rememberIfPresent(_ resolved: ResolvedTarget) {
+    guard case .qt(let key, _) = resolved.target,
+        SharedMemory(resolved.target, options: resolved.options(detachPolicy: .keep)).exists()
+    else { return }
+    KnownKeys.remember(key)
 }

@@ -76,6 +76,7 @@ struct Watch: ParsableCommand {
 
     func run() throws {
         if !log {
+            requireTerminal("watch", hint: "; add --log for a change log on stdout")
             // The same view as `open`, attached read-only.
             runHexView(try view.composer(context: try target.context()), target: try target.parsedTarget(), readOnly: true)
             return
@@ -129,7 +130,7 @@ struct Watch: ParsableCommand {
 /// Reads and parses a layout file; a problem is a usage-style error (exit 2) naming the file and line.
 func loadLayout(_ path: String) throws -> StructLayout {
     let text: String
-    do { text = String(decoding: try readFile(path), as: UTF8.self) } catch {
+    do { text = String(decoding: try readFile(path, limit: 1 << 20), as: UTF8.self) } catch {
         throw CommandError(message: "--layout: \(error.message)", code: 2)
     }
     do { return try StructLayout.parse(text) } catch {

@@ -58,12 +58,11 @@ struct Write: ParsableCommand {
         } else if let text {
             bytes = Array(text.utf8)
         } else {
-            guard let data = try? readFile(file!) else {
-                throw CommandError(message: "cannot read --file \(file!)")
-            }
-            bytes = data
+            do { bytes = try readFile(file!) } catch { throw CommandError(message: "--file: \(error.message)") }
         }
         let noLock = try target.context().noLock
+        // One budget for every wait: Qt's lock around attach and then the lock for the write share `--timeout`.
+        let start = ContinuousClock.now
         let memory = try target.memory(lockTimeout: noLock ? .zero : timeout)
         // Writing without a lock happens only when the user chose it: refused before anything is attached.
         if !noLock && !memory.hasLock { throw noLockFound(memory) }
@@ -76,7 +75,8 @@ struct Write: ParsableCommand {
         if noLock {
             try memory.write(bytes, at: at)
         } else {
-            try acquire(memory, timeout: timeout)
+            let left = max(.zero, timeout - (ContinuousClock.now - start))
+            try acquire(memory, timeout: left, reported: timeout)
             defer { try? memory.unlock() }
             try memory.write(bytes, at: at)
         }
@@ -91,12 +91,12 @@ func noLockFound(_ memory: SharedMemory) -> CommandError {
 }
 
 /// Takes the lock within `timeout`, or fails naming the holder.
-func acquire(_ memory: SharedMemory, timeout: Duration) throws {
+func acquire(_ memory: SharedMemory, timeout: Duration, reported: Duration? = nil) throws {
     guard memory.hasLock else { throw noLockFound(memory) }
     if try memory.tryLock(timeout: timeout) { return }
     var holder = ""
     if let state = memory.lockState(), let pid = state.lastPID {
         holder = " held by pid \(pid) (\(ProcessInfoReader.command(pid: pid)))"
     }
-    throw CommandError(message: "\(memory.target): lock\(holder) not free after \(NumberParser.format(timeout, .seconds)) s; nothing written")
+    throw CommandError(message: "\(memory.target): lock\(holder) not free after \(NumberParser.format(reported ?? timeout, .seconds)) s; nothing written")
 }

@@ -376,10 +376,16 @@ struct TUITmuxTests {
         let absent = uniqueName("absent")
         // A failed attach takes back the lock objects it created; cleaning up anyway costs nothing.
         defer { cleanUp(.qt(key: absent, backend: .systemV)) }
+        // Without a terminal a TUI command cannot run: exit 2 at once, before it looks at the target.
         let r = try run(binary, ["open", "qt:" + absent])
-        #expect(r.status == 1)
-        #expect(r.stderr.hasPrefix("shmscope: "))
-        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.status == 2)
+        #expect(r.stderr == "shmscope: `open` is a terminal UI: run it in a terminal (stdin and stdout are not one)\n")
+        // In a terminal, a missing segment is one line and exit 1.
+        let screen = try TmuxScreen(arguments: ["open", "qt:" + absent])
+        defer { screen.kill() }
+        let after = try #require(screen.waitFor("EXIT="))
+        #expect(after.contains("EXIT=1"))
+        #expect(after.contains("shmscope: qt:\(absent)"))
         let bad = try run(binary, ["open", "--bytes-per-row", "7", "qt:x"])
         #expect(bad.status == 2)
         #expect(bad.stderr == "shmscope: --bytes-per-row must be 4, 8, 16 or 32, got 7 (see `shmscope --help`)\n")

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import ShmCore
 import ShmTestSupport
@@ -135,6 +136,27 @@ import Testing
         #expect(error("w bytes[61] @1T\ne f32le") == "line 2: `e` would start at 1099511627837, past the 1 TiB limit of offsets")
         #expect(try StructLayout.parse("w u8 @1T").fields.map(\.offset) == [1 << 40])
     }
+
+    @Test func crlfLayoutFilesParseLikeLF() throws {
+        let lf = try StructLayout.parse("a u8 @0\nb u16le\n# note\nc char[4]\n")
+        let crlf = try StructLayout.parse("a u8 @0\r\nb u16le\r\n# note\r\nc char[4]\r\n")
+        #expect(crlf.fields.map(\.name) == ["a", "b", "c"])
+        #expect(crlf.fields.map(\.offset) == lf.fields.map(\.offset))
+        do {
+            _ = try StructLayout.parse("a u8\r\nb nope\r\n")
+            Issue.record("no error")
+        } catch { #expect(error.description.hasPrefix("line 2: unknown type `nope`")) }
+    }
+}
+
+@Suite struct TerminalTextTests {
+    @Test func controlCharactersAreEscaped() {
+        #expect("plain key ключ".terminalSafe() == "plain key ключ")
+        #expect("a\u{1b}[31mred\u{7}".terminalSafe() == "a\\x1b[31mred\\x07")
+        #expect("two\nlines\r".terminalSafe() == "two\\x0alines\\x0d")
+        #expect("two\nlines\tx".terminalSafe(keepingNewlines: true) == "two\nlines\tx")
+        #expect("c1\u{9b}2J del\u{7f}".terminalSafe() == "c1\\u{9b}2J del\\x7f")
+    }
 }
 
 @Suite struct SnapshotTests {
@@ -169,6 +191,26 @@ import Testing
         defer { unlink(path) }
         try snapshot.write(toFile: path)
         #expect(try Snapshot.read(fromFile: path) == snapshot)
+        var st = stat()
+        #expect(lstat(path, &st) == 0 && st.st_mode & 0o777 == 0o600)
+        // An existing file is replaced only when asked; a symlink in the way is never followed.
+        #expect(throws: ShmError.self) { try snapshot.write(toFile: path) }
+        let other = Snapshot(target: "qt:other", time: 2, bytes: [9])
+        try other.write(toFile: path, replace: true)
+        #expect(try Snapshot.read(fromFile: path) == other)
+        let victim = "/tmp/\(uniqueName("victim"))", link = "/tmp/\(uniqueName("link")).snap"
+        defer { unlink(victim); unlink(link) }
+        #expect(FileManager.default.createFile(atPath: victim, contents: Data("keep".utf8)))
+        #expect(symlink(victim, link) == 0)
+        do {
+            try snapshot.write(toFile: link)
+            Issue.record("wrote through a symlink")
+        } catch { #expect(error.kind == .alreadyExists && error.message.contains("--force")) }
+        try snapshot.write(toFile: link, replace: true)
+        #expect(String(decoding: FileManager.default.contents(atPath: victim) ?? Data(), as: UTF8.self) == "keep")
+        #expect(lstat(link, &st) == 0 && st.st_mode & S_IFMT == S_IFREG)
+        // A failed write leaves no temporary file behind.
+        #expect(throws: ShmError.self) { try snapshot.write(toFile: "/nonexistent-\(uniqueName("d"))/x.snap") }
         #expect(throws: Snapshot.FormatError.self) { try Snapshot.decode(Array("hello\n\n".utf8)) }
         #expect(throws: Snapshot.FormatError.self) { try Snapshot.decode(Array(encoded.dropLast())) }
     }

@@ -303,7 +303,8 @@ import Testing
         #expect(error?.kind == .outOfResources)
         #expect(error?.errno == ENOSPC)
         #expect(error?.operation == "shmget")
-        #expect(error?.message.contains("out of resources: free memory or raise the kernel limits") == true)
+        // The advice fits the call: out of System V ids/pages, never a file system or kernel.shmmax for ENOSPC.
+        #expect(error?.message.contains("out of System V segments or pages") == true)
         #expect(!m.isAttached)
         #expect(!Self.exists(m.nativeKey), "segment key file removed")
         #expect(!Self.exists(semKeyFile), "semaphore key file removed")

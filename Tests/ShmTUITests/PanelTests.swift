@@ -253,6 +253,39 @@ final class ClosureWho: WhoProvider {
         #expect(h.message == "snapshot saved to \(path)")
         let saved = try Snapshot.read(fromFile: path)
         #expect(saved.target == "qt:demo" && saved.bytes == Array(repeating: 0, count: 1024))
+        // Saving over an existing file asks first; anything but y keeps the file.
+        h.source.bytes[3] = 3
+        h.tick()
+        h.press(.char("s"))
+        h.press(.char("S"))
+        h.type(path)
+        h.press(.enter)
+        #expect(h.state.mode == .prompt(Prompt(kind: .replaceSnapshot(path: path))))
+        #expect(renderHexScreen(h.state, theme: Theme(useColor: false)).line(22).hasPrefix("\(path) exists. Replace it?"))
+        h.type("n")
+        h.press(.enter)
+        #expect(h.message == "kept \(path); snapshot not saved")
+        #expect(try Snapshot.read(fromFile: path).bytes[3] == 0)
+        h.press(.char("S"))
+        h.type(path)
+        h.press(.enter)
+        h.type("y")
+        h.press(.enter)
+        #expect(h.message == "snapshot saved to \(path)")
+        #expect(try Snapshot.read(fromFile: path).bytes[3] == 3)
+        h.source.bytes[3] = 0
+        h.tick()
+        h.press(.char("s"))
+        h.press(.char("S"))
+        h.type(path)
+        h.press(.enter)
+        h.type("y")
+        h.press(.enter)
+        #expect(try Snapshot.read(fromFile: path).bytes[3] == 0)
+        if let home = processEnvironment()["HOME"], !home.isEmpty {
+            #expect(expandingTilde("~/x.snap") == home + "/x.snap" && expandingTilde("~") == home)
+        }
+        #expect(expandingTilde("a~/x") == "a~/x" && expandingTilde("~user/x") == "~user/x")
 
         let other = Harness()
         other.source.bytes[7] = 9

@@ -107,6 +107,16 @@ public func bytes(fromHex hex: String) -> [UInt8] {
 public func cleanUp(_ target: SegmentTarget, temporaryDirectory: String? = nil) {
     let m = SharedMemory(target, options: .init(detachPolicy: .keep, temporaryDirectory: temporaryDirectory))
     try? m.remove()
+    // `rm` leaves a key file that names no segment or semaphore (it cannot prove it is ours); a test's key files
+    // are ours by their unique names, so they go too.
+    if case .qt(let key, .systemV) = target {
+        let dir = temporaryDirectory ?? QtNaming.tempPath()
+        for prefix in [QtNaming.sharedMemoryPrefix, QtNaming.semaphorePrefix] {
+            let path = dir + "/" + QtNaming.legacyName(for: key, prefix: prefix)
+            var st = stat()
+            if lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFREG { unlink(path) }
+        }
+    }
 }
 
 /// A real Qt 6.6 peer through PyQt6 from PyPI (Tests/Peers/pyqt6peer.py), run by the virtual environment that

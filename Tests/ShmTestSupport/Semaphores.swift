@@ -7,3 +7,6 @@ public func cleanUpSemaphore(_ semid: Int32) { _ = shm_shim_semctl_rmid(semid) }
 
 /// Whether a System V semaphore set with this id still exists.
 public func semaphoreExists(_ semid: Int32) -> Bool { shm_shim_semctl_getval(semid, 0) != -1 }
+
+/// The pid of the last operation on semaphore 0 of a set (`semctl GETPID`; SETVAL sets it too), or -1.
+public func semaphoreLastPID(_ semid: Int32) -> Int32 { shm_shim_semctl_getpid(semid, 0) }

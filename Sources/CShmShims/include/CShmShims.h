@@ -31,10 +31,20 @@ int shm_shim_open(const char *path, int flags, unsigned int mode);
 /* flock(2): Swift sees `flock` as the struct of the same name. */
 int shm_shim_flock(int fd, int operation);
 
+/* renameat2(RENAME_NOREPLACE): needs _GNU_SOURCE, which Swift's Glibc module does not define. */
+int shm_shim_rename_noreplace(const char *from, const char *to);
+
 /* Copies n bytes, returning -1 instead of dying when the source or destination page faults
    (a POSIX segment truncated by a peer while we have it mapped). The fault handler is installed
    once, process-wide, and chains to whatever handler was there before for faults outside a copy. */
 int shm_shim_safe_memcpy(void *dst, const void *src, size_t n);
+
+/* The registry of POSIX semaphores this process holds. A fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE,
+   SIGTRAP: a Swift trap on arm64)
+   posts every one before the process dies (a POSIX semaphore has no undo), then chains to the previous handler.
+   Installed with the safe-memcpy guard, whose handler it shares. add returns -1 when the registry is full. */
+int shm_shim_held_sem_add(sem_t *sem);
+void shm_shim_held_sem_remove(sem_t *sem);
 
 /* prctl(PR_SET_PDEATHSIG, sig): prctl is variadic. Used so a demo writer never outlives its parent. */
 int shm_shim_set_parent_death_signal(int sig);

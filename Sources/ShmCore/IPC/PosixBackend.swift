@@ -68,6 +68,11 @@ final class PosixBackend: SegmentBackend {
 
     func removeIfUnused(_ mapping: Mapping) throws(ShmError) -> Bool { false }
 
+    func exists() -> Bool {
+        guard let st = try? Sys.lstat(path) else { return false }
+        return st.st_mode & S_IFMT == S_IFREG
+    }
+
     func remove() throws(ShmError) -> Bool {
         do { try Sys.shmUnlink(name) } catch let e {
             throw ShmError.fromErrno(e.code, operation: "shm_unlink", target: target, context: "cannot remove")

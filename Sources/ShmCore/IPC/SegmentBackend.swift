@@ -30,6 +30,9 @@ protocol SegmentBackend: AnyObject {
     func currentSize(of mapping: Mapping) -> Int?
     /// The System V id of the mapping, for kinds that have one.
     func shmid(of mapping: Mapping) -> Int32?
+    /// Whether the object exists now, found without attaching, creating or locking anything (an attach would
+    /// change a System V segment's last pid).
+    func exists() -> Bool
 }
 
 extension SegmentBackend {

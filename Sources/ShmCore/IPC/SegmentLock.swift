@@ -233,9 +233,14 @@ final class SystemVSemaphoreLock: SegmentLock {
 
     func destroy() {
         if semid == -1 { try? prepare(create: false) }
-        if semid != -1 { try? Sys.semRemove(semid) }
+        guard semid != -1 else { return }
+        try? Sys.semRemove(semid)
         semid = -1
-        if case .qtKeyFile(let path) = source { Sys.unlink(path) }
+        // The key file goes only with the semaphore it named (`prepare` checked it is a regular file whose `ftok`
+        // key has this semaphore); a key file without one is left alone.
+        if case .qtKeyFile(let path) = source, (try? checkRegularKeyFile(path, target: target)) != nil {
+            Sys.unlink(path)
+        }
     }
 }
 
@@ -253,7 +258,12 @@ final class PosixSemaphoreLock: SegmentLock {
         self.target = target
     }
 
-    deinit { if let sem { Sys.semClose(sem) } }
+    deinit {
+        if let sem {
+            shm_shim_held_sem_remove(sem)
+            Sys.semClose(sem)
+        }
+    }
 
     func prepare(create: Bool) throws(ShmError) {
         if sem != nil { return }
@@ -273,7 +283,14 @@ final class PosixSemaphoreLock: SegmentLock {
         do { try Sys.semWait(sem!) } catch let e {
             throw ShmError(.lockError, operation: "sem_wait", target: target, errno: e.code, message: "cannot lock")
         }
+        held()
+    }
+
+    /// No undo for POSIX semaphores: while we hold this one, a fatal signal posts it before the process dies
+    /// (`shm_shim_held_sem_add`, CShmShims), so a crash cannot hang every Qt 6 peer.
+    private func held() {
         isHeld = true
+        _ = shm_shim_held_sem_add(sem!)
     }
 
     func tryLock(timeout: Duration) throws(ShmError) -> Bool {
@@ -288,13 +305,16 @@ final class PosixSemaphoreLock: SegmentLock {
             throw ShmError(
                 .lockError, operation: "sem_timedwait", target: target, errno: e.code, message: "cannot lock")
         }
-        isHeld = true
+        held()
         return true
     }
 
     func unlock() throws(ShmError) {
         guard isHeld, let sem else { return }
         isHeld = false
+        // Out of the registry first: a crash in between leaves the lock taken, never posted twice (a value of 2
+        // would let two holders in).
+        shm_shim_held_sem_remove(sem)
         do { try Sys.semPost(sem) } catch let e {
             throw ShmError(.lockError, operation: "sem_post", target: target, errno: e.code, message: "cannot unlock")
         }
@@ -328,7 +348,10 @@ final class PosixSemaphoreLock: SegmentLock {
     }
 
     func destroy() {
-        if let sem { Sys.semClose(sem) }
+        if let sem {
+            shm_shim_held_sem_remove(sem)
+            Sys.semClose(sem)
+        }
         sem = nil
         _ = try? Sys.semUnlink(name)
     }

@@ -279,6 +279,23 @@ enum Sys {
         _ = try? syscall(.unlink, path: path, { Glibc.unlink(path) }, failed: { $0 == -1 })
     }
 
+    /// The corresponding C function is `rename`: replaces `to` atomically (a symlink at `to` is replaced, never
+    /// followed).
+    static func rename(_ from: String, _ to: String) throws(Errno) {
+        _ = try syscall(.rename, path: to, { Glibc.rename(from, to) }, failed: { $0 == -1 })
+    }
+
+    /// The corresponding C function is `renameat2` with `RENAME_NOREPLACE`: fails with EEXIST when anything (a
+    /// file, a symlink) is at `to`, atomically.
+    static func renameNoReplace(_ from: String, _ to: String) throws(Errno) {
+        _ = try syscall(.renameNoReplace, path: to, { shm_shim_rename_noreplace(from, to) }, failed: { $0 == -1 })
+    }
+
+    /// The corresponding C function is `fsync`.
+    static func fsync(_ fd: Int32) throws(Errno) {
+        _ = try syscall(.fsync, [Int(fd)], { Glibc.fsync(fd) }, failed: { $0 == -1 })
+    }
+
     /// The corresponding C function is `realpath`.
     static func realpath(_ path: String) throws(Errno) -> String {
         let resolved = try syscall(

@@ -99,16 +99,15 @@ final class SystemVBackend: SegmentBackend {
     func remove() throws(ShmError) -> Bool {
         switch source {
         case .keyFile(let path, _):
-            var found = false
-            if (try? checkRegularKeyFile(path, target: target)) != nil, let key = try? qtKey(path),
+            // The key file is removed only with the segment it names: a regular file (never a symlink) whose
+            // `ftok` key has a segment. Any other file at that path (a native key may be an absolute path) is not
+            // ours to delete.
+            guard (try? checkRegularKeyFile(path, target: target)) != nil, let key = try? qtKey(path),
                 let id = try? Sys.shmget(key, 0, 0)
-            {
-                try removeSegment(id)
-                found = true
-            }
-            if (try? Sys.lstat(path)) != nil { found = true }
+            else { return false }
+            try removeSegment(id)
             Sys.unlink(path)
-            return found
+            return true
         case .key(let key):
             do { try Sys.shmRemove(try Sys.shmget(key, 0, 0)) } catch let e {
                 throw ShmError.fromErrno(e.code, operation: "shmctl", target: target, context: "cannot remove")
@@ -139,6 +138,16 @@ final class SystemVBackend: SegmentBackend {
     }
 
     func shmid(of mapping: Mapping) -> Int32? { mapping.handle }
+
+    func exists() -> Bool {
+        switch source {
+        case .keyFile(let path, _):
+            guard (try? checkRegularKeyFile(path, target: target)) != nil, let key = try? qtKey(path) else { return false }
+            return (try? Sys.shmget(key, 0, 0)) != nil
+        case .key(let key): return (try? Sys.shmget(key, 0, 0)) != nil
+        case .id(let id): return (try? Sys.shmStat(id)) != nil
+        }
+    }
 
     // MARK: Helpers
 
