@@ -70,13 +70,18 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
             guard !rest.isEmpty else { throw bad("empty Qt native key after `qt6-sysv:`") }
             // Qt 6.6 allows an absolute native key (its key file is that path); a relative key is a file name in
             // the runtime dir. A `..` component or a relative path with a slash would reach outside it.
-            if rest.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." || $0 == "." }) {
+            // On bytes, as the kernel reads the path: a combining mark after a `/` hid it from a character
+            // comparison, so `../\u{301}x` passed as a relative key without slashes (found by fuzzing).
+            let bytes = rest.utf8
+            if bytes.split(separator: slash, omittingEmptySubsequences: false).contains(where: {
+                $0.elementsEqual("..".utf8) || $0.elementsEqual(".".utf8)
+            }) {
                 throw bad("a Qt native System V key must not contain `.` or `..` components")
             }
-            if !rest.hasPrefix("/") && rest.contains("/") {
+            if bytes.first != slash && bytes.contains(slash) {
                 throw bad("a relative Qt native System V key is a file name without slashes (or give an absolute path)")
             }
-            if rest.hasSuffix("/") || rest.utf8.contains(0) {
+            if bytes.last == slash || bytes.contains(0) {
                 throw bad("a Qt native System V key names a file: no trailing slash")
             }
             return .qtNative(key: rest, type: .systemV)

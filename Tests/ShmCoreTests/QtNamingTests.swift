@@ -69,7 +69,10 @@ import Testing
         #expect(try SegmentTarget.parse("qt:\u{36f}") == .qt(key: "\u{36f}", backend: .systemV))
         #expect(try SegmentTarget.parse("qt6:\u{301}x") == .qtNative(key: "\u{301}x", type: .posix))
         #expect(try SegmentTarget.parse("posix:\u{301}") == .posix(name: "/\u{301}"))
-        for bad in ["/a/\u{301}", "posix:a/\u{301}", "qt6:a/\u{301}", "nope:\u{301}"] {
+        for bad in [
+            "/a/\u{301}", "posix:a/\u{301}", "qt6:a/\u{301}", "nope:\u{301}", "qt6-sysv:../\u{301}x", "qt6-sysv:a/\u{301}",
+            "qt6-sysv:/a/../\u{301}x",
+        ] {
             #expect(throws: ShmError.self, "\(bad)") { try SegmentTarget.parse(bad) }
         }
         for target in [SegmentTarget.qt(key: "\u{36f}", backend: .posix), .qt(key: "/\u{301}", backend: .systemV)] {
