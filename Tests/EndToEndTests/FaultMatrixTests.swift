@@ -20,12 +20,10 @@ import Testing
 /// | shmscope SIGKILLed holding a POSIX lock | | `shmscopeKilledHoldingAPosixLockIsStuckUntilRepaired` |
 /// | SIGTERM / SIGHUP / SIGINT | `TUITmuxTests.exitSignalRestoresTheTerminalAndReleasesTheLock` | `lockHoldEndsOnSignalAndReleases`, `watchLogEndsOnSignal` |
 /// | terminal shrunk to 20×5 and back | `terminalShrunkTo20x5AndBack` | |
-/// | stdout closed / full | | `DoNoHarmCLITests.outputErrorsFailWithOneLineAndEPIPEStaysQuiet` (`dump --format raw`), `CLITests.dumpIntoClosedPipeEndsQuietly` (EPIPE) |
+/// | stdout closed / full | | `dumpToClosedOrFullStdoutFails` (canonical, xxd, json), `DoNoHarmCLITests.outputErrorsFailWithOneLineAndEPIPEStaysQuiet` (raw), `CLITests.dumpIntoClosedPipeEndsQuietly` (EPIPE) |
 ///
+/// | shmscope crashing (SIGSEGV, SIGBUS, …) holding a POSIX lock | | `FatalSignalLockTests` (the handler releases it) |
 /// | the 8 GiB sparse segment | `SparseSegmentTests.eightGiBPosixObjectStaysSparse` (ShmTUITests) | |
-///
-/// Not here: SIGSEGV while holding a POSIX lock (released by the fatal-signal handler) is tested with that handler,
-/// on the branch that adds it; `dump` to a closed or full stdout likewise (`DoNoHarmCLITests`).
 @Suite(.serialized) struct FaultMatrixTests {
     static let tmux = toolAvailable("tmux") { which("tmux") != nil }
 
@@ -213,7 +211,7 @@ import Testing
         #expect(end.stdout.isEmpty && end.stderr.isEmpty)
     }
 
-    // MARK: The terminal
+    // MARK: The terminal and stdout
 
     @Test(.enabled(if: QtPeer.available && tmux)) func terminalShrunkTo20x5AndBack() throws {
         let key = uniqueName("faultsmall")
@@ -234,5 +232,21 @@ import Testing
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
         #expect(qt.ask("quit") == "ok")
+    }
+
+    /// `dump`'s formatted paths (the two-core hexdump pipeline, xxd, JSON); `--format raw` is in DoNoHarmCLITests.
+    @Test(arguments: ["canonical", "xxd", "json"]) func dumpToClosedOrFullStdoutFails(format: String) throws {
+        let name = "/" + uniqueName("faultout")
+        defer { cleanUp(.posix(name: name)) }
+        #expect(try ShmscopeBinary.run(["create", name, "--size", "1M", "--fill", "0x41"]).status == 0)
+        for (redirect, words) in [(">/dev/full", "No space left on device"), (">&-", "standard output is closed")] {
+            let r = try run(
+                "/bin/sh", ["-c", "'\(ShmscopeBinary.path)' dump \(name) --format \(format) \(redirect)"],
+                environment: ShmscopeBinary.environment)
+            #expect(r.status == 1, "dump --format \(format) \(redirect) must not report success: \(r.stderr)")
+            #expect(
+                r.stderr.hasPrefix("shmscope: cannot write to standard output") && r.stderr.contains(words)
+                    && r.stderr.split(separator: "\n").count == 1, "\(format) \(redirect): \(r.stderr)")
+        }
     }
 }
