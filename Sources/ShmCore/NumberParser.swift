@@ -214,7 +214,7 @@ public enum NumberParser {
     /// Strips a K/M/G/T suffix (optionally with `i` and/or `B`, any case) or a lone `B`, returning the shift.
     /// A lone `B` after hex digits is a digit (`0x1b`), not a unit.
     private static func splitSizeUnit(_ s: Substring) -> (Substring, Int) {
-        let lower = s.lowercased()
+        let lower = asciiLowercased(s)
         for (letter, shift) in [("k", 10), ("m", 20), ("g", 30), ("t", 40)] {
             for suffix in [letter + "ib", letter + "b", letter + "i", letter] where lower.hasSuffix(suffix) {
                 return (s.dropLast(suffix.count), shift)
@@ -339,7 +339,7 @@ public enum NumberParser {
     private static func parseDuration(_ text: String, defaultUnit: DurationUnit) -> DurationValue {
         var s = Substring(text)
         var unitNanos = defaultUnit.nanoseconds
-        let lower = s.lowercased()
+        let lower = asciiLowercased(s)
         for (suffix, nanos) in [
             ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000),
         ]
@@ -381,6 +381,12 @@ public enum NumberParser {
         let (sum, o3) = scaled.addingReportingOverflow(fractionNanos)
         if o3 || sum > UInt64(Int64.max) { return .overflow }
         return .value(negative ? -Int64(sum) : Int64(sum))
+    }
+
+    /// Units are ASCII, so only ASCII letters are lowered: `lowercased()` turns the Kelvin sign (U+212A) into `k`,
+    /// which made `6\u{212A}` 6 KiB (found by fuzzing).
+    private static func asciiLowercased(_ s: Substring) -> String {
+        String(decoding: s.utf8.map { (65...90).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     private static func nanoseconds(_ d: Duration) -> Int64 {

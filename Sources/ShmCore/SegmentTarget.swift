@@ -60,31 +60,36 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
             return .qt(key: rest, backend: .posix)
         }
         if let rest = text.dropPrefix("qt6:") {
-            guard !rest.isEmpty, !rest.dropFirst().contains("/") else {
+            guard !rest.isEmpty, !rest.utf8.dropFirst().contains(slash) else {
                 throw bad("a Qt native POSIX key is a name without slashes, like qt6:mykey")
             }
-            _ = try validatedPosixName(rest.hasPrefix("/") ? rest : "/" + rest, target: text)
+            _ = try validatedPosixName(rest.utf8.first == slash ? rest : "/" + rest, target: text)
             return .qtNative(key: rest, type: .posix)
         }
         if let rest = text.dropPrefix("qt6-sysv:") {
             guard !rest.isEmpty else { throw bad("empty Qt native key after `qt6-sysv:`") }
             // Qt 6.6 allows an absolute native key (its key file is that path); a relative key is a file name in
             // the runtime dir. A `..` component or a relative path with a slash would reach outside it.
-            if rest.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." || $0 == "." }) {
+            // On bytes, as the kernel reads the path: a combining mark after a `/` hid it from a character
+            // comparison, so `../\u{301}x` passed as a relative key without slashes (found by fuzzing).
+            let bytes = rest.utf8
+            if bytes.split(separator: slash, omittingEmptySubsequences: false).contains(where: {
+                $0.elementsEqual("..".utf8) || $0.elementsEqual(".".utf8)
+            }) {
                 throw bad("a Qt native System V key must not contain `.` or `..` components")
             }
-            if !rest.hasPrefix("/") && rest.contains("/") {
+            if bytes.first != slash && bytes.contains(slash) {
                 throw bad("a relative Qt native System V key is a file name without slashes (or give an absolute path)")
             }
-            if rest.hasSuffix("/") || rest.utf8.contains(0) {
+            if bytes.last == slash || bytes.contains(0) {
                 throw bad("a Qt native System V key names a file: no trailing slash")
             }
             return .qtNative(key: rest, type: .systemV)
         }
         if let rest = text.dropPrefix("posix:") {
-            return .posix(name: try validatedPosixName(rest.hasPrefix("/") ? rest : "/" + rest, target: text))
+            return .posix(name: try validatedPosixName(rest.utf8.first == slash ? rest : "/" + rest, target: text))
         }
-        if text.hasPrefix("/") { return .posix(name: try validatedPosixName(text, target: text)) }
+        if text.utf8.first == slash { return .posix(name: try validatedPosixName(text, target: text)) }
         if let rest = text.dropPrefix("sysv:") {
             do { return .sysvKey(try NumberParser.key32(rest, label: "sysv:KEY")) } catch { throw bad(error.message) }
         }
@@ -93,7 +98,8 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
                 throw bad(error.message)
             }
         }
-        if text.contains(":"), let scheme = text.split(separator: ":").first,
+        if let schemeBytes = text.utf8.split(separator: UInt8(ascii: ":")).first, schemeBytes.count < text.utf8.count,
+            case let scheme = String(decoding: schemeBytes, as: UTF8.self),
             scheme.allSatisfy({ $0.isLetter || $0 == "-" }), !scheme.isEmpty
         {
             throw bad(
@@ -104,16 +110,16 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func validatedPosixName(_ name: String, target: String) throws(ShmError) -> String {
-        let body = name.dropFirst()
-        if body.isEmpty || body.contains("/") || body == "." || body == ".." {
+        let body = name.utf8.dropFirst()
+        if body.isEmpty || body.contains(slash) || body.elementsEqual(".".utf8) || body.elementsEqual("..".utf8) {
             throw ShmError(
                 .keyError, operation: "parse", target: target,
                 message: "a POSIX name is one slash and a file name, like /my_segment")
         }
-        if body.utf8.count > QtNaming.nameMax {
+        if body.count > QtNaming.nameMax {
             throw ShmError(
                 .keyError, operation: "parse", target: target,
-                message: "POSIX name is \(body.utf8.count) bytes; the limit is \(QtNaming.nameMax)")
+                message: "POSIX name is \(body.count) bytes; the limit is \(QtNaming.nameMax)")
         }
         return name
     }
@@ -125,8 +131,13 @@ public func hex32(_ key: key_t) -> String {
     return "0x" + String(repeating: "0", count: max(0, 8 - s.count)) + s
 }
 
+/// Target syntax is ASCII, so it is matched on UTF-8 bytes: `hasPrefix` and `contains` compare characters, and a
+/// combining mark right after a separator (`qt:\u{36f}`, `/a/\u{301}`) joins it into another character, which hid
+/// the `qt:` prefix (found by fuzzing: `qt:\u{36f}` parsed as the bare key `qt:\u{36f}`) and a `/` inside a POSIX name.
+private let slash = UInt8(ascii: "/")
+
 extension String {
     func dropPrefix(_ prefix: String) -> String? {
-        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
+        utf8.starts(with: prefix.utf8) ? String(decoding: utf8.dropFirst(prefix.utf8.count), as: UTF8.self) : nil
     }
 }

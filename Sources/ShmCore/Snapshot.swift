@@ -228,12 +228,14 @@ func readWholeFile(_ path: String, limit: Int = Int.max) throws(Errno) -> [UInt8
     }
 }
 
-/// `2026-11-27T01:30:00.123Z` (UTC, milliseconds).
+/// `2026-11-27T01:30:00.123Z` (UTC, milliseconds). Times outside years 1...9999 (or not finite) are shown as the
+/// nearest end of that range: a snapshot file's header is user input, and `time_t(Double)` traps on infinity.
 public func iso8601(_ seconds: Double) -> String {
-    var t = time_t(seconds.rounded(.down))
+    let clamped = seconds.isNaN ? 0 : min(max(seconds, earliestISO8601), latestISO8601)
+    var t = time_t(clamped.rounded(.down))
     var tm = Glibc.tm()
     gmtime_r(&t, &tm)
-    let millis = Int(((seconds - seconds.rounded(.down)) * 1000).rounded(.down))
+    let millis = Int(((clamped - clamped.rounded(.down)) * 1000).rounded(.down))
     func pad(_ v: Int32, _ width: Int) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, width - s.count)) + s
@@ -242,24 +244,42 @@ public func iso8601(_ seconds: Double) -> String {
         + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
 }
 
-/// The inverse of `iso8601` (fraction optional).
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the years `iso8601` prints with four digits.
+private let earliestISO8601: Double = -62_135_596_800
+private let latestISO8601: Double = 253_402_300_799.9995  // .999 itself is .99899… as a Double
+
+/// The inverse of `iso8601`: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of decimal digits, an optional `Z`.
+/// Anything else (an exponent in the fraction, a month 13, a year past 9999) is nil, so what it returns can be
+/// printed again.
 func parseISO8601(_ text: String) -> Double? {
-    var tm = Glibc.tm()
-    var fraction = 0.0
     var body = Substring(text)
     if body.hasSuffix("Z") { body = body.dropLast() }
+    var fraction = 0.0
     if let dot = body.firstIndex(of: ".") {
-        fraction = Double("0" + body[dot...]) ?? 0
+        let digits = body[body.index(after: dot)...]
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let value = Double("0." + digits)
+        else { return nil }
+        fraction = value
         body = body[..<dot]
     }
-    let parts = body.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int32($0) }
-    guard parts.count == 6 else { return nil }
-    tm.tm_year = parts[0] - 1900
-    tm.tm_mon = parts[1] - 1
-    tm.tm_mday = parts[2]
-    tm.tm_hour = parts[3]
-    tm.tm_min = parts[4]
-    tm.tm_sec = parts[5]
+    let parts = body.split(separator: "-", omittingEmptySubsequences: false).flatMap {
+        $0.split(separator: "T", omittingEmptySubsequences: false)
+    }.flatMap { $0.split(separator: ":", omittingEmptySubsequences: false) }
+    guard parts.count == 6,
+        parts.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 4 && $0.utf8.allSatisfy { (48...57).contains($0) } })
+    else { return nil }
+    let v = parts.map { Int32($0)! }
+    guard (1...9999).contains(v[0]), (1...12).contains(v[1]), (1...31).contains(v[2]), (0...23).contains(v[3]),
+        (0...59).contains(v[4]), (0...60).contains(v[5])
+    else { return nil }
+    var tm = Glibc.tm()
+    tm.tm_year = v[0] - 1900
+    tm.tm_mon = v[1] - 1
+    tm.tm_mday = v[2]
+    tm.tm_hour = v[3]
+    tm.tm_min = v[4]
+    tm.tm_sec = v[5]
     return Double(timegm(&tm)) + fraction
 }
 

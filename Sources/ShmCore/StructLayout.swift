@@ -96,6 +96,11 @@ public struct StructLayout: Equatable, Sendable {
                     throw fail(error.message)
                 }
             }
+            // A field placed after the previous one can start past the bound an `@OFFSET` has (found by fuzzing:
+            // `bytes[61] @1T` then `e f32le`); the same bound for both keeps every layout writable as `@OFFSET` lines.
+            guard offset <= maxOffset else {
+                throw fail("`\(name)` would start at \(offset), past the 1 TiB limit of offsets")
+            }
             let field = Field(name: name, type: type, count: count, offset: offset, line: lineNumber)
             names.insert(name)
             fields.append(field)

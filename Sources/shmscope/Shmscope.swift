@@ -38,6 +38,11 @@ struct Shmscope: ParsableCommand {
             Output.fail("shmscope: \(error)", code: 1)
         } catch let error as CommandError {
             Output.fail("shmscope: \(error.message)", code: error.code)
+        } catch let status as ExitCode {
+            // `lock -- COMMAND` passes on the command's status; the command said what happened, we add nothing
+            // (ArgumentParser's message for an ExitCode is empty, which printed a bare "shmscope: ").
+            Output.standard.flush()
+            Glibc.exit(status.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

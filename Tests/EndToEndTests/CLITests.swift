@@ -132,6 +132,7 @@ import Testing
         // -- COMMAND: the command runs while the lock is held; its status is ours.
         let r = try ShmscopeBinary.run(["lock", key, "--", "/bin/sh", "-c", "exit 3"])
         #expect(r.status == 3 && r.stdout == "locked qt:\(key)\n")
+        #expect(r.stderr.isEmpty, "the command's status is passed on without a message: \(r.stderr)")
         #expect(m.lockState()?.value == 1)
     }
 

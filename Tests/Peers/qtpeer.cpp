@@ -15,13 +15,22 @@
 //   hold MS                 lock(), sleep MS, unlock(); replies "ok waited_ms=N" after unlocking
 //   info                    replies "ok size=N attached=0|1 native=PATH"
 //   lockloop N              N x (lock(); unlock()); replies "ok ns_per_cycle=X" (for scripts/bench.sh)
+//   increment N lock|nolock [PAUSE_US]
+//                           up to N x ([lock();] read the native-endian u32 at 0, add 1, write it back [; unlock()]),
+//                           sleeping PAUSE_US between increments (outside the lock); any line on stdin stops it
+//                           early (and is consumed); replies "ok count=K last=V": how many it did and the value it
+//                           wrote last (the lost-update test)
 //   quit                    exits 0
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QSharedMemory>
 #include <QThread>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
+#include <sstream>
+#include <poll.h>
+#include <unistd.h>
 #include <iostream>
 #include <string>
 
@@ -87,6 +96,32 @@ int main(int argc, char **argv) {
             t.start();
             for (int i = 0; i < n; ++i) { mem.lock(); mem.unlock(); }
             reply("ok ns_per_cycle=" + std::to_string(t.nsecsElapsed() / n));
+        } else if (cmd == "increment") {
+            std::istringstream args(rest);
+            long n = 0, pause = 0;
+            std::string mode;
+            args >> n >> mode >> pause;
+            bool locked = mode == "lock";
+            if (!mem.isAttached() || mem.size() < 4 || (!locked && mode != "nolock")) { reply("err 2 bad increment"); continue; }
+            // volatile: every read and write reaches the shared page, as a real peer's would.
+            volatile uint32_t *counter = static_cast<volatile uint32_t *>(mem.data());
+            uint32_t last = 0;
+            long done = 0;
+            bool ok = true;
+            for (; done < n && ok; ++done) {
+                pollfd in = {0, POLLIN, 0};
+                if (poll(&in, 1, 0) > 0) {
+                    std::string stop;
+                    std::getline(std::cin, stop);
+                    break;
+                }
+                if (locked && !mem.lock()) { ok = false; break; }
+                last = *counter + 1;
+                *counter = last;
+                if (locked && !mem.unlock()) ok = false;
+                if (pause > 0) usleep(pause);
+            }
+            if (ok) reply("ok count=" + std::to_string(done) + " last=" + std::to_string(last)); else fail(mem);
         } else if (cmd == "info") {
             reply("ok size=" + std::to_string(mem.size()) + " attached=" + (mem.isAttached() ? "1" : "0") +
                   " native=" + mem.nativeKey().toStdString());

@@ -132,6 +132,9 @@ import Testing
         #expect(error("a f32[8") == "line 1: `f32[8`: an array length is a positive number in brackets, like f32[8]")
         #expect(error("a u8 @1 extra") == "line 1: unexpected `extra`: write NAME TYPE [@OFFSET]")
         #expect(error("9a u8").hasPrefix("line 1: `9a` is not a field name"))
+        // Found by fuzzing: a field placed after one at the 1 TiB bound started past it.
+        #expect(error("w bytes[61] @1T\ne f32le") == "line 2: `e` would start at 1099511627837, past the 1 TiB limit of offsets")
+        #expect(try StructLayout.parse("w u8 @1T").fields.map(\.offset) == [1 << 40])
     }
 
     @Test func crlfLayoutFilesParseLikeLF() throws {
@@ -210,5 +213,22 @@ import Testing
         #expect(throws: ShmError.self) { try snapshot.write(toFile: "/nonexistent-\(uniqueName("d"))/x.snap") }
         #expect(throws: Snapshot.FormatError.self) { try Snapshot.decode(Array("hello\n\n".utf8)) }
         #expect(throws: Snapshot.FormatError.self) { try Snapshot.decode(Array(encoded.dropLast())) }
+    }
+
+    /// Found by fuzzing (Fuzz/Corpus/fuzz-snapshot/crash-time-exponent): a `time` with an exponent in its fraction
+    /// parsed as infinity, and printing it (`diff` shows the snapshot's time) trapped in `time_t(Double)`.
+    @Test func snapshotTimesAreCheckedAndAlwaysPrintable() throws {
+        for bad in ["2026-01-01T00:00:00.5e400Z", "2026-01-01T00:00:00.nanZ", "99999-01-01T00:00:00Z", "2026-13-01T00:00:00Z",
+            "2026-01-01T00:00:00.Z", "+2026-01-01T00:00:00Z"]
+        {
+            let file = "SHMSCOPE-SNAPSHOT 1\ntarget x\nsize 0\ntime \(bad)\n\n"
+            #expect(try Snapshot.decode(Array(file.utf8)).time == 0, "\(bad)")
+        }
+        let file = "SHMSCOPE-SNAPSHOT 1\ntarget x\nsize 0\ntime 2026-09-21T14:13:20.25\n\n"
+        #expect(try Snapshot.decode(Array(file.utf8)).time == 1_790_000_000.25)
+        #expect(iso8601(.infinity) == "9999-12-31T23:59:59.999Z")
+        #expect(iso8601(-.infinity) == "0001-01-01T00:00:00.000Z")
+        #expect(iso8601(.nan) == "1970-01-01T00:00:00.000Z")
+        #expect(iso8601(1e300) == "9999-12-31T23:59:59.999Z")
     }
 }

@@ -258,4 +258,14 @@ import Testing
                 "\(text)")
         }
     }
+
+    /// Found by fuzzing: `lowercased()` made the Kelvin sign (U+212A) a `k`, so `6\u{212A}` was 6 KiB. Units are
+    /// ASCII only.
+    @Test func unitsAreASCIIOnly() throws {
+        for text in ["6\u{212A}", "6\u{212A}iB", "1\u{212A}B"] {
+            #expect(throws: NumberSyntaxError.self, "\(text)") { try NumberParser.size(text) }
+        }
+        #expect(throws: NumberSyntaxError.self) { try NumberParser.duration("2\u{212A}", defaultUnit: .seconds, in: .zero ... .seconds(10)) }
+        #expect(try NumberParser.size("6K") == 6144 && NumberParser.size("6kib") == 6144)
+    }
 }

@@ -62,5 +62,23 @@ import Testing
         #expect(SegmentTarget.sysvKey(key_t(bitPattern: 0xf2a6_90f0)).description == "sysv:0xf2a690f0")
     }
 
+    /// Found by fuzzing: prefixes and slashes were compared as characters, and a combining mark after `qt:` or a
+    /// `/` joined it into another character, so `qt:\u{36f}` was the bare key `qt:\u{36f}` and `/a/\u{301}` a POSIX
+    /// name with a slash in it.
+    @Test func targetSyntaxIsMatchedOnBytes() throws {
+        #expect(try SegmentTarget.parse("qt:\u{36f}") == .qt(key: "\u{36f}", backend: .systemV))
+        #expect(try SegmentTarget.parse("qt6:\u{301}x") == .qtNative(key: "\u{301}x", type: .posix))
+        #expect(try SegmentTarget.parse("posix:\u{301}") == .posix(name: "/\u{301}"))
+        for bad in [
+            "/a/\u{301}", "posix:a/\u{301}", "qt6:a/\u{301}", "nope:\u{301}", "qt6-sysv:../\u{301}x", "qt6-sysv:a/\u{301}",
+            "qt6-sysv:/a/../\u{301}x",
+        ] {
+            #expect(throws: ShmError.self, "\(bad)") { try SegmentTarget.parse(bad) }
+        }
+        for target in [SegmentTarget.qt(key: "\u{36f}", backend: .posix), .qt(key: "/\u{301}", backend: .systemV)] {
+            #expect(try SegmentTarget.parse(target.description) == target)
+        }
+    }
+
     private func uniqueTag() -> String { "shmscope-naming-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
 }

@@ -310,10 +310,13 @@ enum Sys {
         let dir = try syscall(.opendir, path: path, { Glibc.opendir(path) }, failed: { $0 == nil })!
         defer { closedir(dir) }
         var names: [String] = []
+        // The name is read in place, up to its NUL: glibc sizes each record to its name (d_reclen), so the last
+        // one in readdir's buffer can end before a whole `d_name[256]`, and copying `entry.pointee.d_name` read past
+        // the buffer (found by AddressSanitizer, scripts/asan.sh).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \.d_name)!
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let name = String(
+                cString: UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names
