@@ -7,10 +7,8 @@ import Testing
 /// A real Qt 5 peer and shmscope increment one shared 32-bit counter at offset 0 at the same time, each under the
 /// segment's lock: the final count is exact. The same runs without the lock lose updates, so the test can fail:
 /// were shmscope's lock not Qt's lock, the locked runs would lose updates just like the unlocked ones.
-///
-/// Not yet here: a few dozen increments committed from the TUI under tmux (the edit-mode keys were being reworked
-/// when this was written). With view and edit modes: `L` (lock), read the counter off the screen, `e`, type the
-/// incremented bytes at 0, F8 and `y` in the commit dialog, `U`; in a loop while the Qt peer runs `increment`.
+/// A few dozen increments are committed from the TUI under tmux the way a person would: `L`, read the counter off
+/// the screen, `e`, type the incremented bytes, F8 and `y` in the commit dialog, Esc, `U`.
 @Suite(.serialized, .enabled(if: QtPeer.available)) struct LostUpdateTests {
     /// The Qt peer with a fresh 64-byte segment (counter 0), attached read-write.
     func qtCounter(_ tag: String) throws -> (key: String, peer: Child) {
@@ -138,5 +136,62 @@ import Testing
             }
             #expect(qt.ask("quit") == "ok")
         }
+    }
+
+    /// The counter (the first four bytes, little-endian) as the hex view shows it.
+    static func counterOnScreen(_ screen: String) -> UInt32? {
+        guard let row = screen.split(separator: "\n").first(where: { $0.hasPrefix("00000000 ") }) else { return nil }
+        let bytes = row.split(separator: " ").dropFirst().prefix(4).compactMap { UInt8($0, radix: 16) }
+        guard bytes.count == 4 else { return nil }
+        return bytes.enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+    }
+
+    /// Commits from the TUI, each a read-modify-write under the lock, while the Qt peer increments under its lock:
+    /// the final count is exact.
+    @Test(.enabled(if: toolAvailable("tmux") { which("tmux") != nil })) func tuiCommitsUnderTheLockLoseNothing() throws {
+        let commits = 25
+        let (key, qt) = try qtCounter("losttui")
+        defer {
+            _ = qt.ask("quit")
+            cleanUp(.qt(key: key, backend: .systemV))
+        }
+        let screen = try TmuxScreen(arguments: ["open", "qt:" + key])
+        defer { screen.kill() }
+        try #require(screen.waitFor("VIEW") != nil, "\(screen.capture())")
+        startQtIncrements(qt, locked: true, pauseMicroseconds: 2_000)
+        for i in 0..<commits {
+            screen.send("g")
+            screen.send("L")
+            try #require(screen.waitFor("locked by us") != nil, "commit \(i): \(screen.capture())")
+            // Two frames a refresh apart that agree: the view shows the counter as it is under our lock.
+            var value: UInt32?
+            for _ in 0..<20 {
+                usleep(250_000)
+                let a = Self.counterOnScreen(screen.capture())
+                usleep(150_000)
+                let b = Self.counterOnScreen(screen.capture())
+                if let a, a == b {
+                    value = a
+                    break
+                }
+            }
+            let v = try #require(value, "commit \(i): \(screen.capture())")
+            let hex = withUnsafeBytes(of: (v &+ 1).littleEndian) { $0.map { String(format: "%02x", $0) }.joined() }
+            screen.send("e")
+            try #require(screen.waitFor("EDIT") != nil)
+            screen.send("-l", hex)
+            screen.send("F8")
+            try #require(screen.waitFor("y writes under the lock") != nil, "commit \(i): \(screen.capture())")
+            screen.send("y")
+            try #require(screen.waitFor("wrote 4 bytes") != nil, "commit \(i): \(screen.capture())")
+            screen.send("Escape")
+            screen.send("U")
+            try #require(screen.waitFor(timeout: 5) { !$0.contains("locked by us") } != nil)
+        }
+        let qtCount = try stopQtIncrements(qt)
+        #expect(qtCount > 0, "the Qt peer ran alongside")
+        #expect(try counter(key) == UInt32(qtCount + commits), "Qt \(qtCount) + TUI \(commits)")
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
     }
 }
