@@ -56,7 +56,7 @@ import Testing
         let report = "\(cases.count) cases, \(failures.count) problems:\n" + failures.prefix(80).joined(separator: "\n")
             + "\nslowest:\n" + slowest.joined(separator: "\n")
         if let path = ProcessInfo.processInfo.environment["SHMSCOPE_CORPUS_REPORT"] {
-            FileManager.default.createFile(atPath: path, contents: Data((report + "\n").utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: Data((report + "\n").utf8))
         }
         #expect(failures.isEmpty, "\(report)")
     }
@@ -130,8 +130,8 @@ final class CorpusRun: @unchecked Sendable {
 
     // MARK: Input files
 
-    private func put(_ name: String, _ text: String) { FileManager.default.createFile(atPath: files + "/" + name, contents: Data(text.utf8)) }
-    private func put(_ name: String, bytes: [UInt8]) { FileManager.default.createFile(atPath: files + "/" + name, contents: Data(bytes)) }
+    private func put(_ name: String, _ text: String) { _ = FileManager.default.createFile(atPath: files + "/" + name, contents: Data(text.utf8)) }
+    private func put(_ name: String, bytes: [UInt8]) { _ = FileManager.default.createFile(atPath: files + "/" + name, contents: Data(bytes)) }
 
     private func writeFiles() throws {
         put("victim", "a file no command may change\n")

@@ -116,14 +116,18 @@ import Testing
     /// The command line against the Qt peer: `lock KEY -- sh -c 'dump | +1 | write --no-lock'` per increment, while
     /// the Qt peer increments under its lock every millisecond from before the first to after the last.
     @Test func cliIncrementsUnderTheLockAreExactAndWithoutItAreLost() throws {
-        for (locked, cli) in [(true, 400), (false, 20)] {
+        // Thousands under the lock: two command lines at once (each increment is a few processes), and the Qt peer.
+        for (locked, perShell, shells) in [(true, 1000, 2), (false, 20, 1)] {
             let (key, qt) = try qtCounter(locked ? "lostcli" : "lostclinolock")
             defer { cleanUp(.qt(key: key, backend: .systemV)) }
             let start = Date()
             startQtIncrements(qt, locked: locked, pauseMicroseconds: 1000)
-            let shell = try incrementByCLI(key, cli, locked: locked)
-            let end = shell.finish()
-            #expect(end.status == 0, "\(end.stderr)")
+            let running = try (0..<shells).map { _ in try incrementByCLI(key, perShell, locked: locked) }
+            for shell in running {
+                let end = shell.finish()
+                #expect(end.status == 0, "\(end.stderr)")
+            }
+            let cli = perShell * shells
             let qtCount = try stopQtIncrements(qt)
             let total = Int(try counter(key))
             print(
