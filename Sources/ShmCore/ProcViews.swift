@@ -96,13 +96,50 @@ public struct AttachmentScan: Sendable {
         guard let names = try? Sys.directoryEntries(procRoot) else { return result }
         for name in names {
             guard let pid = Int32(name) else { continue }
-            guard let maps = readTextFile("\(procRoot)/\(pid)/maps") else {
+            guard let maps = readFileBytes("\(procRoot)/\(pid)/maps") else {
                 if (try? Sys.access("\(procRoot)/\(pid)", F_OK)) != nil { result.hiddenProcesses += 1 }
                 continue
             }
-            result.add(pid: pid, maps: maps, procRoot: procRoot)
+            // Most processes map no shared memory: find the few lines that matter in the bytes, and make text of
+            // those alone (String's Character walk over every line of every map was most of `list`'s time).
+            let lines = sharedMemoryLines(maps)
+            if !lines.isEmpty { result.add(pid: pid, maps: lines, procRoot: procRoot) }
         }
         return result
+    }
+
+    /// The lines of a maps file that name a System V segment or a /dev/shm object, as text.
+    static func sharedMemoryLines(_ maps: [UInt8]) -> String {
+        let sysv = Array("/SYSV".utf8)
+        let shm = Array("/dev/shm/".utf8)
+        var out = ""
+        maps.withUnsafeBufferPointer { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                if contains(line, sysv) || contains(line, shm) {
+                    out += String(decoding: line, as: UTF8.self) + "\n"
+                }
+                start = end + 1
+            }
+        }
+        return out
+    }
+
+    private static func contains(_ line: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard line.count >= needle.count, let first = needle.first else { return false }
+        var i = 0
+        while i <= line.count - needle.count {
+            if line[i] == first {
+                var j = 1
+                while j < needle.count && line[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     mutating func add(pid: Int32, maps: String, procRoot: String = "/proc") {

@@ -462,7 +462,8 @@ func readFileBytes(_ path: String) -> [UInt8]? {
     guard let fd = try? Sys.open(path, O_RDONLY | O_CLOEXEC) else { return nil }
     defer { Sys.close(fd) }
     var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
+    // Files read here are small (/proc maps, comm, status, the key store): a page at a time.
+    var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
         let n: Int
         do { n = try chunk.withUnsafeMutableBytes { (buffer) throws(Errno) in try Sys.read(fd, into: buffer) } } catch {
