@@ -74,8 +74,9 @@ package final class HexSession: TUIProgram {
     /// when asked for, and an idle view of a big segment costs next to nothing.
     private var scanDemanded: Bool { state.panel == .activity || state.panel == .inspector }
 
-    /// Share of a core that background scanning may use (0.5%), and the slice of one loop turn it takes.
-    package static let backgroundBudget = 0.005
+    /// Share of a core that background scanning may use (0.1%: a 1 GiB pass every few minutes), and the slice of
+    /// one loop turn it takes.
+    package static let backgroundBudget = 0.001
     private var scanSlice: Duration { scanDemanded ? .milliseconds(10) : .milliseconds(2) }
 
     package func send(_ key: Key, now: Double) {

@@ -143,3 +143,44 @@ import Testing
         try creator.detach()
     }
 }
+
+/// `lseek(SEEK_HOLE)` on a dense object walks every page to the next hole (often the end), so a read whose pages
+/// `mincore` reports resident is read without asking: the hex view's window of a dense 1 GiB segment stays cheap.
+@Suite struct ResidentFastPathTests {
+    @Test func aDenseRangeIsReadWithoutSeeking() throws {
+        let name = "/" + uniqueName("dense")
+        let writer = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try writer.create(size: 1 << 20)
+        defer { try? writer.remove() }
+        try writer.write([UInt8](repeating: 0x5A, count: 1 << 20), at: 0)
+        let reader = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try reader.attach(.readOnly)
+        defer { try? reader.detach() }
+        let mock = SyscallMock()
+        let bytes = try mock.run { try reader.read(offset: 512 << 10, count: 4096) }
+        #expect(bytes == [UInt8](repeating: 0x5A, count: 4096))
+        #expect(mock.calls(.lseek).isEmpty, "resident pages need no SEEK_DATA/SEEK_HOLE")
+        #expect(mock.calls(.mincore).count == 1)
+    }
+
+    @Test func aRangeWithAHoleStillAsksAndReadsZeros() throws {
+        let name = "/" + uniqueName("holey")
+        let writer = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try writer.create(size: 1 << 20)
+        defer { try? writer.remove() }
+        try writer.write([1, 2, 3], at: 0)
+        let reader = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
+        try reader.attach(.readOnly)
+        defer { try? reader.detach() }
+        var before = stat()
+        _ = stat("/dev/shm" + name, &before)
+        let mock = SyscallMock()
+        let bytes = try mock.run { try reader.read(offset: 0, count: 64 << 10) }
+        #expect(Array(bytes.prefix(4)) == [1, 2, 3, 0])
+        #expect(bytes.dropFirst(4).allSatisfy { $0 == 0 })
+        #expect(!mock.calls(.lseek).isEmpty, "a hole in the range: the kernel is asked")
+        var after = stat()
+        _ = stat("/dev/shm" + name, &after)
+        #expect(after.st_blocks == before.st_blocks, "the hole was not faulted in")
+    }
+}

@@ -57,7 +57,7 @@ final class PosixBackend: SegmentBackend {
         }
         var mapping = Mapping(base: base, size: size, readOnly: readOnly, handle: fd)
         // Our own descriptor tells where the object has pages (SEEK_DATA/SEEK_HOLE); it stays open while mapped.
-        mapping.extents = ExtentMap(descriptor: fd, ownsDescriptor: false)
+        mapping.extents = ExtentMap(descriptor: fd, ownsDescriptor: false, base: base)
         return mapping
     }
 

@@ -8,7 +8,7 @@ enum Syscall: String, Sendable, CaseIterable {
     case semget, semop, semtimedop, semctl
     case semOpen = "sem_open", semClose = "sem_close", semUnlink = "sem_unlink", semWait = "sem_wait"
     case semTimedwait = "sem_timedwait", semPost = "sem_post", semGetvalue = "sem_getvalue"
-    case shmOpen = "shm_open", shmUnlink = "shm_unlink", ftruncate, mmap, munmap
+    case shmOpen = "shm_open", shmUnlink = "shm_unlink", ftruncate, mmap, munmap, mincore
     case open, close, read, write, lseek, fstat, lstat, stat, access, mkdir, unlink, realpath, opendir, rename, fsync
     case renameNoReplace = "renameat2"
     case ftok, flock, kill, getpwuid

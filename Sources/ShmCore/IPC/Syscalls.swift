@@ -236,6 +236,16 @@ enum Sys {
 
     /// The corresponding C function is `lseek`. With `SEEK_DATA`/`SEEK_HOLE` it finds where a shmem file has
     /// pages without touching them (ENXIO: no data at or after `offset`).
+    /// The corresponding C function is `mincore`: one byte per page of `[address, address + length)`, bit 0 set
+    /// when the page is resident. `address` must be page-aligned.
+    static func mincore(_ address: UnsafeMutableRawPointer, _ length: Int, _ vector: UnsafeMutablePointer<UInt8>)
+        throws(Errno)
+    {
+        _ = try syscall(
+            .mincore, [Int(bitPattern: address), length], { Glibc.mincore(address, length, vector) },
+            failed: { $0 == -1 })
+    }
+
     static func lseek(_ fd: Int32, _ offset: Int, _ whence: Int32) throws(Errno) -> Int {
         Int(
             try syscall(

@@ -197,6 +197,6 @@ final class SystemVBackend: SegmentBackend {
         let end = start + UInt((size + page - 1) / page * page)
         let path = "/proc/self/map_files/" + String(start, radix: 16) + "-" + String(end, radix: 16)
         guard let fd = try? Sys.open(path, O_RDONLY | O_CLOEXEC) else { return .none }
-        return ExtentMap(descriptor: fd, ownsDescriptor: true)
+        return ExtentMap(descriptor: fd, ownsDescriptor: true, base: base)
     }
 }
