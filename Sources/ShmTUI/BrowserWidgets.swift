@@ -9,7 +9,7 @@ package func browserColumns(width: Int, rows: [BrowserRow]) -> [(column: Browser
     }
     var widths: [BrowserColumn: Int] = [
         .kind: fit(.kind, 4, 9), .key: fit(.key, 10, 40), .id: fit(.id, 2, 10), .size: fit(.size, 4, 10),
-        .perms: fit(.perms, 5, 10), .owner: fit(.owner, 5, 12), .nattch: 4, .attached: fit(.attached, 8, 24),
+        .perms: fit(.perms, 5, 10), .owner: fit(.owner, 5, 12), .nattch: 4, .attached: fit(.attached, 8, 32),
         .lock: fit(.lock, 4, 48),
     ]
     var shown = BrowserColumn.allCases

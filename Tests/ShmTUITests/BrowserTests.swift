@@ -83,15 +83,33 @@ import Testing
     @Test func wideTablesDropTheLeastUsefulColumnsFirst() {
         let b = renderBrowserScreen(state(width: 120, height: 40, rows: Self.busyRows), theme: theme)
         #expect(b.line(1).hasPrefix("KIND  KEY "))
-        for title in ["SIZE", "NATT", "ATTACHED", "LOCK"] { #expect(b.line(1).contains(title), "missing \(title)") }
+        for title in ["ATTACHED", "LOCK"] { #expect(b.line(1).contains(title), "missing \(title)") }
+        for title in ["PERMS", "OWNER"] { #expect(!b.line(1).contains(title), "\(title) should go first") }
         let qt = b.lines.first { $0.contains("com.example.telemetry.SharedFrameBuffer ") } ?? ""
-        #expect(qt.contains("32 MiB"))
+        #expect(qt.contains("render(1201),capture(1202)"))
         #expect(qt.hasSuffix("held by pid 1203 (encoder), 2 waiting"))
         let wide = renderBrowserScreen(state(width: 160, height: 40, rows: Self.busyRows), theme: theme)
         for title in ["KIND", "KEY", "ID", "SIZE", "PERMS", "OWNER", "NATT", "ATTACHED", "LOCK"] {
             #expect(wide.line(1).contains(title), "missing \(title)")
         }
         #expect(wide.lines.contains { $0.contains("rw-------") && $0.contains("32 MiB") })
+    }
+
+    /// The attached list is never cut while perms or owner are still shown.
+    @Test func attachedIsNotCutBeforePermsAndOwnerGo() {
+        let rows = [
+            BrowserRow(
+                kind: "qt", key: "shmscope-demo-shots-11104", id: "1376259", size: 512, perms: "rw-------",
+                owner: "root", nattch: 2, attached: ["shmscope(11181)", "shmscope(11187)"], lock: "free",
+                target: .sysvID(1_376_259)),
+            BrowserRow(
+                kind: "posix", key: "/shmscope-demo-shots-11104-sensors", id: "-", size: 4096, perms: "rw-------",
+                owner: "root", nattch: 0, attached: [], lock: "free", target: .posix(name: "/x")),
+        ]
+        let b = renderBrowserScreen(state(width: 100, height: 10, rows: rows), theme: theme)
+        let qt = b.lines.first { $0.hasPrefix("qt ") } ?? ""
+        #expect(qt.contains("shmscope(11181),shmscope(11187)"), "\(qt)")
+        #expect(!b.line(1).contains("PERMS") || !qt.contains("…"))
     }
 
     /// Widths count only the rows the filter shows.
