@@ -177,22 +177,16 @@ public final class ChangeTracker {
                     }
                     i += blockLength
                 }
-                if pending.count > 1 {
-                    pending.dropLast().forEach(emit)
-                    pending.removeFirst(pending.count - 1)
+            } else {
+                try reader.read(into: chunk, offset: start + chunkOffset)
+                var i = 0
+                while i < n {
+                    let blockLength = min(blockSize, n - i)
+                    let index = (chunkOffset + i) / blockSize
+                    let block = UnsafeRawBufferPointer(rebasing: chunk[i..<(i + blockLength)])
+                    examine(block, index: index, now: now, into: &pending)
+                    i += blockLength
                 }
-                passOffset += n
-                done += n
-                continue
-            }
-            try reader.read(into: chunk, offset: start + chunkOffset)
-            var i = 0
-            while i < n {
-                let blockLength = min(blockSize, n - i)
-                let index = (chunkOffset + i) / blockSize
-                let block = UnsafeRawBufferPointer(rebasing: chunk[i..<(i + blockLength)])
-                examine(block, index: index, now: now, into: &pending)
-                i += blockLength
             }
             if pending.count > 1 {
                 pending.dropLast().forEach(emit)

@@ -292,16 +292,20 @@ public enum NumberParser {
         case malformed
     }
 
+    /// Takes a leading `-` or `+` off `s`; true when it was `-`.
+    private static func dropSign(_ s: inout Substring) -> Bool {
+        if s.first == "-" {
+            s = s.dropFirst()
+            return true
+        }
+        if s.first == "+" { s = s.dropFirst() }
+        return false
+    }
+
     /// `[+-]digits` in decimal or `0x` hex, as sign and magnitude; ASCII digits only.
     private static func magnitude(_ text: Substring) -> Magnitude {
         var s = text
-        var negative = false
-        if s.first == "-" {
-            negative = true
-            s = s.dropFirst()
-        } else if s.first == "+" {
-            s = s.dropFirst()
-        }
+        let negative = dropSign(&s)
         var radix: UInt64 = 10
         if s.hasPrefix("0x") || s.hasPrefix("0X") {
             radix = 16
@@ -348,13 +352,7 @@ public enum NumberParser {
             s = s.dropLast(suffix.count)
             break
         }
-        var negative = false
-        if s.first == "-" {
-            negative = true
-            s = s.dropFirst()
-        } else if s.first == "+" {
-            s = s.dropFirst()
-        }
+        let negative = dropSign(&s)
         let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let whole = parts[0]
         let fraction = parts.count == 2 ? parts[1] : ""
