@@ -58,8 +58,12 @@ public enum ProcViews {
         }
     }
 
-    private static func rows(_ text: String) -> [[String]] {
-        text.split(separator: "\n").dropFirst().map { $0.split(separator: " ").map(String.init) }
+    /// The table's rows as fields, split on bytes: these files are ASCII numbers, and splitting by Character
+    /// (grapheme breaking) made a thousand segments cost milliseconds.
+    private static func rows(_ text: String) -> [[Substring]] {
+        text.utf8.split(separator: UInt8(ascii: "\n")).dropFirst().map { line in
+            line.split(separator: UInt8(ascii: " ")).map { Substring($0) }
+        }
     }
 
     /// The current System V segments, or an empty list where /proc is not readable.
