@@ -149,6 +149,7 @@ int shm_shim_safe_memcpy(void *dst, const void *src, size_t n) {
 }
 
 int shm_shim_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig); }
+int shm_shim_set_process_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 int shm_shim_wifexited(int status) { return WIFEXITED(status); }
 int shm_shim_wexitstatus(int status) { return WEXITSTATUS(status); }

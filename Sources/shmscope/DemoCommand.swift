@@ -25,8 +25,13 @@ struct Demo: ParsableCommand {
     @Option(name: .long, help: "The Qt key of the demo segment.")
     var key = "shmscope-demo"
 
-    @Flag(name: .long, help: "Run only the writer (until SIGINT/SIGTERM); the segment is created if missing.")
+    @Flag(
+        name: .long,
+        help: "Run only the writer, for scripts: it runs until SIGINT/SIGTERM/SIGHUP (it outlives the shell that started it unless --die-with-parent), shows as `demo-writer` in ps, list and the Who pane, and creates the segment if missing.")
     var writerOnly = false
+
+    @Flag(name: .long, help: "With --writer-only: end when the process that started it ends (the demo's own writer).")
+    var dieWithParent = false
 
     @Option(name: .long, help: "Time between updates: 10ms...60s, e.g. 200ms, 1s (a bare number is milliseconds).")
     var interval = "200ms"
@@ -39,6 +44,7 @@ struct Demo: ParsableCommand {
     func validate() throws {
         if try holdMS() >= intervalMS() { throw ValidationError("--hold must be shorter than --interval") }
         if key.isEmpty { throw ValidationError("--key must not be empty") }
+        if dieWithParent && !writerOnly { throw ValidationError("--die-with-parent goes with --writer-only") }
     }
 
     private func intervalMS() throws -> Int {
@@ -53,8 +59,10 @@ struct Demo: ParsableCommand {
         let target = SegmentTarget.qt(key: key, backend: .systemV)
         let writer = DemoWriter(target: target, intervalMS: try intervalMS(), holdMS: try holdMS())
         if writerOnly {
-            // The writer dies with the demo that started it, and never draws on the terminal the view owns.
-            _ = shm_shim_set_parent_death_signal(SIGTERM)
+            // Named apart from the viewer, so "held by pid N (demo-writer)" never looks like yourself; the demo's
+            // own writer dies with the demo that started it (a script's writer outlives its shell unless asked).
+            _ = shm_shim_set_process_name("demo-writer")
+            if dieWithParent { _ = shm_shim_set_parent_death_signal(SIGTERM) }
             try writer.run { created in
                 Output.standard.print("demo writer: created \(created), pid \(getpid())")
                 Output.standard.flush()
@@ -89,7 +97,7 @@ struct Demo: ParsableCommand {
     /// draw on the terminal the view owns.
     private func spawnWriter() throws -> pid_t {
         let argv = [
-            ChildProcess.ownExecutable, "demo", "--writer-only", "--key", key, "--interval", "\(try intervalMS())ms",
+            ChildProcess.ownExecutable, "demo", "--writer-only", "--die-with-parent", "--key", key, "--interval", "\(try intervalMS())ms",
             "--hold", "\(try holdMS())ms",
         ]
         return try ChildProcess.spawn(argv, searchPath: false, silent: true)

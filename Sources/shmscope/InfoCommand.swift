@@ -66,7 +66,7 @@ struct Info: ParsableCommand {
                     (i == 0 ? "attached" : "", "pid \(p.pid) \(p.command) uid \(p.uid) (\(Accounts.userName(p.uid))) \(p.access.rawValue)"))
             }
         }
-        if hidden > 0 { rows.append(("", "(\(hidden) processes not readable)")) }
+        if hidden > 0 { rows.append(("", "(\(hidden) process\(hidden == 1 ? "" : "es") not readable)")) }
         return rows.map { $0.0.padded(to: 12) + $0.1 }
     }
 

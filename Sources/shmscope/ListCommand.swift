@@ -59,7 +59,8 @@ struct List: ParsableCommand {
             for line in CatalogTable.render(entries) { out.print(line) }
         }
         if catalog.hiddenProcesses > 0 {
-            out.print("(\(catalog.hiddenProcesses) processes not readable: segments they attach are not counted in ATTACHED)")
+            let n = catalog.hiddenProcesses
+            out.print("(\(n) process\(n == 1 ? "" : "es") not readable: segments they attach are not counted in ATTACHED)")
         }
     }
 }

@@ -41,7 +41,7 @@ import Testing
         #expect(access(semFile, F_OK) == -1)
         #expect(semget(semKey, 0, 0) == -1)
         #expect(Catalog.scan(.init()).entry(for: target) == nil)
-        let writers = try run("/usr/bin/pgrep", ["-f", "demo --writer-only --key \(key)"])
+        let writers = try run("/usr/bin/pgrep", ["-f", "demo --writer-only --die-with-parent --key \(key)"])
         #expect(writers.stdout.isEmpty)
     }
 
@@ -51,6 +51,9 @@ import Testing
         defer { cleanUp(target) }
         let writer = try ShmscopeBinary.start(["demo", "--writer-only", "--key", key, "--interval", "100", "--hold", "60"])
         #expect(writer.readLine()?.hasPrefix("demo writer: created qt:\(key)") == true)
+        // Named apart from the viewer, so a lock it holds never reads as held by "shmscope".
+        let comm = try String(contentsOfFile: "/proc/\(writer.pid)/comm", encoding: .utf8)
+        #expect(comm == "demo-writer\n")
         let qt = try QtPeer.start(key: key)
         #expect(qt.ask("attach rw") == "ok")
         // A Qt peer's lock() contends with the writer: over 20 tries, some wait for it.

@@ -27,6 +27,7 @@ import Testing
         (["watch", "qt:k", "--log", "--bytes-per-row", "16"], "--bytes-per-row is for the hex view; --log prints changed runs, not rows"),
         (["watch", "qt:k", "--json"], "--json, --range, --count and --duration go with --log"),
         (["open", "qt:k", "--key", ""], "--key must not be empty"),
+        (["demo", "--die-with-parent"], "--die-with-parent goes with --writer-only"),
     ])
     func refusedWithOneLine(_ arguments: [String], _ reason: String) throws {
         let r = try ShmscopeBinary.run(arguments)

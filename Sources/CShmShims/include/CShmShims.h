@@ -48,6 +48,8 @@ void shm_shim_held_sem_remove(sem_t *sem);
 
 /* prctl(PR_SET_PDEATHSIG, sig): prctl is variadic. Used so a demo writer never outlives its parent. */
 int shm_shim_set_parent_death_signal(int sig);
+/* prctl(PR_SET_NAME, name): the demo writer names itself (at most 15 bytes) so it is never mistaken for the viewer. */
+int shm_shim_set_process_name(const char *name);
 
 /* The system-call seam's "a test has installed a driver" flag (ShmCore/IPC/SyscallSeam.swift). Read before every
    system call, so it must cost one relaxed load: a Swift global Atomic is initialised lazily and costs ~15 ns per
