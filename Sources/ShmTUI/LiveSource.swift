@@ -7,11 +7,12 @@ package enum LockStatus: Equatable, Sendable {
     case none
     case unlocked
     case lockedByUs
-    case heldBy(pid: Int32?, command: String?)
+    /// Held by another process; `waiters` processes are blocked waiting for it (System V GETNCNT).
+    case heldBy(pid: Int32?, command: String?, waiters: Int = 0)
 
     /// "held by pid 1234 (qtpeer)", "held by another process" when the pid is unknown.
     package var holderText: String {
-        guard case .heldBy(let pid, let command) = self else { return "" }
+        guard case .heldBy(let pid, let command, _) = self else { return "" }
         guard let pid else { return "another process" }
         return command.map { "pid \(pid) (\($0))" } ?? "pid \(pid)"
     }
@@ -21,7 +22,7 @@ package enum LockStatus: Equatable, Sendable {
         case .none: "no lock"
         case .unlocked: "unlocked"
         case .lockedByUs: "locked by us"
-        case .heldBy: "held by " + holderText
+        case .heldBy(_, _, let waiters): "held by " + holderText + (waiters > 0 ? ", \(waiters) waiting" : "")
         }
     }
 }
@@ -80,6 +81,8 @@ package final class MemorySource: LiveSource {
     /// Set to simulate a peer holding the lock; nil when free.
     package var holderPID: Int32?
     package var holderCommand: String?
+    /// Processes waiting for the lock the simulated peer holds.
+    package var waiters = 0
     package private(set) var lockedByUs = false
     package private(set) var writes: [(offset: Int, bytes: [UInt8])] = []
     package private(set) var lockAttempts = 0
@@ -137,7 +140,7 @@ package final class MemorySource: LiveSource {
     package func lockStatus() -> LockStatus {
         if !hasLock { return .none }
         if lockedByUs { return .lockedByUs }
-        if let holderPID { return .heldBy(pid: holderPID, command: holderCommand) }
+        if let holderPID { return .heldBy(pid: holderPID, command: holderCommand, waiters: waiters) }
         return .unlocked
     }
 
@@ -246,7 +249,8 @@ package final class SharedMemorySource: LiveSource {
         if memory.isLockedByUs { return .lockedByUs }
         // No lock object yet means nobody has ever locked it: free.
         guard let state = memory.lockState(), state.isHeld else { return .unlocked }
-        return .heldBy(pid: state.lastPID, command: state.lastPID.flatMap(processCommand))
+        return .heldBy(
+            pid: state.lastPID, command: state.lastPID.flatMap(processCommand), waiters: state.waiters ?? 0)
     }
 
     package func close() {

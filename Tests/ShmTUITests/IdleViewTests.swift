@@ -63,3 +63,21 @@ import Testing
         #expect(s.state.byteChangeCounts[7] == 1)
     }
 }
+
+/// The status line says how many wait for a lock a peer holds (issue "fits the hands": who and the lock first).
+@Suite struct LockWaitersTests {
+    @Test func theStatusLineShowsWaiters() {
+        let source = MemorySource(bytes: Array(repeating: 0, count: 256))
+        source.holderPID = 4242
+        source.holderCommand = "qtpeer"
+        source.waiters = 2
+        let s = HexSession(
+            source: source, who: NoWho(reason: "in-memory test source"), layout: .none, settings: HexViewSettings(),
+            theme: Theme(useColor: false), width: 100, height: 24, now: 1)
+        s.tick(now: 1.2)
+        #expect(s.render().line(0).contains("held by pid 4242 (qtpeer), 2 waiting"), "\(s.render().line(0))")
+        source.waiters = 0
+        s.tick(now: 1.4)
+        #expect(s.render().line(0).contains("held by pid 4242 (qtpeer) │"), "\(s.render().line(0))")
+    }
+}

@@ -28,7 +28,7 @@ import Testing
         #expect(ours.lockStatus() == .unlocked)
         #expect(try ours.tryLock(timeout: .milliseconds(20)))
         #expect(ours.lockStatus() == .lockedByUs)
-        guard case .heldBy(let pid, _) = other.lockStatus() else {
+        guard case .heldBy(let pid, _, _) = other.lockStatus() else {
             Issue.record("expected held by us as another holder, got \(other.lockStatus())")
             return
         }
