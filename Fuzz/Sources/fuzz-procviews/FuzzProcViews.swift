@@ -6,7 +6,7 @@ import ShmCore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     let input = text(data, count)
-    let lines = input.split(separator: "\n").count
+    let lines = input.utf8.split(separator: UInt8(ascii: "\n")).count  // lines end at a \n byte, as the parser splits them
     let segments = ProcViews.parseSystemVSegments(input)
     let semaphores = ProcViews.parseSystemVSemaphores(input)
     check(segments.count < max(lines, 1) && semaphores.count < max(lines, 1), "more records than lines")
