@@ -22,6 +22,12 @@ public struct TargetContext: Sendable, Equatable {
         self.noLock = noLock
     }
 
+    /// Where the catalog looks in this context: the same temp dir and keys the targets resolve with.
+    public func catalogSources(knownKeys: KnownKeys, includeSemaphores: Bool = false) -> Catalog.Sources {
+        Catalog.Sources(
+            temporaryDirectory: resolvedTemporaryDirectory, knownKeys: knownKeys, includeSemaphores: includeSemaphores)
+    }
+
     /// Qt's temp dir with `--tmpdir` resolved the way Qt resolves `TMPDIR` (nil: this process's `TMPDIR`).
     public var resolvedTemporaryDirectory: String? {
         temporaryDirectory.map { QtNaming.tempPath(environment: ["TMPDIR": $0]) }
@@ -91,12 +97,10 @@ public struct ResolvedTarget: Sendable {
             // A Qt segment whose key we do not know still has Qt's lock: the peer's, never "no lock".
             let lock =
                 context.semaphore
-                ?? Catalog.qtSemaphore(
-                    for: target, sources: Catalog.Sources(temporaryDirectory: context.resolvedTemporaryDirectory, knownKeys: known))
+                ?? Catalog.qtSemaphore(for: target, sources: context.catalogSources(knownKeys: known))
             return ResolvedTarget(target: target, context: context, knownKeys: known, matchedKey: nil, lock: lock)
         }
-        let sources = Catalog.Sources(temporaryDirectory: context.resolvedTemporaryDirectory, knownKeys: known)
-        let catalog = Catalog.scan(sources)
+        let catalog = Catalog.scan(context.catalogSources(knownKeys: known))
         guard let entry = catalog.entry(for: target), let key = entry.qtKey, context.keys.contains(key),
             let named = entry.target
         else {
@@ -135,9 +139,7 @@ public struct ResolvedTarget: Sendable {
 
     /// Where the catalog looks for this target: the same temp dir and keys.
     public func catalogSources(includeSemaphores: Bool = false) -> Catalog.Sources {
-        Catalog.Sources(
-            temporaryDirectory: context.resolvedTemporaryDirectory, knownKeys: knownKeys,
-            includeSemaphores: includeSemaphores)
+        context.catalogSources(knownKeys: knownKeys, includeSemaphores: includeSemaphores)
     }
 
     /// The catalog's entry for this target, with the lock this target really has: a semaphore set named with

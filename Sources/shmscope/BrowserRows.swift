@@ -5,8 +5,7 @@ import ShmTUI
 /// semaphores) are left out; a Qt segment whose key is unknown opens by shmid.
 /// The catalog is scanned with the browser's temp dir and keys, the same ones its views resolve targets with.
 func scanBrowserRows(_ context: TargetContext) -> [BrowserRow] {
-    let catalog = Catalog.scan(
-        .init(temporaryDirectory: context.resolvedTemporaryDirectory, knownKeys: KnownKeys.load(extra: context.keys)))
+    let catalog = Catalog.scan(context.catalogSources(knownKeys: KnownKeys.load(extra: context.keys)))
     return catalog.entries.compactMap { e in
         guard let target = e.target, e.size != nil else { return nil }
         let label = e.status == .ok ? e.label : "\(e.label) [\(e.status.rawValue)]"

@@ -84,7 +84,10 @@ struct TargetOptions: ParsableArguments {
     func resolved() throws -> ResolvedTarget {
         let parsed = try parsedTarget()
         // Before resolving, so the catalog it loads already knows the key; native keys need no remembering.
-        if case .qt = parsed { rememberIfPresent(ResolvedTarget(target: parsed, context: try context())) }
+        // The presence check needs no key store: give it an empty one rather than reading the store twice.
+        if case .qt = parsed {
+            rememberIfPresent(ResolvedTarget(target: parsed, context: try context(), knownKeys: KnownKeys()))
+        }
         return try ResolvedTarget.resolve(parsed, context: try context())
     }
 
