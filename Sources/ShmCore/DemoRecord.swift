@@ -50,8 +50,10 @@ public struct DemoRecord: Sendable {
 
     public var message: String { "hello from the shmscope demo, update #\(counter)" }
 
-    /// The fields this update changes, encoded at their offsets (`histogram` given the previous bytes).
-    public func encode(histogram: [UInt8]) -> [(offset: Int, bytes: [UInt8])] {
+    /// Bytes 0..<184, every field this update changes (`histogram` given the previous bytes), contiguous so the
+    /// writer stores them in one copy and a reader without the lock rarely sees half an update.
+    public static let encodedSize = 184
+    public func encode(histogram: [UInt8]) -> [UInt8] {
         var fields: [(Int, [UInt8])] = []
         fields.append((0, Self.magic))
         fields.append((8, littleEndian(counter)))
@@ -71,7 +73,13 @@ public struct DemoRecord: Sendable {
         var histogram = histogram.count == 64 ? histogram : [UInt8](repeating: 0, count: 64)
         histogram[Int(counter % 64)] &+= 1
         fields.append((120, histogram))
-        return fields
+        var record: [UInt8] = []
+        record.reserveCapacity(Self.encodedSize)
+        for (offset, bytes) in fields {
+            precondition(offset == record.count, "demo record fields are contiguous")
+            record += bytes
+        }
+        return record
     }
 }
 

@@ -74,10 +74,9 @@ public struct DemoWriter: Sendable {
                 let record = DemoRecord(
                     counter: counter, timeNanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec),
                     writerPID: UInt32(getpid()), intervalMS: UInt32(intervalMS))
-                for (offset, bytes) in record.encode(histogram: histogram) {
-                    try memory.write(bytes, at: offset)
-                    if offset == 120 { histogram = bytes }
-                }
+                let bytes = record.encode(histogram: histogram)
+                try memory.write(bytes, at: 0)
+                histogram = Array(bytes[120..<DemoRecord.encodedSize])
                 // Hold the lock a little, as a peer with a real critical section does.
                 if holdMS > 0, Self.waitForSignal(signals, milliseconds: holdMS) != nil {
                     try memory.unlock()
