@@ -11,6 +11,10 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
+#include <unistd.h>
 
 union semun {
     int val;
@@ -155,3 +159,21 @@ int shm_shim_wifexited(int status) { return WIFEXITED(status); }
 int shm_shim_wexitstatus(int status) { return WEXITSTATUS(status); }
 int shm_shim_wifsignaled(int status) { return WIFSIGNALED(status); }
 int shm_shim_wtermsig(int status) { return WTERMSIG(status); }
+
+int shm_shim_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve) {
+    struct open_how how = {.flags = (unsigned long long)flags, .mode = mode, .resolve = resolve};
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+unsigned long long shm_shim_resolve_in_root(void) { return RESOLVE_IN_ROOT; }
+unsigned long long shm_shim_resolve_no_magiclinks(void) { return RESOLVE_NO_MAGICLINKS; }
+
+int shm_shim_setns_ipc(int fd) { return setns(fd, CLONE_NEWIPC); }
+
+int shm_shim_block_all_signals(void) {
+    sigset_t all;
+    sigfillset(&all);
+    return pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
+int shm_shim_o_path(void) { return O_PATH; }

@@ -89,11 +89,15 @@ public struct CatalogEntry: Equatable, Sendable {
     public var note: String?
     /// Seconds since the epoch of the last attach, detach and change (System V).
     public var times: (attach: Int, detach: Int, change: Int)?
+    /// The IPC namespace it is in, when the catalog looked at more than ours (`--ns all`) or at another one.
+    public var namespace: IPCNamespace?
+    /// The pid to open it through (`--ns PID`), nil when it is in our own namespace.
+    public var namespacePID: Int32? { namespace.flatMap { $0.isOurs ? nil : $0.pid } }
 
     public static func == (a: CatalogEntry, b: CatalogEntry) -> Bool {
         a.kind == b.kind && a.nativeKey == b.nativeKey && a.shmid == b.shmid && a.size == b.size
             && a.nattch == b.nattch && a.status == b.status && a.lock == b.lock && a.attached == b.attached
-            && a.label == b.label
+            && a.label == b.label && a.namespace == b.namespace
     }
 
     public var owner: String? { uid.map(Accounts.userName) }
@@ -106,6 +110,10 @@ public struct Catalog: Sendable {
     public var hiddenProcesses: Int
     public var temporaryDirectory: String
     public var runtimeDirectory: String
+    /// Namespaces that have processes but could not be entered (no privilege): their segments are not listed.
+    public var unreachableNamespaces = 0
+    /// How many IPC namespaces the listed entries are in.
+    public var namespaceCount: Int { Set(entries.map { $0.namespace?.inode ?? 0 }).count }
 
     public struct Sources: Sendable {
         public var temporaryDirectory: String
@@ -114,6 +122,10 @@ public struct Catalog: Sendable {
         public var runtimeDirectory: String
         public var knownKeys: KnownKeys
         public var includeSemaphores = false
+        /// Which IPC namespaces to look in (`--ns`).
+        public var namespaces: NamespaceSelection = .current
+        /// `--tmpdir` as given: in another namespace it names a directory inside that namespace's root.
+        public var givenTemporaryDirectory: String?
 
         public init(temporaryDirectory: String? = nil, knownKeys: KnownKeys = KnownKeys.load(), includeSemaphores: Bool = false) {
             self.temporaryDirectory = temporaryDirectory ?? QtNaming.tempPath()
@@ -125,10 +137,76 @@ public struct Catalog: Sendable {
         }
     }
 
+    /// Every segment in the namespaces `sources.namespaces` selects. Another namespace is read from its own
+    /// thread (`NamespaceAccess`): `/proc/sysvipc` and `semctl` answer for the namespace of the thread that asks,
+    /// and its `/dev/shm` and temp dir are read inside its root.
     public static func scan(_ sources: Sources) -> Catalog {
+        let attachments = AttachmentScan.scanByNamespace()
+        let ours = IPCNamespace.inode(of: nil)
+        switch sources.namespaces {
+        case .current:
+            return scan(sources, access: .local, attachments: attachments.of(ours, orUnknown: true))
+        case .process(let pid):
+            let inode = IPCNamespace.inode(of: pid)
+            guard let access = try? NamespaceAccess.of(pid: pid) else {
+                var catalog = Catalog(
+                    entries: [], hiddenProcesses: 0, temporaryDirectory: sources.temporaryDirectory,
+                    runtimeDirectory: sources.runtimeDirectory)
+                catalog.unreachableNamespaces = 1
+                return catalog
+            }
+            guard access.isForeign else {
+                return scan(sources, access: .local, attachments: attachments.of(ours, orUnknown: true))
+            }
+            var catalog = scan(
+                foreign(sources, access), access: access, attachments: attachments.of(inode, orUnknown: false))
+            let namespace = IPCNamespace.of(pid: pid)
+            for i in catalog.entries.indices { catalog.entries[i].namespace = namespace }
+            return catalog
+        case .all:
+            var catalog = scan(sources, access: .local, attachments: attachments.of(ours, orUnknown: true))
+            let namespaces = IPCNamespace.all()
+            let mine = namespaces.first { $0.isOurs }
+            for i in catalog.entries.indices { catalog.entries[i].namespace = mine }
+            for namespace in namespaces where !namespace.isOurs {
+                guard let access = try? NamespaceAccess.of(pid: namespace.pid) else {
+                    catalog.unreachableNamespaces += 1
+                    continue
+                }
+                let part = scan(
+                    foreign(sources, access), access: access,
+                    attachments: attachments.of(namespace.inode, orUnknown: false))
+                catalog.entries += part.entries.map { entry in
+                    var entry = entry
+                    entry.namespace = namespace
+                    return entry
+                }
+                catalog.hiddenProcesses += part.hiddenProcesses
+            }
+            return catalog
+        }
+    }
+
+    /// The sources as another namespace has them: its temp dir (its process's `TMPDIR`, else `/tmp`, or
+    /// `--tmpdir` as given) and its runtime dir, both inside its root.
+    private static func foreign(_ sources: Sources, _ access: NamespaceAccess) -> Sources {
+        var copy = sources
+        copy.temporaryDirectory = sources.givenTemporaryDirectory ?? access.temporaryDirectory
+        copy.runtimeDirectory = access.environment["XDG_RUNTIME_DIR"] ?? ""
+        return copy
+    }
+
+    /// One namespace's segments, read on its thread (or here for ours).
+    private static func scan(_ sources: Sources, access: NamespaceAccess, attachments: AttachmentScan) -> Catalog {
+        access.look { scanHere(sources, files: access.files, attachments: attachments) }
+            ?? Catalog(
+                entries: [], hiddenProcesses: 0, temporaryDirectory: sources.temporaryDirectory,
+                runtimeDirectory: sources.runtimeDirectory)
+    }
+
+    private static func scanHere(_ sources: Sources, files: FileRoot, attachments: AttachmentScan) -> Catalog {
         let segments = ProcViews.systemVSegments()
         let semaphores = ProcViews.systemVSemaphores()
-        let attachments = AttachmentScan.scan()
         var entries: [CatalogEntry] = []
         var claimedSegments = Set<Int32>()
         var claimedSemaphores = Set<Int32>()
@@ -139,16 +217,16 @@ public struct Catalog: Sendable {
 
         // Qt System V keys: key files in the temp dir.
         let tmp = sources.temporaryDirectory.isEmpty ? "/" : sources.temporaryDirectory
-        for file in listDirectory(tmp) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
+        for file in listDirectory(tmp, files) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
             guard let parsed = QtNaming.parseLegacyName(file) else { continue }
             let path = (tmp == "/" ? "" : tmp) + "/" + file
-            guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG else { continue }
+            guard let st = try? files.lstat(path), st.st_mode & S_IFMT == S_IFREG else { continue }
             let realKey = sources.knownKeys.key(forHash: parsed.hash, letters: parsed.letters)
             var entry = CatalogEntry(
                 kind: .qt, target: realKey.map { .qt(key: $0, backend: .systemV) },
                 label: realKey ?? qtLabel(parsed.letters, parsed.hash), qtKey: realKey, qtLetters: parsed.letters,
                 qtHash: parsed.hash, nativeKey: path, nattch: 0, attached: [], status: .stale)
-            if let key = try? Sys.ftok(path, QtNaming.ftokProjectID) {
+            if let key = try? files.ftok(path, QtNaming.ftokProjectID) {
                 entry.sysvKey = key
                 if let seg = segmentsByKey[key] {
                     claimedSegments.insert(seg.shmid)
@@ -160,7 +238,7 @@ public struct Catalog: Sendable {
                 }
             }
             let semPath = (tmp == "/" ? "" : tmp) + "/" + QtNaming.semaphorePrefix + parsed.letters + parsed.hash
-            if let semKey = try? Sys.ftok(semPath, QtNaming.ftokProjectID), let sem = semaphoresByKey[semKey] {
+            if let semKey = try? files.ftok(semPath, QtNaming.ftokProjectID), let sem = semaphoresByKey[semKey] {
                 claimedSemaphores.insert(sem.semid)
                 entry.lock = systemVLockInfo(sem, mechanism: .qtSystemV, name: semPath)
                 entry.semid = sem.semid
@@ -170,11 +248,11 @@ public struct Catalog: Sendable {
 
         // POSIX objects; glibc's `sem.*` files are semaphores.
         var posixSemaphores: [String] = []
-        let shmFiles = listDirectory(sources.devShm)
+        let shmFiles = listDirectory(sources.devShm, files)
         let posixSemaphoreNames = Set(shmFiles.filter { $0.hasPrefix("sem.") })
         for file in shmFiles {
             let path = sources.devShm + "/" + file
-            guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG else { continue }
+            guard let st = try? files.lstat(path), st.st_mode & S_IFMT == S_IFREG else { continue }
             if file.hasPrefix("sem.") {
                 posixSemaphores.append(file)
                 continue
@@ -190,7 +268,7 @@ public struct Catalog: Sendable {
                 entry.kind = .qt6
                 entry.target = .qtNative(key: file, type: .posix)
                 entry.label = file
-                entry.lock = posixSemaphoreInfo(name, attachments: attachments, devShm: sources.devShm)
+                entry.lock = posixSemaphoreInfo(name, attachments: attachments, devShm: sources.devShm, files: files)
                 entry.note = "Qt 6 native key (POSIX); lock semaphore /dev/shm/sem.\(file)"
                 if attached.isEmpty {
                     entry.status = .leftover
@@ -205,7 +283,7 @@ public struct Catalog: Sendable {
                 entry.label = realKey ?? qtLabel(parsed.letters, parsed.hash)
                 if let realKey { entry.target = .qt(key: realKey, backend: .posix) }
                 let semName = QtNaming.semaphorePrefix + parsed.letters + parsed.hash
-                entry.lock = posixSemaphoreInfo("/" + semName, attachments: attachments, devShm: sources.devShm)
+                entry.lock = posixSemaphoreInfo("/" + semName, attachments: attachments, devShm: sources.devShm, files: files)
                 if attached.isEmpty {
                     entry.status = .leftover
                     entry.note = "nobody attached: Qt never unlinks POSIX segments; `shmscope rm` removes it"
@@ -222,10 +300,10 @@ public struct Catalog: Sendable {
 
         // Qt 6.6+ native System V keys: files in the runtime dir whose ftok key names a segment.
         let runtime = sources.runtimeDirectory
-        for file in listDirectory(runtime) {
+        for file in listDirectory(runtime, files) {
             let path = runtime + "/" + file
-            guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG,
-                let key = try? Sys.ftok(path, QtNaming.ftokProjectID), let seg = segmentsByKey[key],
+            guard let st = try? files.lstat(path), st.st_mode & S_IFMT == S_IFREG,
+                let key = try? files.ftok(path, QtNaming.ftokProjectID), let seg = segmentsByKey[key],
                 !claimedSegments.contains(seg.shmid)
             else { continue }
             claimedSegments.insert(seg.shmid)
@@ -271,12 +349,12 @@ public struct Catalog: Sendable {
             }
             for file in posixSemaphores {
                 let name = "/" + file.dropFirst(4)
-                let st = (try? Sys.lstat(sources.devShm + "/" + file)) ?? stat()
+                let st = (try? files.lstat(sources.devShm + "/" + file)) ?? stat()
                 entries.append(
                     CatalogEntry(
                         kind: .posixSemaphore, target: nil, label: name, nativeKey: name, size: nil,
                         mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, nattch: 0, attached: [],
-                        lock: posixSemaphoreInfo(name, attachments: attachments, devShm: sources.devShm), status: .ok))
+                        lock: posixSemaphoreInfo(name, attachments: attachments, devShm: sources.devShm, files: files), status: .ok))
             }
         }
         return Catalog(
@@ -290,6 +368,18 @@ public struct Catalog: Sendable {
     /// Nil for other targets and for segments no key file names. Reads only directory entries: nothing is locked
     /// or created.
     public static func qtSemaphore(for target: SegmentTarget, sources: Sources) -> SharedMemory.SemaphoreReference? {
+        if case .process(let pid) = sources.namespaces, let access = try? NamespaceAccess.of(pid: pid),
+            access.isForeign
+        {
+            let inside = foreign(sources, access)
+            return access.look { qtSemaphore(for: target, sources: inside, files: access.files) } ?? nil
+        }
+        return qtSemaphore(for: target, sources: sources, files: .host)
+    }
+
+    private static func qtSemaphore(for target: SegmentTarget, sources: Sources, files: FileRoot)
+        -> SharedMemory.SemaphoreReference?
+    {
         let key: key_t
         switch target {
         case .sysvKey(let k): key = k
@@ -301,18 +391,18 @@ public struct Catalog: Sendable {
         guard key != 0 else { return nil }
         let tmp = sources.temporaryDirectory.isEmpty ? "/" : sources.temporaryDirectory
         let dir = tmp == "/" ? "" : tmp
-        for file in listDirectory(tmp) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
+        for file in listDirectory(tmp, files) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
             guard let parsed = QtNaming.parseLegacyName(file), parsed.prefix == QtNaming.sharedMemoryPrefix,
-                let st = try? Sys.lstat(dir + "/" + file), st.st_mode & S_IFMT == S_IFREG,
-                (try? Sys.ftok(dir + "/" + file, QtNaming.ftokProjectID)) == key
+                let st = try? files.lstat(dir + "/" + file), st.st_mode & S_IFMT == S_IFREG,
+                (try? files.ftok(dir + "/" + file, QtNaming.ftokProjectID)) == key
             else { continue }
             return .qtKeyFile(dir + "/" + QtNaming.semaphorePrefix + parsed.letters + parsed.hash)
         }
         let runtime = sources.runtimeDirectory
-        for file in listDirectory(runtime) {
+        for file in listDirectory(runtime, files) {
             let path = runtime + "/" + file
-            guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG,
-                (try? Sys.ftok(path, QtNaming.ftokProjectID)) == key
+            guard let st = try? files.lstat(path), st.st_mode & S_IFMT == S_IFREG,
+                (try? files.ftok(path, QtNaming.ftokProjectID)) == key
             else { continue }
             return .qtKeyFile(path)
         }
@@ -373,9 +463,11 @@ public struct Catalog: Sendable {
     }
 
     /// A POSIX semaphore's value. It records no holder, so "stuck" means: at 0 while no process has it mapped.
-    static func posixSemaphoreInfo(_ name: String, attachments: AttachmentScan, devShm: String) -> LockInfo? {
-        guard (try? Sys.access(devShm + "/sem." + name.dropFirst(), F_OK)) != nil else { return nil }
-        let state = PosixSemaphoreLock(name: name, target: name).state()
+    static func posixSemaphoreInfo(
+        _ name: String, attachments: AttachmentScan, devShm: String, files: FileRoot = .host
+    ) -> LockInfo? {
+        guard files.exists(devShm + "/sem." + name.dropFirst()) else { return nil }
+        let state = PosixSemaphoreLock(name: name, target: name, files: files).state()
         let users = attachments.processes(posixName: "/sem." + name.dropFirst())
         let value = state?.value
         return LockInfo(
@@ -387,6 +479,6 @@ public struct Catalog: Sendable {
 }
 
 /// Names in a directory (no `.`/`..`), sorted; empty when it cannot be read.
-func listDirectory(_ path: String) -> [String] {
-    ((try? Sys.directoryEntries(path)) ?? []).sorted()
+func listDirectory(_ path: String, _ files: FileRoot = .host) -> [String] {
+    ((try? files.directoryEntries(path)) ?? []).sorted()
 }

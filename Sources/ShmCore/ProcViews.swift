@@ -90,13 +90,22 @@ public struct AttachedProcess: Equatable, Sendable, Hashable {
 public struct AttachmentScan: Sendable {
     public var bySystemVID: [Int32: [AttachedProcess]] = [:]
     public var byPosixName: [String: [AttachedProcess]] = [:]
+    /// memfd objects and anonymous shared mappings (`/memfd:NAME (deleted)`, `/dev/zero (deleted)` with `s` in
+    /// the permissions), one per object (device and inode), with every process that maps it.
+    public var sharedObjects: [SharedObjectKey: SharedObjectRecord] = [:]
     /// Processes whose maps we may not read (another user's, without privilege).
     public var hiddenProcesses = 0
 
     public init() {}
 
     public static func scan(procRoot: String = "/proc") -> AttachmentScan {
-        var result = AttachmentScan()
+        scanByNamespace(procRoot: procRoot).of(IPCNamespace.inode(of: nil, procRoot: procRoot), orUnknown: true)
+    }
+
+    /// One pass over `/proc/*/maps`, split by the processes' IPC namespaces: shmids (and names) are per namespace,
+    /// so a segment's attachments are looked up only among the processes of its own.
+    public static func scanByNamespace(procRoot: String = "/proc") -> NamespacedAttachments {
+        var result = NamespacedAttachments()
         guard let names = try? Sys.directoryEntries(procRoot) else { return result }
         for name in names {
             guard let pid = Int32(name) else { continue }
@@ -107,7 +116,10 @@ public struct AttachmentScan: Sendable {
             // Most processes map no shared memory: find the few lines that matter in the bytes, and make text of
             // those alone (String's Character walk over every line of every map was most of `list`'s time).
             let lines = sharedMemoryLines(maps)
-            if !lines.isEmpty { result.add(pid: pid, maps: lines, procRoot: procRoot) }
+            if !lines.isEmpty {
+                let namespace = IPCNamespace.inode(of: pid, procRoot: procRoot) ?? 0
+                result.byNamespace[namespace, default: AttachmentScan()].add(pid: pid, maps: lines, procRoot: procRoot)
+            }
         }
         return result
     }
@@ -116,6 +128,8 @@ public struct AttachmentScan: Sendable {
     static func sharedMemoryLines(_ maps: [UInt8]) -> String {
         let sysv = Array("/SYSV".utf8)
         let shm = Array("/dev/shm/".utf8)
+        let memfd = Array("/memfd:".utf8)
+        let zero = Array("/dev/zero".utf8)
         var out = ""
         maps.withUnsafeBufferPointer { bytes in
             var start = 0
@@ -123,7 +137,7 @@ public struct AttachmentScan: Sendable {
                 var end = start
                 while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
                 let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                if contains(line, sysv) || contains(line, shm) {
+                if contains(line, sysv) || contains(line, shm) || contains(line, memfd) || contains(line, zero) {
                     out += String(decoding: line, as: UTF8.self) + "\n"
                 }
                 start = end + 1
@@ -149,14 +163,24 @@ public struct AttachmentScan: Sendable {
     mutating func add(pid: Int32, maps: String, procRoot: String = "/proc") {
         var sysv: [Int32: AttachedProcess.Access] = [:]
         var posix: [String: AttachedProcess.Access] = [:]
+        var objects: [SharedObjectKey: (access: AttachedProcess.Access, record: SharedObjectRecord)] = [:]
         for line in maps.split(separator: "\n") {
-            guard line.contains("/SYSV") || line.contains("/dev/shm/") else { continue }
             // address perms offset dev inode path...
             let f = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
             guard f.count == 6 else { continue }
             let access: AttachedProcess.Access = f[1].dropFirst().first == "w" ? .readWrite : .readOnly
             let path = f[5].trimmingPrefixSpaces()
-            if path.hasPrefix("/SYSV"), let id = Int32(f[4]) {
+            if let object = SharedObjectRecord(maps: f, path: path, pid: pid) {
+                let key = SharedObjectKey(device: String(f[3]), inode: UInt64(f[4]) ?? 0)
+                if var known = objects[key] {
+                    // Several mappings of one object: the first (lowest) address names it, the widest size counts.
+                    if access == .readWrite { known.access = .readWrite }
+                    known.record.size = max(known.record.size, object.size)
+                    objects[key] = known
+                } else {
+                    objects[key] = (access, object)
+                }
+            } else if path.hasPrefix("/SYSV"), let id = Int32(f[4]) {
                 if sysv[id] != .readWrite { sysv[id] = access }
             } else if path.hasPrefix("/dev/shm/") {
                 var name = String(path.dropFirst("/dev/shm".count))
@@ -164,7 +188,7 @@ public struct AttachmentScan: Sendable {
                 if posix[name] != .readWrite { posix[name] = access }
             }
         }
-        guard !sysv.isEmpty || !posix.isEmpty else { return }
+        guard !sysv.isEmpty || !posix.isEmpty || !objects.isEmpty else { return }
         let command = ProcessInfoReader.command(pid: pid, procRoot: procRoot)
         let uid = ProcessInfoReader.uid(pid: pid, procRoot: procRoot)
         for (id, a) in sysv {
@@ -172,6 +196,18 @@ public struct AttachmentScan: Sendable {
         }
         for (n, a) in posix {
             byPosixName[n, default: []].append(AttachedProcess(pid: pid, command: command, uid: uid, access: a))
+        }
+        for (key, found) in objects {
+            let process = AttachedProcess(pid: pid, command: command, uid: uid, access: found.access)
+            if var known = sharedObjects[key] {
+                known.processes.append(process)
+                known.size = max(known.size, found.record.size)
+                sharedObjects[key] = known
+            } else {
+                var record = found.record
+                record.processes = [process]
+                sharedObjects[key] = record
+            }
         }
     }
 
@@ -210,5 +246,78 @@ public enum ProcessInfoReader {
 public enum Accounts {
     public static func userName(_ uid: UInt32) -> String {
         (try? Sys.userName(uid)) ?? String(uid)
+    }
+}
+
+/// What `AttachmentScan.scanByNamespace` found, by IPC namespace inode (0: processes whose namespace we could
+/// not read).
+public struct NamespacedAttachments: Sendable {
+    public var byNamespace: [UInt64: AttachmentScan] = [:]
+    public var hiddenProcesses = 0
+
+    /// The attachments of the namespace `inode`; `orUnknown` adds the processes whose namespace is unknown (for
+    /// our own namespace, as before namespaces were told apart) and the count of unreadable processes.
+    public func of(_ inode: UInt64?, orUnknown: Bool) -> AttachmentScan {
+        var scan = inode.flatMap { byNamespace[$0] } ?? AttachmentScan()
+        if orUnknown {
+            scan.hiddenProcesses = hiddenProcesses
+            if let unknown = byNamespace[0], inode != 0 {
+                scan.bySystemVID.merge(unknown.bySystemVID) { $0 + $1 }
+                scan.byPosixName.merge(unknown.byPosixName) { $0 + $1 }
+                scan.sharedObjects.merge(unknown.sharedObjects) { a, b in
+                    var merged = a
+                    merged.processes += b.processes
+                    return merged
+                }
+            }
+        }
+        return scan
+    }
+}
+
+/// A memfd object or an anonymous shared mapping: the device and inode of its shmem file, as `/proc/PID/maps` shows.
+public struct SharedObjectKey: Hashable, Sendable {
+    public var device: String
+    public var inode: UInt64
+}
+
+/// One memfd object or anonymous shared mapping, as the processes that map it see it.
+public struct SharedObjectRecord: Sendable, Equatable {
+    public enum Kind: String, Sendable { case memfd, anon }
+    public var kind: Kind
+    /// The memfd's name (after `memfd:`), empty for an anonymous mapping.
+    public var name: String
+    /// The first process seen mapping it and where: the target opens it through this mapping.
+    public var pid: Int32
+    public var start: UInt64
+    public var end: UInt64
+    /// The widest mapping's length (the object itself may be larger: its size is read when it is opened).
+    public var size: Int
+    public var processes: [AttachedProcess] = []
+
+    /// A maps line's fields and path, when they name a shared mapping of a memfd or of `/dev/zero`; `/SYSV…` is
+    /// System V and private mappings (`p`) are no one's shared memory.
+    init?(maps f: [Substring], path: Substring, pid: Int32) {
+        guard f[1].utf8.count == 4, f[1].utf8.last == UInt8(ascii: "s") else { return nil }
+        let deleted = " (deleted)"
+        if path.hasPrefix("/memfd:") {
+            var name = path.dropFirst("/memfd:".count)
+            if name.hasSuffix(deleted) { name = name.dropLast(deleted.count) }
+            kind = .memfd
+            self.name = String(name)
+        } else if path == "/dev/zero" + deleted {
+            kind = .anon
+            name = ""
+        } else {
+            return nil
+        }
+        let range = f[0].split(separator: "-")
+        guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16),
+            end > start
+        else { return nil }
+        self.pid = pid
+        self.start = start
+        self.end = end
+        size = Int(end - start)
     }
 }

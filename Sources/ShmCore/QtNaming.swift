@@ -81,7 +81,7 @@ public enum QtNaming {
 /// The process environment, read from `environ` (no Foundation).
 public func processEnvironment() -> [String: String] { currentEnvironment() }
 
-func currentEnvironment() -> [String: String] {
+public func currentEnvironment() -> [String: String] {
     var env: [String: String] = [:]
     var p = environ
     while let entry = p.pointee {

@@ -11,26 +11,40 @@ public struct TargetContext: Sendable, Equatable {
     /// The user chose to write without a lock (`--no-lock`). Nothing else may write unlocked: where no lock can
     /// be found, writing is refused unless this is set (the command line and the TUI alike).
     public var noLock: Bool
+    /// The IPC namespace (and root) targets are in (`--ns`): ours, a process's, or, for listing, all of them.
+    public var namespace: NamespaceSelection
 
     public init(
         temporaryDirectory: String? = nil, semaphore: SharedMemory.SemaphoreReference? = nil, keys: [String] = [],
-        noLock: Bool = false
+        noLock: Bool = false, namespace: NamespaceSelection = .current
     ) {
         self.temporaryDirectory = temporaryDirectory
         self.semaphore = semaphore
         self.keys = keys
         self.noLock = noLock
+        self.namespace = namespace
     }
 
-    /// Where the catalog looks in this context: the same temp dir and keys the targets resolve with.
+    /// Where the catalog looks in this context: the same temp dir, keys and namespaces the targets resolve with.
     public func catalogSources(knownKeys: KnownKeys, includeSemaphores: Bool = false) -> Catalog.Sources {
-        Catalog.Sources(
+        var sources = Catalog.Sources(
             temporaryDirectory: resolvedTemporaryDirectory, knownKeys: knownKeys, includeSemaphores: includeSemaphores)
+        sources.namespaces = namespace
+        sources.givenTemporaryDirectory = temporaryDirectory
+        return sources
     }
 
-    /// Qt's temp dir with `--tmpdir` resolved the way Qt resolves `TMPDIR` (nil: this process's `TMPDIR`).
+    /// The pid whose namespaces a target opens in (`--ns PID`); nil for ours.
+    public var namespacePID: Int32? {
+        if case .process(let pid) = namespace { return pid }
+        return nil
+    }
+
+    /// Qt's temp dir with `--tmpdir` resolved the way Qt resolves `TMPDIR` (nil: this process's `TMPDIR`). In
+    /// another process's namespace the directory is inside its root and is taken as given.
     public var resolvedTemporaryDirectory: String? {
-        temporaryDirectory.map { QtNaming.tempPath(environment: ["TMPDIR": $0]) }
+        if namespacePID != nil { return temporaryDirectory }
+        return temporaryDirectory.map { QtNaming.tempPath(environment: ["TMPDIR": $0]) }
     }
 
     /// Why an option does not apply to `target`, as one line for a usage error; nil when every option given takes
@@ -42,6 +56,9 @@ public struct TargetContext: Sendable, Equatable {
         }
         if noLock && semaphore != nil {
             return "--no-lock writes without a lock and --sem names one: give one of them"
+        }
+        if namespace == .all {
+            return "--ns all is for listing; to open \(named), give the pid of a process in its namespace (--ns PID)"
         }
         switch target {
         case .sysvKey, .sysvID:
@@ -92,6 +109,8 @@ public struct ResolvedTarget: Sendable {
     /// to try, the catalog is asked which key names it, and the target becomes that Qt key (with its lock).
     /// A key is saved to the key store only when it matched a segment.
     public static func resolve(_ target: SegmentTarget, context: TargetContext) throws(ShmError) -> ResolvedTarget {
+        // Another process's namespace: say at once (one line) when it cannot be entered.
+        if let pid = context.namespacePID { _ = try NamespaceAccess.of(pid: pid) }
         let known = KnownKeys.load(extra: context.keys)
         guard !context.keys.isEmpty, target.isUnnamed else {
             // A Qt segment whose key we do not know still has Qt's lock: the peer's, never "no lock".
@@ -129,7 +148,8 @@ public struct ResolvedTarget: Sendable {
     /// Options for `SharedMemory`: Qt's temp dir, the lock, and `detachPolicy`.
     public func options(detachPolicy: SharedMemory.DetachPolicy) -> SharedMemory.Options {
         SharedMemory.Options(
-            detachPolicy: detachPolicy, temporaryDirectory: context.resolvedTemporaryDirectory, semaphore: lock)
+            detachPolicy: detachPolicy, temporaryDirectory: context.resolvedTemporaryDirectory, semaphore: lock,
+            namespace: context.namespacePID)
     }
 
     /// The segment, not attached yet.

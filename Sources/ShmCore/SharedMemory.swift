@@ -39,6 +39,8 @@ public final class SharedMemory {
         public var temporaryDirectory: String?
         /// The lock of a raw System V segment, if the user names one.
         public var semaphore: SemaphoreReference?
+        /// The pid of a process whose IPC namespace and root the segment lives in (`--ns PID`); nil: ours.
+        public var namespace: Int32?
         /// How long create/attach/detach wait for the lock before going on without it (Qt waits forever;
         /// a monitor must not hang because a peer holds its lock).
         public var lifecycleLockTimeout: Duration = .seconds(2)
@@ -52,11 +54,12 @@ public final class SharedMemory {
 
         public init(
             detachPolicy: DetachPolicy = .removeWhenLastOut, temporaryDirectory: String? = nil,
-            semaphore: SemaphoreReference? = nil
+            semaphore: SemaphoreReference? = nil, namespace: Int32? = nil
         ) {
             self.detachPolicy = detachPolicy
             self.temporaryDirectory = temporaryDirectory
             self.semaphore = semaphore
+            self.namespace = namespace
         }
     }
 
@@ -71,6 +74,9 @@ public final class SharedMemory {
     private let keyProblem: ShmError?
     /// Set when this object created the Qt semaphore (Qt's "owner"), so it cleans up after itself.
     private var ownsLock = false
+    /// Where the segment's System V objects and files are: every step that touches them runs through it (on the
+    /// thread inside another IPC namespace, or right here for our own). Reads and writes are plain memory copies.
+    private let access: NamespaceAccess
 
     public init(_ target: SegmentTarget, options: Options = Options()) {
         self.target = target
@@ -83,12 +89,16 @@ public final class SharedMemory {
         lockImpl = plan.lock
         followsQt = plan.followsQt
         keyProblem = plan.keyProblem
+        access = plan.access
     }
 
     deinit {
         if isAttached { try? detach() }
-        try? lockImpl?.unlock()
+        try? lockImpl.map { lock in try access.run { () throws(ShmError) in try lock.unlock() } }
     }
+
+    /// The pid whose namespaces this segment is in (`Options.namespace`), nil for ours.
+    public var namespacePID: Int32? { access.isForeign ? access.pid : nil }
 
     // MARK: Names
 
@@ -110,7 +120,7 @@ public final class SharedMemory {
     public var shmid: Int32? { mapping.flatMap { backend.shmid(of: $0) } }
 
     /// Whether the segment exists now. Looks without attaching, creating or locking anything.
-    public func exists() -> Bool { keyProblem == nil && backend.exists() }
+    public func exists() -> Bool { keyProblem == nil && (access.look { backend.exists() } ?? false) }
 
     /// Whether this object has a lock mechanism at all (a raw System V segment has one only when named).
     public var hasLock: Bool { lockImpl != nil }
@@ -122,6 +132,10 @@ public final class SharedMemory {
     /// Creates the segment and attaches to it read-write, as `QSharedMemory::create` does.
     /// The mode applies to the segment (Qt: 0600); key files are 0640.
     public func create(size: Int, mode: mode_t = 0o600) throws(ShmError) {
+        try access.run { () throws(ShmError) in try createHere(size: size, mode: mode) }
+    }
+
+    private func createHere(size: Int, mode: mode_t) throws(ShmError) {
         guard !isAttached else {
             throw ShmError(
                 .alreadyExists, operation: "create", target: displayName, message: "already attached: detach first")
@@ -160,6 +174,10 @@ public final class SharedMemory {
 
     /// Attaches to an existing segment, as `QSharedMemory::attach` does. `.readOnly` maps without write permission.
     public func attach(_ mode: AccessMode = .readWrite) throws(ShmError) {
+        try access.run { () throws(ShmError) in try attachHere(mode) }
+    }
+
+    private func attachHere(_ mode: AccessMode) throws(ShmError) {
         guard !isAttached else {
             throw ShmError(
                 .alreadyExists, operation: "attach", target: displayName, message: "already attached: detach first")
@@ -185,6 +203,10 @@ public final class SharedMemory {
     /// its key file, exactly as Qt does; a creator also removes the lock it created (Qt's owner cleanup).
     /// POSIX objects are never unlinked here (Qt never unlinks them on Linux): use `remove()`.
     public func detach() throws(ShmError) {
+        try access.run { () throws(ShmError) in try detachHere() }
+    }
+
+    private func detachHere() throws(ShmError) {
         guard let mapping else {
             throw ShmError(.notFound, operation: "detach", target: displayName, message: "not attached")
         }
@@ -207,6 +229,10 @@ public final class SharedMemory {
     /// Removes the segment from the system, whoever is attached: for Qt keys also the key files and the lock
     /// semaphore; for POSIX `shm_unlink`. Processes still attached keep their mapping until they detach.
     public func remove() throws(ShmError) {
+        try access.run { () throws(ShmError) in try removeHere() }
+    }
+
+    private func removeHere() throws(ShmError) {
         try validateKey()
         // Our own mapping stays usable, as every other process's does; a later detach finds no lock object and so
         // takes (and re-creates) none.
@@ -312,7 +338,7 @@ public final class SharedMemory {
     /// Checks our own mapping: IPC_STAT on our shmid (System V) or fstat on our descriptor (POSIX).
     public func presence() -> Presence {
         guard let mapping else { return .removed }
-        return backend.presence(of: mapping)
+        return access.look { backend.presence(of: mapping) } ?? .removed
     }
 
     /// True when the target now names a different segment than the one we have mapped (it was removed and a peer
@@ -320,24 +346,27 @@ public final class SharedMemory {
     /// A target given as `shmid:N` never reappears.
     public func targetNamesAnotherSegment() -> Bool {
         guard let mapping else { return false }
-        return backend.namesAnotherSegment(than: mapping)
+        return access.look { backend.namesAnotherSegment(than: mapping) } ?? false
     }
 
     // MARK: Lock
 
     /// Takes the segment's lock, blocking like `QSharedMemory::lock()`. A second `lock()` while held is a no-op.
     public func lock() throws(ShmError) {
-        try requireLock("lock").lock()
+        let lock = try requireLock("lock")
+        try access.run { () throws(ShmError) in try lock.lock() }
     }
 
     /// Takes the lock if it becomes free within `timeout`; returns false otherwise. Never blocks longer.
     public func tryLock(timeout: Duration) throws(ShmError) -> Bool {
-        try requireLock("lock").tryLock(timeout: timeout)
+        let lock = try requireLock("lock")
+        return try access.run { () throws(ShmError) in try lock.tryLock(timeout: timeout) }
     }
 
     /// Releases the lock if this object holds it.
     public func unlock() throws(ShmError) {
-        try requireLock("unlock").unlock()
+        let lock = try requireLock("unlock")
+        try access.run { () throws(ShmError) in try lock.unlock() }
     }
 
     /// Runs `body` while holding the lock and releases it on every path (the seed's `lock_guard`).
@@ -352,14 +381,16 @@ public final class SharedMemory {
     /// Gives back a lock left taken by a holder that died (a POSIX semaphore has no undo): one post, or value 1
     /// for a System V semaphore. Returns false when the lock was free. Only for deliberate repair.
     public func repairLock() throws(ShmError) -> Bool {
-        try requireLock("repair").forceRelease()
+        let lock = try requireLock("repair")
+        return try access.run { () throws(ShmError) in try lock.forceRelease() }
     }
 
     /// The lock's state (value, last pid, waiters) without taking it; nil when there is no lock or it does not
     /// exist yet.
-    public func lockState() -> LockState? { lockImpl?.state() }
+    public func lockState() -> LockState? { lockImpl.flatMap { lock in access.look { lock.state() } ?? nil } }
 
     private func requireLock(_ op: String) throws(ShmError) -> any SegmentLock {
+        try access.check()
         guard let lockImpl else {
             throw ShmError(
                 .lockError, operation: op, target: displayName,
@@ -372,6 +403,7 @@ public final class SharedMemory {
     // MARK: Helpers
 
     private func validateKey() throws(ShmError) {
+        try access.check()
         if let keyProblem { throw keyProblem }
     }
 

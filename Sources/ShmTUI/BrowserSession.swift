@@ -41,10 +41,11 @@ package final class BrowserSession: TUIProgram {
                 isFinished = true
             case .reload:
                 reload(now: now)
-            case .open(let target, let readOnly):
+            case .open(let target, let readOnly, let namespace):
                 do {
                     hex = try views.session(
-                        for: target, readOnly: readOnly, width: state.width, height: state.height, now: now)
+                        for: target, readOnly: readOnly, namespace: namespace, width: state.width,
+                        height: state.height, now: now)
                     wantsFullRedraw = true
                 } catch {
                     _ = reduce(&state, .openFailed("cannot open \(target): \(error)"))

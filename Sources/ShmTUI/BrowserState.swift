@@ -14,6 +14,10 @@ package struct BrowserRow: Equatable, Sendable {
     package var attached: [String]
     package var lock: String
     package var target: SegmentTarget
+    /// The NS column: the IPC namespace's name (`host`, `docker:…`, `pid N (cmd)`); empty when only ours is listed.
+    package var namespace = ""
+    /// The pid to open the segment through when it is in another namespace.
+    package var namespacePID: Int32? = nil
 
     package init(
         kind: String, key: String, id: String, size: Int, perms: String, owner: String, nattch: Int?,
@@ -48,6 +52,8 @@ package func humanSize(_ bytes: Int) -> String {
 
 package enum BrowserColumn: Int, CaseIterable, Sendable {
     case kind, key, id, size, perms, owner, nattch, attached, lock
+    /// The IPC namespace (container) of the segment; shown only when the rows are in more than one.
+    case ns
 
     package var title: String {
         switch self {
@@ -60,6 +66,7 @@ package enum BrowserColumn: Int, CaseIterable, Sendable {
         case .nattch: "NATT"
         case .attached: "ATTACHED"
         case .lock: "LOCK"
+        case .ns: "NS"
         }
     }
 
@@ -76,6 +83,7 @@ package enum BrowserColumn: Int, CaseIterable, Sendable {
         case .nattch: row.nattch.map(String.init) ?? "-"
         case .attached: row.attached.isEmpty ? "-" : row.attached.joined(separator: ",")
         case .lock: row.lock
+        case .ns: row.namespace
         }
     }
 
@@ -162,7 +170,8 @@ package enum BrowserAction: Equatable, Sendable {
 }
 
 package enum BrowserEffect: Equatable, Sendable {
-    case open(SegmentTarget, readOnly: Bool)
+    /// `namespace`: the pid whose namespaces the segment is in (`--ns PID`), nil for ours.
+    case open(SegmentTarget, readOnly: Bool, namespace: Int32? = nil)
     case reload
     case quit
 }
@@ -179,7 +188,7 @@ package func reduce(_ s: inout BrowserState, _ action: BrowserAction) -> [Browse
             s.message = .error("no segment selected: o opens one by name")
             return []
         }
-        return [.open(row.target, readOnly: readOnly)]
+        return [.open(row.target, readOnly: readOnly, namespace: row.namespacePID)]
     case .openPrompt(let kind):
         s.mode = .prompt(kind, kind == .filter ? s.filter : "")
     case .promptInput(let ch):

@@ -10,9 +10,11 @@ package func browserColumns(width: Int, rows: [BrowserRow]) -> [(column: Browser
     var widths: [BrowserColumn: Int] = [
         .kind: fit(.kind, 4, 9), .key: fit(.key, 10, 40), .id: fit(.id, 2, 10), .size: fit(.size, 4, 10),
         .perms: fit(.perms, 5, 10), .owner: fit(.owner, 5, 12), .nattch: 4, .attached: fit(.attached, 8, 32),
-        .lock: fit(.lock, 4, 48),
+        .lock: fit(.lock, 4, 48), .ns: fit(.ns, 2, 24),
     ]
-    var shown = BrowserColumn.allCases
+    // The namespace column leads, and only when a row is in another namespace than ours.
+    var shown = BrowserColumn.allCases.filter { $0 != .ns }
+    if rows.contains(where: { $0.namespacePID != nil }) { shown.insert(.ns, at: 0) }
     func total() -> Int { shown.reduce(0) { $0 + widths[$1]! } + shown.count - 1 }
     for drop in [BrowserColumn.perms, .owner, .id, .nattch, .size, .kind] where total() > width {
         shown.removeAll { $0 == drop }

@@ -90,9 +90,18 @@ package struct HexViewComposer {
     }
 
     /// Resolves `target` in this composer's context and builds its view.
+    /// `namespace` is the pid whose namespaces a browser row's segment is in; a context that lists every
+    /// namespace (`--ns all`) opens a target named by hand in our own.
     package func session(
-        for target: SegmentTarget, readOnly: Bool, width: Int = 80, height: Int = 24, now: Double = 0
+        for target: SegmentTarget, readOnly: Bool, namespace: Int32? = nil, width: Int = 80, height: Int = 24,
+        now: Double = 0
     ) throws -> HexSession {
+        var context = self.context
+        if let namespace {
+            context.namespace = .process(namespace)
+        } else if context.namespace == .all {
+            context.namespace = .current
+        }
         let resolved = try ResolvedTarget.resolve(target, context: context)
         return try session(for: resolved, readOnly: readOnly, width: width, height: height, now: now)
     }

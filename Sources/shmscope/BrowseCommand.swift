@@ -28,7 +28,9 @@ struct Browse: ParsableCommand {
 
     func run() throws {
         requireTerminal("browse")
-        let context = try resolution.context()
+        var context = try resolution.context()
+        // The browser lists every namespace unless told otherwise, as `list` does.
+        if resolution.ns == nil { context.namespace = try listingNamespaces(nil) }
         let session = BrowserSession(
             views: try view.composer(context: context), provider: { scanBrowserRows(context) })
         runTerminalProgram(session)

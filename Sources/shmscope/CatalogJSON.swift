@@ -39,9 +39,10 @@ struct SegmentJSON: Encodable {
     var note: String?
     var attached: [AttachedJSON]
     var lock: LockJSON?
+    var namespace: NamespaceJSON?
 
     enum CodingKeys: String, CodingKey {
-        case kind, target, label
+        case kind, target, label, namespace
         case qtKey = "qt_key"
         case qtLetters = "qt_letters"
         case qtHash = "qt_hash"
@@ -75,6 +76,7 @@ struct SegmentJSON: Encodable {
         note = e.note
         attached = e.attached.map(AttachedJSON.init)
         lock = e.lock.map(LockJSON.init)
+        namespace = e.namespace.map(NamespaceJSON.init)
     }
 
     // Encode nulls explicitly so every key is always present.
@@ -83,6 +85,7 @@ struct SegmentJSON: Encodable {
         try c.encode(kind, forKey: .kind)
         try c.encode(target, forKey: .target)
         try c.encode(label, forKey: .label)
+        try c.encode(namespace, forKey: .namespace)
         try c.encode(qtKey, forKey: .qtKey)
         try c.encode(qtLetters, forKey: .qtLetters)
         try c.encode(qtHash, forKey: .qtHash)
@@ -171,4 +174,19 @@ func encodeJSON<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// The IPC namespace of a segment when `list` looked at more than ours: `null` otherwise.
+struct NamespaceJSON: Encodable {
+    var inode: UInt64
+    var pid: Int32
+    var name: String
+    var ours: Bool
+
+    init(_ n: IPCNamespace) {
+        inode = n.inode
+        pid = n.pid
+        name = n.name
+        ours = n.isOurs
+    }
 }

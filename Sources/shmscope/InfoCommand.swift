@@ -39,6 +39,9 @@ struct Info: ParsableCommand {
         var rows: [(String, String)] = []
         rows.append(("target", e.target?.description ?? "-"))
         rows.append(("kind", e.kind.rawValue))
+        if let ns = e.namespace {
+            rows.append(("namespace", "ipc:[\(ns.inode)] \(ns.name)" + (ns.isOurs ? "" : ", entered through pid \(ns.pid)")))
+        }
         if let key = e.qtKey { rows.append(("key", key)) }
         if let letters = e.qtLetters, let hash = e.qtHash { rows.append(("qt name", "letters \"\(letters)\", sha1 \(hash)")) }
         rows.append(("native key", e.nativeKey))

@@ -30,19 +30,29 @@ struct List: ParsableCommand {
     @Option(name: .long, help: "Qt's temp dir for key files (default: $TMPDIR resolved, or /tmp).")
     var tmpdir: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "IPC namespaces (containers) to list: all (default, or $SHMSCOPE_NS), self, or the pid of a process in one. Entering another namespace needs root.",
+            valueName: "PID|self|all"))
+    var ns: String?
+
     func validate() throws {
         if key.contains(where: \.isEmpty) { throw ValidationError("--key must not be empty") }
         if let tmpdir, tmpdir.isEmpty { throw ValidationError("--tmpdir must not be empty") }
+        _ = try listingNamespaces(ns)
         if let kind, CatalogEntry.Kind(rawValue: kind) == nil || kind.hasSuffix("-sem") {
             throw ValidationError("--kind must be qt, qt-posix, qt6, qt6-sysv, sysv or posix, not `\(kind)`")
         }
     }
 
     func run() throws {
-        let catalog = Catalog.scan(
-            .init(
-                temporaryDirectory: tmpdir.map { QtNaming.tempPath(environment: ["TMPDIR": $0]) },
-                knownKeys: KnownKeys.load(extra: key), includeSemaphores: all))
+        var sources = Catalog.Sources(
+            temporaryDirectory: tmpdir.map { QtNaming.tempPath(environment: ["TMPDIR": $0]) },
+            knownKeys: KnownKeys.load(extra: key), includeSemaphores: all)
+        sources.namespaces = try listingNamespaces(ns)
+        sources.givenTemporaryDirectory = tmpdir
+        let catalog = Catalog.scan(sources)
         let entries = catalog.entries.filter { kind == nil || $0.kind.rawValue == kind }
         let out = Output.standard
         if json {
@@ -56,7 +66,15 @@ struct List: ParsableCommand {
         if entries.isEmpty {
             out.print("No shared-memory segments. Create one with `shmscope create KEY --size 4096`.")
         } else {
-            for line in CatalogTable.render(entries) { out.print(line) }
+            // The namespace column only when a row is outside our own namespace, so the usual output stays as
+            // narrow (and a container's segment never passes for one of ours).
+            let namespaces = entries.contains { $0.namespacePID != nil }
+            for line in CatalogTable.render(entries, namespaces: namespaces) { out.print(line) }
+        }
+        if catalog.unreachableNamespaces > 0 {
+            let n = catalog.unreachableNamespaces
+            out.print(
+                "(\(n) other IPC namespace\(n == 1 ? "" : "s") (containers) not listed: entering one needs root)")
         }
         if catalog.hiddenProcesses > 0 {
             let n = catalog.hiddenProcesses
@@ -87,11 +105,17 @@ enum CatalogTable {
         ]
     }
 
-    static func render(_ entries: [CatalogEntry]) -> [String] {
-        let rows = [headers] + entries.map(row)
-        var widths = [Int](repeating: 0, count: headers.count)
+    /// `namespaces`: a leading NS column naming each entry's IPC namespace (container).
+    static func render(_ entries: [CatalogEntry], namespaces: Bool = false) -> [String] {
+        var rows = [headers] + entries.map(row)
+        var rightAligned: Set<Int> = [2, 3, 6]
+        if namespaces {
+            rows[0].insert("NS", at: 0)
+            for (i, e) in entries.enumerated() { rows[i + 1].insert(e.namespace?.name ?? "-", at: 0) }
+            rightAligned = Set(rightAligned.map { $0 + 1 })
+        }
+        var widths = [Int](repeating: 0, count: rows[0].count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-        let rightAligned: Set<Int> = [2, 3, 6]
         return rows.map { r in
             var line = ""
             for (i, c) in r.enumerated() {

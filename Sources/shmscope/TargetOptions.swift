@@ -19,6 +19,13 @@ struct TargetContextOptions: ParsableArguments {
             valueName: "KEY"))
     var keys: [String] = []
 
+    @Option(
+        name: .customLong("ns"),
+        help: ArgumentHelp(
+            "The IPC namespace (container) of the segment: the pid of a process in it, self (default) or, for listing, all. Needs root to enter another.",
+            valueName: "PID|self|all"))
+    var ns: String?
+
     @Flag(
         name: .customLong("no-lock"),
         help: "Write without taking the segment's lock (needed where it has none, e.g. a raw System V segment without --sem).")
@@ -28,12 +35,18 @@ struct TargetContextOptions: ParsableArguments {
         if let tmpdir, tmpdir.isEmpty { throw ValidationError("--tmpdir must not be empty") }
         if keys.contains(where: \.isEmpty) { throw ValidationError("--key must not be empty") }
         if let sem { _ = try Self.parseSemaphore(sem) }
+        if let ns { _ = try Self.parseNamespace(ns) }
+    }
+
+    static func parseNamespace(_ text: String) throws -> NamespaceSelection {
+        try usage { () throws(NumberSyntaxError) in try NamespaceSelection.parse(text) }
     }
 
     /// The context every route resolves its target in.
     func context() throws -> TargetContext {
         TargetContext(
-            temporaryDirectory: tmpdir, semaphore: try sem.map(Self.parseSemaphore), keys: keys, noLock: noLock)
+            temporaryDirectory: tmpdir, semaphore: try sem.map(Self.parseSemaphore), keys: keys, noLock: noLock,
+            namespace: try ns.map(Self.parseNamespace) ?? .current)
     }
 
     static func parseSemaphore(_ text: String) throws -> SharedMemory.SemaphoreReference {
@@ -60,7 +73,7 @@ struct TargetContextOptions: ParsableArguments {
 /// An option that would not take effect for the target is refused (exit 2, one line saying why).
 struct TargetOptions: ParsableArguments {
     @Argument(
-        help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY or shmid:N.")
+        help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY, shmid:N, memfd:PID:NAME or map:PID:ADDRESS.")
     var target: String
 
     @OptionGroup var resolution: TargetContextOptions
@@ -113,6 +126,17 @@ struct TargetOptions: ParsableArguments {
             throw ValidationError("--no-lock is for writing, and `\(command)` never writes: leave it out")
         }
     }
+}
+
+/// The namespaces `list` and the browser show: `--ns` when given, else `SHMSCOPE_NS`, else every one.
+func listingNamespaces(_ given: String?) throws -> NamespaceSelection {
+    if let given { return try TargetContextOptions.parseNamespace(given) }
+    if let text = currentEnvironment()["SHMSCOPE_NS"], !text.isEmpty {
+        do { return try NamespaceSelection.parse(text) } catch {
+            throw ValidationError("SHMSCOPE_NS: \(error.message)")
+        }
+    }
+    return .all
 }
 
 /// Saves a Qt key to the key store when its segment exists (looked up without attaching: that would change it).

@@ -64,4 +64,17 @@ int shm_shim_wexitstatus(int status);
 int shm_shim_wifsignaled(int status);
 int shm_shim_wtermsig(int status);
 
+
+/* openat2(2) has no glibc wrapper (glibc 2.36): a path resolved inside `dirfd` as its root (RESOLVE_IN_ROOT), so an
+   absolute symlink planted in a container's root never leads to a host file; `resolve` is RESOLVE_* bits. */
+int shm_shim_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve);
+unsigned long long shm_shim_resolve_in_root(void);
+/* O_PATH needs _GNU_SOURCE, which the Swift importer does not set. */
+int shm_shim_o_path(void);
+unsigned long long shm_shim_resolve_no_magiclinks(void);
+/* setns(fd, CLONE_NEWIPC): enters another IPC namespace, for the calling thread only (decisions.md). */
+int shm_shim_setns_ipc(int fd);
+/* Blocks every signal in the calling thread (the namespace thread leaves signals to the main thread). */
+int shm_shim_block_all_signals(void);
+
 #endif

@@ -8,21 +8,30 @@ final class PosixBackend: SegmentBackend {
     let name: String
     let target: String
 
-    init(name: String, target: String) {
+    /// Where `/dev/shm` is: ours, or a container's (`FileRoot`).
+    let files: FileRoot
+
+    init(name: String, target: String, files: FileRoot = .host) {
         self.name = name
         self.target = target
+        self.files = files
+    }
+
+    /// `shm_open`: glibc's is `open("/dev/shm" + name)`; a container's object is opened inside its root.
+    private func openObject(_ flags: Int32, _ mode: mode_t) throws(Errno) -> Int32 {
+        files.isHost ? try Sys.shmOpen(name, flags, mode) : try files.open(path, flags | O_NOFOLLOW, mode)
     }
 
     private var path: String { "/dev/shm" + name }
 
     func create(size: Int, permissions: mode_t) throws(ShmError) -> Mapping {
         let fd: Int32
-        do { fd = try Sys.shmOpen(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, permissions) } catch let e {
+        do { fd = try openObject(O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, permissions) } catch let e {
             throw ShmError.fromErrno(e.code, operation: "shm_open", target: target, context: "cannot create")
         }
         do { try Sys.ftruncate(fd, size) } catch let e {
             Sys.close(fd)
-            _ = try? Sys.shmUnlink(name)
+            removeObject()
             var err = ShmError.fromErrno(
                 e.code, operation: "ftruncate", target: target, context: "cannot size to \(size) bytes")
             if e.code == EINVAL { err.kind = .invalidSize }
@@ -30,7 +39,7 @@ final class PosixBackend: SegmentBackend {
         }
         Sys.close(fd)
         do { return try attach(readOnly: false) } catch let error {
-            _ = try? Sys.shmUnlink(name)
+            removeObject()
             throw error
         }
     }
@@ -38,8 +47,7 @@ final class PosixBackend: SegmentBackend {
     func attach(readOnly: Bool) throws(ShmError) -> Mapping {
         let fd: Int32
         do {
-            fd = try Sys.shmOpen(
-                name, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW, readOnly ? 0o400 : 0o600)
+            fd = try openObject((readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW, readOnly ? 0o400 : 0o600)
         } catch let e {
             throw ShmError.fromErrno(e.code, operation: "shm_open", target: target, context: "cannot attach")
         }
@@ -69,15 +77,26 @@ final class PosixBackend: SegmentBackend {
     func removeIfUnused(_ mapping: Mapping) throws(ShmError) -> Bool { false }
 
     func exists() -> Bool {
-        guard let st = try? Sys.lstat(path) else { return false }
+        guard let st = try? files.lstat(path) else { return false }
         return st.st_mode & S_IFMT == S_IFREG
     }
 
     func remove() throws(ShmError) -> Bool {
+        if !files.isHost {
+            guard files.exists(path) else {
+                throw ShmError.fromErrno(ENOENT, operation: "shm_unlink", target: target, context: "cannot remove")
+            }
+            files.unlink(path)
+            return true
+        }
         do { try Sys.shmUnlink(name) } catch let e {
             throw ShmError.fromErrno(e.code, operation: "shm_unlink", target: target, context: "cannot remove")
         }
         return true
+    }
+
+    private func removeObject() {
+        if files.isHost { _ = try? Sys.shmUnlink(name) } else { files.unlink(path) }
     }
 
     func presence(of mapping: Mapping) -> SharedMemory.Presence {
@@ -87,7 +106,7 @@ final class PosixBackend: SegmentBackend {
     }
 
     func namesAnotherSegment(than mapping: Mapping) -> Bool {
-        guard let now = try? Sys.lstat(path), let mine = try? Sys.fstat(mapping.handle) else { return false }
+        guard let now = try? files.lstat(path), let mine = try? Sys.fstat(mapping.handle) else { return false }
         return now.st_ino != mine.st_ino || now.st_dev != mine.st_dev
     }
 

@@ -24,12 +24,12 @@ protocol SegmentLock: AnyObject {
 /// Creates a Qt key file the way Qt's `createUnixKeyFile` does: `O_EXCL|O_CREAT`, mode 0640, empty, closed at once.
 /// Returns true when this call created it. Never follows a symlink planted at `path`: an existing entry must be
 /// a regular file.
-func createQtKeyFile(_ path: String, target: String) throws(ShmError) -> Bool {
+func createQtKeyFile(_ path: String, target: String, files: FileRoot = .host) throws(ShmError) -> Bool {
     // EEXIST means a peer made the file first (Qt: "already exists" is success). If the peer's last detach removed
     // it again before we could look, the race is over: try to create it once more.
     for attempt in 1...3 {
         do {
-            let fd = try Sys.open(path, O_EXCL | O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o640)
+            let fd = try files.open(path, O_EXCL | O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o640)
             Sys.close(fd)
             return true
         } catch let e {
@@ -38,17 +38,17 @@ func createQtKeyFile(_ path: String, target: String) throws(ShmError) -> Bool {
                     e.code, operation: "open", target: target, context: "cannot create key file \(path)")
             }
         }
-        if attempt < 3, (try? Sys.lstat(path)) == nil { continue }
+        if attempt < 3, (try? files.lstat(path)) == nil { continue }
         break
     }
-    try checkRegularKeyFile(path, target: target)
+    try checkRegularKeyFile(path, target: target, files: files)
     return false
 }
 
 /// Refuses key files that are symlinks or not regular files, so a planted link never redirects `ftok`.
-func checkRegularKeyFile(_ path: String, target: String) throws(ShmError) {
+func checkRegularKeyFile(_ path: String, target: String, files: FileRoot = .host) throws(ShmError) {
     let st: stat
-    do { st = try Sys.lstat(path) } catch let e {
+    do { st = try files.lstat(path) } catch let e {
         throw ShmError.fromErrno(e.code, operation: "lstat", target: target, context: "key file \(path)")
     }
     if (st.st_mode & S_IFMT) != S_IFREG {
@@ -79,11 +79,15 @@ final class SystemVSemaphoreLock: SegmentLock {
     private(set) var createdSemaphore = false
     private(set) var isHeld = false
 
-    init(source: Source, target: String, number: UInt16 = 0, createsKeyFile: Bool = true) {
+    /// Where the key file is: our root, or a container's.
+    let files: FileRoot
+
+    init(source: Source, target: String, number: UInt16 = 0, createsKeyFile: Bool = true, files: FileRoot = .host) {
         self.source = source
         self.target = target
         self.number = number
         self.createsKeyFile = createsKeyFile
+        self.files = files
         if case .id(let id) = source { semid = id }
     }
 
@@ -107,12 +111,12 @@ final class SystemVSemaphoreLock: SegmentLock {
             }
         case .qtKeyFile(let path):
             if create && createsKeyFile {
-                if try createQtKeyFile(path, target: target) { createdFile = true }
+                if try createQtKeyFile(path, target: target, files: files) { createdFile = true }
             } else {
-                try checkRegularKeyFile(path, target: target)
+                try checkRegularKeyFile(path, target: target, files: files)
             }
             let key: key_t
-            do { key = try Sys.ftok(path, QtNaming.ftokProjectID) } catch let e {
+            do { key = try files.ftok(path, QtNaming.ftokProjectID) } catch let e {
                 throw ShmError.fromErrno(
                     e.code, operation: "ftok", target: target, context: "semaphore key file \(path)")
             }
@@ -212,7 +216,7 @@ final class SystemVSemaphoreLock: SegmentLock {
 
     func undoCreation() {
         if createdSemaphore && semid != -1 { try? Sys.semRemove(semid) }
-        if createdFile, case .qtKeyFile(let path) = source { Sys.unlink(path) }
+        if createdFile, case .qtKeyFile(let path) = source { files.unlink(path) }
         if createdSemaphore || createdFile { semid = -1 }
         createdSemaphore = false
         createdFile = false
@@ -238,8 +242,8 @@ final class SystemVSemaphoreLock: SegmentLock {
         semid = -1
         // The key file goes only with the semaphore it named (`prepare` checked it is a regular file whose `ftok`
         // key has this semaphore); a key file without one is left alone.
-        if case .qtKeyFile(let path) = source, (try? checkRegularKeyFile(path, target: target)) != nil {
-            Sys.unlink(path)
+        if case .qtKeyFile(let path) = source, (try? checkRegularKeyFile(path, target: target, files: files)) != nil {
+            files.unlink(path)
         }
     }
 }
@@ -249,24 +253,48 @@ final class SystemVSemaphoreLock: SegmentLock {
 final class PosixSemaphoreLock: SegmentLock {
     let name: String
     let target: String
+    /// Where the semaphore's file is: our `/dev/shm`, or a container's.
+    let files: FileRoot
     private var sem: UnsafeMutablePointer<sem_t>?
+    /// True when `sem` is our own mapping of a container's `sem.NAME` (unmapped, never `sem_close`d).
+    private var mappedFile = false
     private(set) var isHeld = false
     private(set) var created = false
 
-    init(name: String, target: String) {
+    init(name: String, target: String, files: FileRoot = .host) {
         self.name = name
         self.target = target
+        self.files = files
     }
 
-    deinit {
-        if let sem {
-            shm_shim_held_sem_remove(sem)
-            Sys.semClose(sem)
-        }
+    deinit { close() }
+
+    private func close() {
+        guard let sem else { return }
+        shm_shim_held_sem_remove(sem)
+        if mappedFile { Sys.munmap(UnsafeMutableRawPointer(sem), MemoryLayout<sem_t>.size) } else { Sys.semClose(sem) }
+        self.sem = nil
     }
 
     func prepare(create: Bool) throws(ShmError) {
         if sem != nil { return }
+        if !files.isHost {
+            // A container's semaphore: `sem_open` only knows our /dev/shm, and a glibc semaphore is nothing but a
+            // `sem_t` in the file `/dev/shm/sem.NAME`, mapped shared. We use one that exists; creating one safely
+            // is glibc's business, inside the container.
+            let path = "/dev/shm/sem." + name.dropFirst()
+            do throws(Errno) {
+                let fd = try files.open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+                defer { Sys.close(fd) }
+                guard try Sys.fstat(fd).st_size >= MemoryLayout<sem_t>.size else { throw Errno(code: EINVAL) }
+                sem = try Sys.mmap(fd, MemoryLayout<sem_t>.size, writable: true).assumingMemoryBound(to: sem_t.self)
+                mappedFile = true
+            } catch let e {
+                throw ShmError.fromErrno(
+                    e.code, operation: "open", target: target, context: "semaphore \(files.display(path))")
+            }
+            return
+        }
         if create, let s = try? Sys.semOpen(name, O_CREAT | O_EXCL, 0o600, value: 1) {
             sem = s
             created = true
@@ -348,12 +376,8 @@ final class PosixSemaphoreLock: SegmentLock {
     }
 
     func destroy() {
-        if let sem {
-            shm_shim_held_sem_remove(sem)
-            Sys.semClose(sem)
-        }
-        sem = nil
-        _ = try? Sys.semUnlink(name)
+        close()
+        if files.isHost { _ = try? Sys.semUnlink(name) } else { files.unlink("/dev/shm/sem." + name.dropFirst()) }
     }
 }
 
@@ -365,16 +389,20 @@ final class FileLock: SegmentLock {
     private var fd: Int32 = -1
     private(set) var isHeld = false
 
-    init(path: String, target: String) {
+    /// Where the file is: our root, or a container's.
+    let files: FileRoot
+
+    init(path: String, target: String, files: FileRoot = .host) {
         self.path = path
         self.target = target
+        self.files = files
     }
 
     deinit { if fd != -1 { Sys.close(fd) } }
 
     func prepare(create: Bool) throws(ShmError) {
         if fd != -1 { return }
-        do { fd = try Sys.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } catch let e {
+        do { fd = try files.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } catch let e {
             throw ShmError.fromErrno(e.code, operation: "open", target: target, context: "lock file \(path)")
         }
     }
@@ -415,7 +443,7 @@ final class FileLock: SegmentLock {
     }
 
     func state() -> LockState? {
-        guard let st = try? Sys.lstat(path) else { return nil }
+        guard let st = try? files.lstat(path) else { return nil }
         let holder = FileLocks.holder(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         return LockState(
             mechanism: .flock, value: nil, lastPID: holder, waiters: nil, heldByUs: isHeld, nativeName: path)

@@ -19,12 +19,20 @@ struct SegmentPlan {
     let followsQt: Bool
     /// Why the key cannot be used (empty, too long for Qt's names); thrown when the key is first used, as Qt does.
     let keyProblem: ShmError?
+    /// The namespaces the segment lives in: ours, or another process's (`--ns PID`). Its System V calls run
+    /// there (`NamespaceAccess.run`) and its files are reached inside that process's root.
+    let access: NamespaceAccess
 
     init(_ target: SegmentTarget, options: SharedMemory.Options) {
+        access = options.namespace.map(NamespaceAccess.reaching) ?? .local
+        let files = access.files
         // Names depend on TMPDIR (realpath) and a SHA-1, and never change for one object.
-        var environment = currentEnvironment()
+        var environment = access.isForeign ? access.environment : currentEnvironment()
         if let dir = options.temporaryDirectory { environment["TMPDIR"] = dir }
-        let tmp = options.temporaryDirectory ?? QtNaming.tempPath(environment: environment)
+        // A container's temp dir is its own TMPDIR or /tmp, inside its root (never resolved through ours).
+        let tmp =
+            options.temporaryDirectory
+            ?? (access.isForeign ? (environment["TMPDIR"] ?? "/tmp") : QtNaming.tempPath(environment: environment))
         let name = target.description
         temporaryDirectory = tmp
         switch target {
@@ -37,12 +45,12 @@ struct SegmentPlan {
             case .systemV:
                 nativeKey = key.isEmpty ? "" : tmp + "/" + segmentName
                 backend = SystemVBackend(
-                    source: .keyFile(path: nativeKey, directory: nil), target: name, lastOutRemoves: true)
-                lock = SystemVSemaphoreLock(source: .qtKeyFile(tmp + "/" + semaphoreName), target: name)
+                    source: .keyFile(path: nativeKey, directory: nil), target: name, lastOutRemoves: true, files: files)
+                lock = SystemVSemaphoreLock(source: .qtKeyFile(tmp + "/" + semaphoreName), target: name, files: files)
             case .posix:
                 nativeKey = key.isEmpty ? "" : "/" + segmentName
-                backend = PosixBackend(name: nativeKey, target: name)
-                lock = PosixSemaphoreLock(name: "/" + semaphoreName, target: name)
+                backend = PosixBackend(name: nativeKey, target: name, files: files)
+                lock = PosixSemaphoreLock(name: "/" + semaphoreName, target: name, files: files)
             }
             keyProblem = Self.legacyKeyProblem(key, backend: qtBackend, target: name)
         case .qtNative(let key, let type):
@@ -52,51 +60,53 @@ struct SegmentPlan {
             followsQt = true
             switch type {
             case .posix:
-                backend = PosixBackend(name: nativeKey, target: name)
-                lock = PosixSemaphoreLock(name: nativeKey, target: name)
+                backend = PosixBackend(name: nativeKey, target: name, files: files)
+                lock = PosixSemaphoreLock(name: nativeKey, target: name, files: files)
             case .systemV:
                 // Qt creates its fallback runtime dir (`<temp>/runtime-<user>`, 0700) when XDG_RUNTIME_DIR is
                 // unusable; an absolute key names its file directly.
                 let directory = key.hasPrefix("/") ? nil : QtNaming.runtimeDirectory(environment: environment)
                 backend = SystemVBackend(
-                    source: .keyFile(path: nativeKey, directory: directory), target: name, lastOutRemoves: true)
-                lock = SystemVSemaphoreLock(source: .qtKeyFile(nativeKey), target: name)
+                    source: .keyFile(path: nativeKey, directory: directory), target: name, lastOutRemoves: true,
+                    files: files)
+                lock = SystemVSemaphoreLock(source: .qtKeyFile(nativeKey), target: name, files: files)
             }
             keyProblem = Self.nativeKeyProblem(key, type: type, nativeKey: nativeKey, target: name)
         case .posix(let posixName):
             nativeKey = posixName
             qtKey = nil
             followsQt = false
-            backend = PosixBackend(name: posixName, target: name)
-            lock = Self.posixLock(posixName, reference: options.semaphore, target: name)
+            backend = PosixBackend(name: posixName, target: name, files: files)
+            lock = Self.posixLock(posixName, reference: options.semaphore, target: name, files: files)
             keyProblem = nil
         case .sysvKey(let key):
             nativeKey = hex32(key)
             qtKey = nil
             followsQt = false
-            backend = SystemVBackend(source: .key(key), target: name, lastOutRemoves: false)
-            lock = Self.namedSemaphore(options.semaphore, target: name)
+            backend = SystemVBackend(source: .key(key), target: name, lastOutRemoves: false, files: files)
+            lock = Self.namedSemaphore(options.semaphore, target: name, files: files)
             keyProblem = nil
         case .sysvID(let id):
             nativeKey = "shmid:\(id)"
             qtKey = nil
             followsQt = false
-            backend = SystemVBackend(source: .id(id), target: name, lastOutRemoves: false)
-            lock = Self.namedSemaphore(options.semaphore, target: name)
+            backend = SystemVBackend(source: .id(id), target: name, lastOutRemoves: false, files: files)
+            lock = Self.namedSemaphore(options.semaphore, target: name, files: files)
             keyProblem = nil
         }
     }
 
     /// A raw System V segment has no lock of its own: only the semaphore set the user names, or Qt's lock that
     /// `ResolvedTarget` found next to it (a Qt segment opened by id or key).
-    private static func namedSemaphore(_ reference: SharedMemory.SemaphoreReference?, target: String)
-        -> (any SegmentLock)?
-    {
+    private static func namedSemaphore(
+        _ reference: SharedMemory.SemaphoreReference?, target: String, files: FileRoot
+    ) -> (any SegmentLock)? {
         switch reference {
         case .key(let k, let n): SystemVSemaphoreLock(source: .key(k), target: target, number: n)
         case .id(let id, let n): SystemVSemaphoreLock(source: .id(id), target: target, number: n)
-        case .qtKeyFile(let path): SystemVSemaphoreLock(source: .qtKeyFile(path), target: target, createsKeyFile: false)
-        case .posix(let name): PosixSemaphoreLock(name: name, target: target)
+        case .qtKeyFile(let path):
+            SystemVSemaphoreLock(source: .qtKeyFile(path), target: target, createsKeyFile: false, files: files)
+        case .posix(let name): PosixSemaphoreLock(name: name, target: target, files: files)
         case nil: nil
         }
     }
@@ -104,22 +114,26 @@ struct SegmentPlan {
     /// The lock of a POSIX object opened by name. A Qt POSIX segment (`/qipc_sharedmemory_X`) is locked by Qt's
     /// `/qipc_systemsem_X`, and a Qt 6 native key (`/KEY` with `/dev/shm/sem.KEY`, as the catalog tells them) by
     /// `/KEY`: the peer's real lock. Anything else gets an advisory `flock` on its `/dev/shm` file.
-    static func posixLock(_ name: String, reference: SharedMemory.SemaphoreReference?, target: String)
-        -> any SegmentLock
-    {
-        if case .posix(let semaphore) = reference { return PosixSemaphoreLock(name: semaphore, target: target) }
-        if let semaphore = qtPosixSemaphore(for: name) { return PosixSemaphoreLock(name: semaphore, target: target) }
-        return FileLock(path: "/dev/shm" + name, target: target)
+    static func posixLock(
+        _ name: String, reference: SharedMemory.SemaphoreReference?, target: String, files: FileRoot = .host
+    ) -> any SegmentLock {
+        if case .posix(let semaphore) = reference {
+            return PosixSemaphoreLock(name: semaphore, target: target, files: files)
+        }
+        if let semaphore = qtPosixSemaphore(for: name, files: files) {
+            return PosixSemaphoreLock(name: semaphore, target: target, files: files)
+        }
+        return FileLock(path: "/dev/shm" + name, target: target, files: files)
     }
 
     /// Qt's semaphore name for the POSIX object `name`, when it is a Qt segment; nil for a plain object.
-    static func qtPosixSemaphore(for name: String, devShm: String = "/dev/shm") -> String? {
+    static func qtPosixSemaphore(for name: String, devShm: String = "/dev/shm", files: FileRoot = .host) -> String? {
         let file = String(name.dropFirst())
         if let parsed = QtNaming.parseLegacyName(file) {
             guard parsed.prefix == QtNaming.sharedMemoryPrefix else { return nil }
             return "/" + QtNaming.semaphorePrefix + parsed.letters + parsed.hash
         }
-        guard !file.isEmpty, !file.contains("/"), (try? Sys.access(devShm + "/sem." + file, F_OK)) != nil else {
+        guard !file.isEmpty, !file.contains("/"), files.exists(devShm + "/sem." + file) else {
             return nil
         }
         return name

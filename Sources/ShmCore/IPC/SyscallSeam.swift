@@ -12,6 +12,7 @@ enum Syscall: String, Sendable, CaseIterable {
     case open, close, read, write, lseek, fstat, lstat, stat, access, mkdir, unlink, realpath, opendir, rename, fsync
     case renameNoReplace = "renameat2"
     case ftok, flock, kill, getpwuid
+    case openat2, setns, unlinkat
 }
 
 /// One call as the seam saw it.

@@ -332,6 +332,47 @@ enum Sys {
         return names
     }
 
+    /// The corresponding system call is `openat2` with `RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS`: `path` (absolute
+    /// or not) is resolved inside the directory `root` as if it were `/`, so no symlink (absolute or `..`) leads out
+    /// of it, and `/proc` magic links are refused.
+    static func openInRoot(_ root: Int32, _ path: String, _ flags: Int32, _ mode: mode_t = 0) throws(Errno) -> Int32 {
+        let resolve = shm_shim_resolve_in_root() | shm_shim_resolve_no_magiclinks()
+        // openat2 refuses a mode without O_CREAT (EINVAL), where open ignores it.
+        let mode = flags & O_CREAT != 0 ? UInt32(mode) : 0
+        return try syscall(
+            .openat2, [Int(flags), Int(mode)], path: path,
+            { shm_shim_openat2(root, path, flags | O_CLOEXEC, mode, resolve) }, failed: { $0 == -1 })
+    }
+
+    /// The corresponding C function is `unlinkat` (a name in the directory `directory`, never a path).
+    static func unlinkat(_ directory: Int32, _ name: String) throws(Errno) {
+        _ = try syscall(.unlinkat, path: name, { Glibc.unlinkat(directory, name, 0) }, failed: { $0 == -1 })
+    }
+
+    /// The corresponding C function is `setns(fd, CLONE_NEWIPC)`: the calling thread enters the IPC namespace.
+    static func setnsIPC(_ fd: Int32) throws(Errno) {
+        _ = try syscall(.setns, [Int(fd)], { shm_shim_setns_ipc(fd) }, failed: { $0 == -1 })
+    }
+
+    /// The names in the directory open as `fd` (which this call consumes), without `.` and `..`. The corresponding
+    /// C functions are `fdopendir`, `readdir` and `closedir`.
+    static func directoryEntries(descriptor fd: Int32) throws(Errno) -> [String] {
+        guard let dir = Glibc.fdopendir(fd) else {
+            let e = Errno.current
+            Glibc.close(fd)
+            throw e
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        let nameOffset = MemoryLayout<dirent>.offset(of: \.d_name)!
+        while let entry = readdir(dir) {
+            let name = String(
+                cString: UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// The corresponding C function is `ftok`.
     static func ftok(_ path: String, _ id: Int32) throws(Errno) -> key_t {
         try syscall(.ftok, [Int(id)], path: path, retryEINTR: false, { Glibc.ftok(path, id) }, failed: { $0 == -1 })

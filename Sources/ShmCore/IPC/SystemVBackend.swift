@@ -15,11 +15,14 @@ final class SystemVBackend: SegmentBackend {
     let target: String
     /// Qt's rule (qt-ipc.md §8): the last process to detach removes the segment and its key file.
     let lastOutRemoves: Bool
+    /// Where key files are: our root, or a container's (`FileRoot`).
+    let files: FileRoot
 
-    init(source: Source, target: String, lastOutRemoves: Bool) {
+    init(source: Source, target: String, lastOutRemoves: Bool, files: FileRoot = .host) {
         self.source = source
         self.target = target
         self.lastOutRemoves = lastOutRemoves
+        self.files = files
     }
 
     func prepareCreate() throws(ShmError) {
@@ -33,7 +36,7 @@ final class SystemVBackend: SegmentBackend {
         let flags = Int32(permissions) | IPC_CREAT | IPC_EXCL
         switch source {
         case .keyFile(let path, _):
-            let createdFile = try createQtKeyFile(path, target: target)
+            let createdFile = try createQtKeyFile(path, target: target, files: files)
             do throws(ShmError) {
                 let key = try qtKey(path)
                 let id: Int32
@@ -41,7 +44,7 @@ final class SystemVBackend: SegmentBackend {
                 return try map(id: id, readOnly: false)
             } catch let error {
                 // A key file someone else made, or one that names a segment that already exists, stays.
-                if createdFile && error.kind != .alreadyExists { Sys.unlink(path) }
+                if createdFile && error.kind != .alreadyExists { files.unlink(path) }
                 throw error
             }
         case .key(let key):
@@ -58,12 +61,12 @@ final class SystemVBackend: SegmentBackend {
     func attach(readOnly: Bool) throws(ShmError) -> Mapping {
         switch source {
         case .keyFile(let path, _):
-            guard (try? Sys.lstat(path)) != nil else {
+            guard (try? files.lstat(path)) != nil else {
                 throw ShmError(
                     .notFound, operation: "attach", target: target, errno: ENOENT,
-                    message: "no Qt key file \(path): is the segment created, and does the peer use the same TMPDIR?")
+                    message: "no Qt key file \(files.display(path)): is the segment created, and does the peer use the same TMPDIR?")
             }
-            try checkRegularKeyFile(path, target: target)
+            try checkRegularKeyFile(path, target: target, files: files)
             let key = try qtKey(path)
             let id: Int32
             // Qt asks for exactly the access it needs (0400 or 0600).
@@ -92,7 +95,7 @@ final class SystemVBackend: SegmentBackend {
         do { try Sys.shmRemove(mapping.handle) } catch let e {
             throw ShmError.fromErrno(e.code, operation: "shmctl", target: target, context: "cannot remove")
         }
-        if case .keyFile(let path, _) = source { Sys.unlink(path) }
+        if case .keyFile(let path, _) = source { files.unlink(path) }
         return true
     }
 
@@ -102,11 +105,11 @@ final class SystemVBackend: SegmentBackend {
             // The key file is removed only with the segment it names: a regular file (never a symlink) whose
             // `ftok` key has a segment. Any other file at that path (a native key may be an absolute path) is not
             // ours to delete.
-            guard (try? checkRegularKeyFile(path, target: target)) != nil, let key = try? qtKey(path),
+            guard (try? checkRegularKeyFile(path, target: target, files: files)) != nil, let key = try? qtKey(path),
                 let id = try? Sys.shmget(key, 0, 0)
             else { return false }
             try removeSegment(id)
-            Sys.unlink(path)
+            files.unlink(path)
             return true
         case .key(let key):
             do { try Sys.shmRemove(try Sys.shmget(key, 0, 0)) } catch let e {
@@ -142,7 +145,7 @@ final class SystemVBackend: SegmentBackend {
     func exists() -> Bool {
         switch source {
         case .keyFile(let path, _):
-            guard (try? checkRegularKeyFile(path, target: target)) != nil, let key = try? qtKey(path) else { return false }
+            guard (try? checkRegularKeyFile(path, target: target, files: files)) != nil, let key = try? qtKey(path) else { return false }
             return (try? Sys.shmget(key, 0, 0)) != nil
         case .key(let key): return (try? Sys.shmget(key, 0, 0)) != nil
         case .id(let id): return (try? Sys.shmStat(id)) != nil
@@ -152,7 +155,7 @@ final class SystemVBackend: SegmentBackend {
     // MARK: Helpers
 
     private func qtKey(_ keyFile: String) throws(ShmError) -> key_t {
-        do { return try Sys.ftok(keyFile, QtNaming.ftokProjectID) } catch let e {
+        do { return try files.ftok(keyFile, QtNaming.ftokProjectID) } catch let e {
             throw ShmError.fromErrno(e.code, operation: "ftok", target: target, context: "key file \(keyFile)")
         }
     }
