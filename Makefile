@@ -2,6 +2,7 @@
 #   make                      release build
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make uninstall PREFIX=/usr/local
+#   make dist                 a self-contained executable and a .deb in .build/dist (see README, "Install without Swift")
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR := $(DESTDIR)$(PREFIX)/bin
@@ -12,7 +13,7 @@ FISHDIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)/shmscope
 
-.PHONY: all build man install uninstall
+.PHONY: all build man install uninstall dist
 all: build
 
 build:
@@ -36,3 +37,44 @@ install: build man
 uninstall:
 	rm -f $(BINDIR)/shmscope $(BASHDIR)/shmscope $(ZSHDIR)/_shmscope $(FISHDIR)/shmscope.fish
 	rm -f $(MANDIR)/shmscope.1 $(MANDIR)/shmscope.*.1
+
+# A self-contained executable: Swift's runtime and libraries linked statically (-static-stdlib), so the only
+# shared libraries it needs are libc, libstdc++, libgcc and ncurses; and a Debian package that depends on exactly
+# those, with the man pages and completions. Built in its own scratch path, so it never disturbs `.build`.
+DIST := .build/dist
+DIST_SCRATCH := .build-dist
+VERSION := $(shell sed -n 's/^let shmscopeVersion = "\(.*\)"/\1/p' Sources/shmscope/Version.swift)
+DEB_VERSION := $(subst -,~,$(VERSION))
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+
+dist:
+	$(SWIFT) build -c release --product shmscope --static-swift-stdlib --scratch-path $(DIST_SCRATCH)
+	$(SWIFT) build --product generate-manual --scratch-path $(DIST_SCRATCH)
+	rm -rf $(DIST) && mkdir -p $(DIST)/pkg/DEBIAN $(DIST)/pkg/usr/bin $(DIST)/pkg/usr/share/man/man1 \
+	  $(DIST)/pkg/usr/share/bash-completion/completions $(DIST)/pkg/usr/share/zsh/vendor-completions \
+	  $(DIST)/pkg/usr/share/fish/vendor_completions.d $(DIST)/pkg/usr/share/doc/shmscope
+	install -m 0755 -s $(DIST_SCRATCH)/release/shmscope $(DIST)/shmscope
+	install -m 0755 $(DIST)/shmscope $(DIST)/pkg/usr/bin/shmscope
+	$(DIST_SCRATCH)/debug/generate-manual $(DIST)/shmscope --multi-page --output-directory $(DIST)/man
+	for page in $(DIST)/man/*.1; do gzip -9n < $$page > $(DIST)/pkg/usr/share/man/man1/$$(basename $$page).gz; done
+	$(DIST)/shmscope --generate-completion-script bash > $(DIST)/pkg/usr/share/bash-completion/completions/shmscope
+	$(DIST)/shmscope --generate-completion-script zsh > $(DIST)/pkg/usr/share/zsh/vendor-completions/_shmscope
+	$(DIST)/shmscope --generate-completion-script fish > $(DIST)/pkg/usr/share/fish/vendor_completions.d/shmscope.fish
+	install -m 0644 CHANGELOG.md $(DIST)/pkg/usr/share/doc/shmscope/CHANGELOG.md
+	printf '%s\n' \
+	  'Package: shmscope' \
+	  'Version: $(DEB_VERSION)' \
+	  'Architecture: $(DEB_ARCH)' \
+	  'Maintainer: shmscope developers <shmscope@localhost>' \
+	  'Depends: libc6, libstdc++6, libgcc-s1, libncursesw6' \
+	  'Section: utils' \
+	  'Priority: optional' \
+	  "Installed-Size: $$(du -sk $(DIST)/pkg/usr | cut -f1)" \
+	  'Description: terminal monitor and editor for Linux shared memory' \
+	  ' See and change what is inside System V and POSIX shared memory, Qt QSharedMemory' \
+	  ' segments (under the lock their peers use), memfd objects and anonymous shared' \
+	  ' mappings, in this and in other IPC namespaces (containers).' \
+	  > $(DIST)/pkg/DEBIAN/control
+	dpkg-deb --root-owner-group -Zxz --build $(DIST)/pkg $(DIST)/shmscope_$(DEB_VERSION)_$(DEB_ARCH).deb
+	@ldd $(DIST)/shmscope | sed 's/^/  needs /'
+	@ls -l $(DIST)/shmscope $(DIST)/*.deb

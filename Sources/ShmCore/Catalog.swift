@@ -47,6 +47,10 @@ public struct CatalogEntry: Equatable, Sendable {
         case qt6Sysv = "qt6-sysv"
         case sysv
         case posix
+        /// A memfd (`memfd_create`) mapped shared by one or more processes.
+        case memfd
+        /// An anonymous shared mapping (`MAP_SHARED|MAP_ANONYMOUS`, shared over `fork`).
+        case anon
         case sysvSemaphore = "sysv-sem"
         case posixSemaphore = "posix-sem"
     }
@@ -89,6 +93,8 @@ public struct CatalogEntry: Equatable, Sendable {
     public var note: String?
     /// Seconds since the epoch of the last attach, detach and change (System V).
     public var times: (attach: Int, detach: Int, change: Int)?
+    /// The inode of a memfd's or anonymous mapping's shmem file (what groups its processes).
+    public var objectInode: UInt64?
     /// The IPC namespace it is in, when the catalog looked at more than ours (`--ns all`) or at another one.
     public var namespace: IPCNamespace?
     /// The pid to open it through (`--ns PID`), nil when it is in our own namespace.
@@ -122,6 +128,8 @@ public struct Catalog: Sendable {
         public var runtimeDirectory: String
         public var knownKeys: KnownKeys
         public var includeSemaphores = false
+        /// Also list memfd objects and anonymous shared mappings (`list --all`, `--kind memfd|anon`, the browser).
+        public var includeMappings = false
         /// Which IPC namespaces to look in (`--ns`).
         public var namespaces: NamespaceSelection = .current
         /// `--tmpdir` as given: in another namespace it names a directory inside that namespace's root.
@@ -338,6 +346,11 @@ public struct Catalog: Sendable {
             entries.append(entry)
         }
 
+        if sources.includeMappings {
+            entries += attachments.sharedObjects.values.sorted { ($0.kind.rawValue, $0.name, $0.pid) < ($1.kind.rawValue, $1.name, $1.pid) }
+                .map(mappingEntry)
+        }
+
         if sources.includeSemaphores {
             for sem in semaphores where !claimedSemaphores.contains(sem.semid) {
                 entries.append(
@@ -386,7 +399,7 @@ public struct Catalog: Sendable {
         case .sysvID(let id):
             guard let seg = ProcViews.systemVSegments().first(where: { $0.shmid == id }) else { return nil }
             key = seg.key
-        case .posix, .qt, .qtNative: return nil
+        case .posix, .qt, .qtNative, .memfd, .mapping: return nil
         }
         guard key != 0 else { return nil }
         let tmp = sources.temporaryDirectory.isEmpty ? "/" : sources.temporaryDirectory
@@ -431,7 +444,32 @@ public struct Catalog: Sendable {
             return entries.first { [.sysv, .qt, .qt6Sysv].contains($0.kind) && $0.sysvKey == key && $0.shmid != nil }
         case .sysvID(let id):
             return entries.first { [.sysv, .qt, .qt6Sysv].contains($0.kind) && $0.shmid == id }
+        case .memfd(let pid, _), .mapping(let pid, _):
+            guard let found = SharedMapping.locate(target) else { return nil }
+            return entries.first {
+                ($0.kind == .memfd || $0.kind == .anon) && $0.objectInode == found.inode
+                    && $0.attached.contains { $0.pid == pid }
+            }
         }
+    }
+
+    /// A memfd or anonymous shared mapping as the catalog lists it: opened through its first process's mapping.
+    private static func mappingEntry(_ object: SharedObjectRecord) -> CatalogEntry {
+        let path = "/proc/\(object.pid)/map_files/" + String(object.start, radix: 16) + "-" + String(object.end, radix: 16)
+        // The object's own size and owner (CAP_SYS_ADMIN opens map_files); else the mapping's length.
+        let st = try? Sys.stat(path)
+        let target: SegmentTarget =
+            object.kind == .memfd ? .memfd(pid: object.pid, name: object.name) : .mapping(pid: object.pid, address: object.start)
+        var entry = CatalogEntry(
+            kind: object.kind == .memfd ? .memfd : .anon, target: target,
+            label: object.kind == .memfd ? object.name : target.description,
+            nativeKey: object.kind == .memfd ? "/memfd:" + object.name : "/dev/zero (deleted)",
+            size: st.map { Int($0.st_size) } ?? object.size, mode: st.map { UInt32($0.st_mode & 0o777) },
+            uid: st?.st_uid ?? object.processes.first?.uid, nattch: object.processes.count,
+            attached: object.processes.sorted { $0.pid < $1.pid }, status: .ok,
+            note: "no lock: writing needs --no-lock")
+        entry.objectInode = st.map { UInt64($0.st_ino) } ?? object.inode
+        return entry
     }
 
     static func qtLabel(_ letters: String, _ hash: String) -> String {

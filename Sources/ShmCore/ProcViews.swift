@@ -293,6 +293,8 @@ public struct SharedObjectRecord: Sendable, Equatable {
     public var end: UInt64
     /// The widest mapping's length (the object itself may be larger: its size is read when it is opened).
     public var size: Int
+    /// The inode of its shmem file (maps' inode column).
+    public var inode: UInt64
     public var processes: [AttachedProcess] = []
 
     /// A maps line's fields and path, when they name a shared mapping of a memfd or of `/dev/zero`; `/SYSV…` is
@@ -319,5 +321,6 @@ public struct SharedObjectRecord: Sendable, Equatable {
         self.start = start
         self.end = end
         size = Int(end - start)
+        inode = UInt64(f[4]) ?? 0
     }
 }

@@ -31,6 +31,8 @@ public struct TargetContext: Sendable, Equatable {
             temporaryDirectory: resolvedTemporaryDirectory, knownKeys: knownKeys, includeSemaphores: includeSemaphores)
         sources.namespaces = namespace
         sources.givenTemporaryDirectory = temporaryDirectory
+        // A memfd or shared mapping target finds its entry (and the browser lists them) only with these.
+        sources.includeMappings = true
         return sources
     }
 
@@ -79,6 +81,14 @@ public struct TargetContext: Sendable, Equatable {
             if semaphore != nil { return "--sem names the lock of a raw System V segment; \(named) uses Qt's own semaphore" }
             if !keys.isEmpty { return "--key names Qt keys to try for segments given by id, key or name; \(named) already names its key" }
             if temporaryDirectory != nil { return "--tmpdir locates Qt System V key files; \(named) is a POSIX object with no key file" }
+        case .memfd, .mapping:
+            if semaphore != nil || !keys.isEmpty {
+                return "\(named) is a memfd or shared mapping: it has no lock (--sem) and no Qt key (--key); write with --no-lock"
+            }
+            if temporaryDirectory != nil { return "--tmpdir locates Qt key files; \(named) has none" }
+            if case .process = namespace {
+                return "--ns does not apply: the pid in \(named) already names the process (any namespace)"
+            }
         case .qtNative(let key, .systemV):
             if semaphore != nil { return "--sem names the lock of a raw System V segment; \(named) uses Qt's own semaphore" }
             if !keys.isEmpty { return "--key names Qt keys to try for segments given by id, key or name; \(named) already names its key" }
@@ -186,7 +196,7 @@ extension SegmentTarget {
     public var isUnnamed: Bool {
         switch self {
         case .sysvKey, .sysvID, .posix: true
-        case .qt, .qtNative: false
+        case .qt, .qtNative, .memfd, .mapping: false
         }
     }
 }

@@ -27,6 +27,11 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
     case sysvKey(key_t)
     /// A System V segment by shmid.
     case sysvID(Int32)
+    /// A memfd (`memfd_create`) that process `pid` maps shared, by its name (`/memfd:NAME` in its maps).
+    case memfd(pid: Int32, name: String)
+    /// A shared mapping of process `pid` starting at `address`: an anonymous `MAP_SHARED` mapping (inherited over
+    /// `fork`, `/dev/zero (deleted)` in its maps) or a memfd.
+    case mapping(pid: Int32, address: UInt64)
 
     /// The form a user types to name this target again (see `parse`).
     public var description: String {
@@ -38,6 +43,8 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
         case .posix(let name): name
         case .sysvKey(let key): "sysv:" + hex32(key)
         case .sysvID(let id): "shmid:\(id)"
+        case .memfd(let pid, let name): "memfd:\(pid):\(name)"
+        case .mapping(let pid, let address): "map:\(pid):0x" + String(address, radix: 16)
         }
     }
 
@@ -45,7 +52,9 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
     /// - `qt:KEY` or a bare word: a Qt key (System V backend); `qt-posix:KEY`: a Qt key on a POSIX-IPC Qt build;
     /// - `qt6:KEY`, `qt6-sysv:KEY`: a Qt 6.6+ native key (`platformSafeKey`), POSIX (Qt's default) or System V;
     /// - `/name` or `posix:/name` (`posix:name` also works): a POSIX object;
-    /// - `sysv:0x5100c078` (hex or decimal): a System V key; `shmid:30`: a System V id.
+    /// - `sysv:0x5100c078` (hex or decimal): a System V key; `shmid:30`: a System V id;
+    /// - `memfd:PID:NAME`: a memfd process PID maps; `map:PID:ADDRESS` (hex, as /proc/PID/maps shows it): a shared
+    ///   mapping of process PID (anonymous or memfd).
     public static func parse(_ text: String) throws(ShmError) -> SegmentTarget {
         func bad(_ message: String) -> ShmError {
             ShmError(.keyError, operation: "parse", target: text, message: message)
@@ -98,15 +107,44 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
                 throw bad(error.message)
             }
         }
+        if let rest = text.dropPrefix("memfd:") {
+            let parts = rest.utf8.split(separator: UInt8(ascii: ":"), maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw bad("a memfd target is memfd:PID:NAME, like memfd:1234:wayland-shm") }
+            let pid = try Self.pid(String(decoding: parts[0], as: UTF8.self), label: "memfd:PID", bad: bad)
+            let name = parts[1]
+            // memfd_create takes names of at most 249 bytes (MFD_NAME_MAX_LEN).
+            guard !name.isEmpty, name.count <= 249, !name.contains(0) else {
+                throw bad("a memfd name is 1 to 249 bytes (as /proc/PID/maps shows it after /memfd:)")
+            }
+            return .memfd(pid: pid, name: String(decoding: name, as: UTF8.self))
+        }
+        if let rest = text.dropPrefix("map:") {
+            let parts = rest.utf8.split(separator: UInt8(ascii: ":"), maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw bad("a mapping target is map:PID:ADDRESS, like map:1234:7f3a12345000") }
+            let pid = try Self.pid(String(decoding: parts[0], as: UTF8.self), label: "map:PID", bad: bad)
+            var digits = parts[1][...]
+            if digits.starts(with: "0x".utf8) || digits.starts(with: "0X".utf8) { digits = digits.dropFirst(2) }
+            guard !digits.isEmpty, digits.count <= 16,
+                digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }),
+                let address = UInt64(String(decoding: digits, as: UTF8.self), radix: 16), address <= UInt64(Int.max)
+            else { throw bad("map:PID:ADDRESS takes the mapping's start address in hex, as /proc/PID/maps shows it") }
+            return .mapping(pid: pid, address: address)
+        }
         if let schemeBytes = text.utf8.split(separator: UInt8(ascii: ":")).first, schemeBytes.count < text.utf8.count,
             case let scheme = String(decoding: schemeBytes, as: UTF8.self),
             scheme.allSatisfy({ $0.isLetter || $0 == "-" }), !scheme.isEmpty
         {
             throw bad(
-                "unknown target kind `\(scheme):`: use qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY or shmid:N"
+                "unknown target kind `\(scheme):`: use qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY, shmid:N, memfd:PID:NAME or map:PID:ADDRESS"
             )
         }
         return .qt(key: text, backend: .systemV)
+    }
+
+    private static func pid(_ text: String, label: String, bad: (String) -> ShmError) throws(ShmError) -> Int32 {
+        do { return Int32(try NumberParser.count(text, label: label, in: 1...Int(Int32.max))) } catch {
+            throw bad(error.message)
+        }
     }
 
     static func validatedPosixName(_ name: String, target: String) throws(ShmError) -> String {

@@ -392,15 +392,19 @@ public final class SharedMemory {
     private func requireLock(_ op: String) throws(ShmError) -> any SegmentLock {
         try access.check()
         guard let lockImpl else {
-            throw ShmError(
-                .lockError, operation: op, target: displayName,
-                message: "a raw System V segment has no lock of its own: name a semaphore set (--sem)")
+            if case .memfd = target { throw noLock(op, "a memfd has no lock: write with --no-lock") }
+            if case .mapping = target { throw noLock(op, "a shared mapping has no lock: write with --no-lock") }
+            throw noLock(op, "a raw System V segment has no lock of its own: name a semaphore set (--sem)")
         }
         if followsQt { try validateKey() }
         return lockImpl
     }
 
     // MARK: Helpers
+
+    private func noLock(_ op: String, _ message: String) -> ShmError {
+        ShmError(.lockError, operation: op, target: displayName, message: message)
+    }
 
     private func validateKey() throws(ShmError) {
         try access.check()

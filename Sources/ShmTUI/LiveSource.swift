@@ -232,6 +232,8 @@ package final class SharedMemorySource: LiveSource {
         case .qtNative(_, .systemV): "Qt6 SysV"
         case .posix: "POSIX"
         case .sysvKey, .sysvID: "SysV"
+        case .memfd: "memfd"
+        case .mapping: "shared map"
         }
     }
 

@@ -18,10 +18,12 @@ struct List: ParsableCommand {
     @Flag(name: .long, help: "Print JSON (schema 1, see README).")
     var json = false
 
-    @Option(name: .long, help: "Only this kind: qt, qt-posix, qt6, qt6-sysv, sysv or posix.")
+    @Option(name: .long, help: "Only this kind: qt, qt-posix, qt6, qt6-sysv, sysv, posix, memfd or anon.")
     var kind: String?
 
-    @Flag(name: .long, help: "Also list semaphore sets and POSIX semaphores.")
+    @Flag(
+        name: .long,
+        help: "Every kind: also semaphore sets, POSIX semaphores, memfd objects and anonymous shared mappings (one row per object, with every process that maps it).")
     var all = false
 
     @Option(name: .long, help: "A Qt key you know, so its segment shows its real name (repeatable).")
@@ -42,7 +44,8 @@ struct List: ParsableCommand {
         if let tmpdir, tmpdir.isEmpty { throw ValidationError("--tmpdir must not be empty") }
         _ = try listingNamespaces(ns)
         if let kind, CatalogEntry.Kind(rawValue: kind) == nil || kind.hasSuffix("-sem") {
-            throw ValidationError("--kind must be qt, qt-posix, qt6, qt6-sysv, sysv or posix, not `\(kind)`")
+            throw ValidationError(
+                "--kind must be qt, qt-posix, qt6, qt6-sysv, sysv, posix, memfd or anon, not `\(kind)`")
         }
     }
 
@@ -51,6 +54,7 @@ struct List: ParsableCommand {
             temporaryDirectory: tmpdir.map { QtNaming.tempPath(environment: ["TMPDIR": $0]) },
             knownKeys: KnownKeys.load(extra: key), includeSemaphores: all)
         sources.namespaces = try listingNamespaces(ns)
+        sources.includeMappings = all || kind == "memfd" || kind == "anon"
         sources.givenTemporaryDirectory = tmpdir
         let catalog = Catalog.scan(sources)
         let entries = catalog.entries.filter { kind == nil || $0.kind.rawValue == kind }

@@ -189,6 +189,9 @@ final class CorpusRun: @unchecked Sendable {
             "shmid:0x", "shmid:inf", "nope:x", "QT:x", "qt:" + String(repeating: "a", count: 400), "qt-posix:" + String(repeating: "b", count: 400),
             "qt6:" + long, "/" + long, "posix:/" + long, "qt6:\u{1b}[31m/x", "shmid:\u{1b}[2J", "sysv:\u{7}",
             "qt6-sysv:a\u{1b}/b",
+            "memfd:", "memfd:1", "memfd:1:", "memfd:0:x", "memfd:x:y", "memfd:-1:x", "memfd:99999999999:x",
+            "memfd:1:" + String(repeating: "m", count: 250), "memfd:\u{1b}[2J:x", "map:", "map:1", "map:1:", "map:1:zz",
+            "map:1:0x", "map:1:0x1ffffffffffffffff", "map:-1:7f00", "map:1:7f00:1", "map:1:\u{1b}[31m",
         ]
     }
 
@@ -196,7 +199,7 @@ final class CorpusRun: @unchecked Sendable {
     func missingTargets() -> [String] {
         [
             "qt:\(prefix)missing", "\(prefix)bare", "qt-posix:\(prefix)missing", "qt6:\(prefix)missing",
-            "qt6-sysv:\(prefix)missing", "qt6-sysv:\(files)/victim", "qt6-sysv:\(files)/link",
+            "qt6-sysv:\(prefix)missing", "memfd:1:\(prefix)missing", "map:1:1000", "qt6-sysv:\(files)/victim", "qt6-sysv:\(files)/link",
             "qt6-sysv:\(files)/dangling", "qt6-sysv:\(files)/dir", "/\(prefix)_missing", "posix:\(prefix)_missing2",
             "sysv:\(missingKey)", "shmid:2147483000", "qt:\(prefix)\u{1b}[31mred", "qt:\(prefix)ключ",
             "qt6:\(prefix)\u{7}bell", "qt:\(prefix)" + String(repeating: "z", count: 150),

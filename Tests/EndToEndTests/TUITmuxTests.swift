@@ -16,7 +16,9 @@ final class TmuxScreen {
         let quoted = (environment + [binary] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
         // The pane stays open after shmscope exits, so its exit code and the restored screen can be read.
         // NO_COLOR is cleared so a caller's setting never leaks in; tests that want it pass it in `environment`.
-        let command = "env -u NO_COLOR LANG=C.UTF-8 TERM=xterm-256color \(quoted); echo EXIT=$?; sleep 120"
+        // SHMSCOPE_NS=self: the browser lists only our own IPC namespace, never a namespace test's container.
+        let command =
+            "env -u NO_COLOR LANG=C.UTF-8 TERM=xterm-256color SHMSCOPE_NS=self \(quoted); echo EXIT=$?; sleep 120"
         let r = try run(
             tmux,
             [

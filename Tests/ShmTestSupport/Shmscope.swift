@@ -18,6 +18,9 @@ public enum ShmscopeBinary {
         env["XDG_STATE_HOME"] = stateHome
         env["SHMSCOPE_KEYS"] = nil
         env["NO_COLOR"] = "1"
+        // `list` and the browser show every IPC namespace by default; the namespace tests make containers while
+        // other tests run, so the others list only their own namespace (the namespace tests pass --ns).
+        env["SHMSCOPE_NS"] = "self"
         return env
     }
 

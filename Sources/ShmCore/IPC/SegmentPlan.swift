@@ -86,6 +86,14 @@ struct SegmentPlan {
             backend = SystemVBackend(source: .key(key), target: name, lastOutRemoves: false, files: files)
             lock = Self.namedSemaphore(options.semaphore, target: name, files: files)
             keyProblem = nil
+        case .memfd(let pid, _), .mapping(let pid, _):
+            // No name, no lock: reached through the process that maps it, whatever its namespace.
+            nativeKey = name
+            qtKey = nil
+            followsQt = false
+            backend = SharedMappingBackend(target: target, pid: pid)
+            lock = nil
+            keyProblem = nil
         case .sysvID(let id):
             nativeKey = "shmid:\(id)"
             qtKey = nil

@@ -1,0 +1,166 @@
+import Foundation
+import Glibc
+import ShmCore
+import ShmTestSupport
+import Testing
+
+/// A container made with `unshare --ipc --mount --fork`: its own IPC namespace, a private tmpfs on /dev/shm and on
+/// /tmp, a System V segment and a POSIX object made inside, then a real Qt 5 peer (the namespace's last process)
+/// talking over stdin/stdout. Everything in it goes when its processes die, which `deinit` makes sure of.
+final class UnsharedContainer {
+    let child: Child
+    /// The Qt peer's pid: a process inside the namespace, for `--ns`.
+    let pid: Int32
+    let shmid: Int32
+    let inode: UInt64
+
+    static var available: Bool {
+        toolAvailable("root and unshare (util-linux)") { getuid() == 0 && which("unshare") != nil }
+    }
+
+    init(posixName: String, sysvKey: Int32) throws {
+        let qtpeer = try QtPeer.path()
+        // The System V segment and the POSIX object are made with Python's libc calls: shmget + shmat, and a file in
+        // /dev/shm (what shm_open makes), both 0600 with text in them.
+        let python = """
+            import ctypes, os
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.shmat.restype = ctypes.c_void_p
+            sid = libc.shmget(\(sysvKey), 64, 0o1600)
+            addr = libc.shmat(sid, None, 0)
+            ctypes.memmove(addr, b"sysv in ns", 10)
+            fd = os.open("/dev/shm\(posixName)", os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+            os.ftruncate(fd, 32)
+            os.write(fd, b"posix in ns")
+            print("setup shmid=%d" % sid, flush=True)
+            """
+        let script = """
+            set -e
+            mount -t tmpfs -o mode=1777 tmpfs /tmp
+            mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+            python3 -c '\(python)'
+            exec '\(qtpeer)'
+            """
+        child = try Child(
+            which("unshare") ?? "/usr/bin/unshare",
+            ["--ipc", "--mount", "--fork", "--kill-child", "--", "/bin/sh", "-c", script])
+        guard let setup = child.readLine(timeout: 30), setup.hasPrefix("setup shmid="),
+            let id = Int32(setup.dropFirst("setup shmid=".count))
+        else { throw PeerError("container setup failed: \(child.finish().stderr)") }
+        shmid = id
+        guard let ready = child.readLine(timeout: 30), ready.hasPrefix("ready pid="),
+            let qt = Int32(ready.dropFirst("ready pid=".count))
+        else { throw PeerError("qtpeer did not start in the container") }
+        pid = qt
+        inode = try #require(IPCNamespace.inode(of: qt))
+    }
+
+    func ask(_ line: String) -> String { child.ask(line) }
+
+    /// Kills every process in the namespace (its segments, semaphores and tmpfs mounts go with the last one).
+    deinit {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let p = Int32(name), p != getpid(), IPCNamespace.inode(of: p) == inode else { continue }
+            kill(p, SIGKILL)
+        }
+        child.signal(SIGKILL)
+    }
+}
+
+@Suite(.serialized, .enabled(if: UnsharedContainer.available && QtPeer.available && PythonPeer.available))
+struct NamespaceTests {
+    @Test func listDumpWriteAndLockInsideAnotherIPCNamespace() throws {
+        let key = uniqueName("nsqt")
+        let posixName = "/" + uniqueName("nsposix")
+        let sysvKey = Int32.random(in: 0x1000_0000...0x3fff_ffff)
+        let box = try UnsharedContainer(posixName: posixName, sysvKey: sysvKey)
+        #expect(box.ask("key \(key)").hasPrefix("ok /tmp/qipc_sharedmemory_"))
+        #expect(box.ask("create 64") == "ok")
+        #expect(box.ask("lock").hasPrefix("ok"))
+        #expect(box.ask("write 0 qt in ns") == "ok")
+        #expect(box.ask("unlock") == "ok")
+        let ns = String(box.pid)
+
+        // From outside: none of it is ours; `list` shows each with its namespace.
+        let mine = try ShmscopeBinary.run(["list", "--ns", "self", "--key", key])
+        #expect(!mine.stdout.contains(key) && !mine.stdout.contains(posixName))
+        let list = try ShmscopeBinary.run(["list", "--ns", "all", "--key", key])
+        #expect(list.status == 0, "\(list.stderr)")
+        let lines = list.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("NS ") == true, "\(list.stdout)")
+        let name = try #require(IPCNamespace.of(pid: box.pid)?.name)
+        #expect(name.hasPrefix("pid "))
+        for (kind, label) in [("qt", key), ("posix", posixName), ("sysv", hex32(sysvKey))] {
+            let row = lines.first { $0.hasPrefix(name + " ") && $0.contains(" \(kind) ") && $0.contains(label) }
+            #expect(row != nil, "no \(kind) row for \(label) in namespace \(name):\n\(list.stdout)")
+        }
+        let qtRow = try #require(lines.first { $0.contains(key) })
+        #expect(qtRow.contains("qtpeer-test(\(box.pid))"), "\(qtRow)")
+        let byPid = try ShmscopeBinary.run(["list", "--ns", ns, "--json"])
+        #expect(byPid.stdout.contains("\"inode\" : \(box.inode)"))
+
+        // `info` names the namespace; `dump` reads all three.
+        let info = try ShmscopeBinary.run(["info", "qt:" + key, "--ns", ns])
+        #expect(info.status == 0, "\(info.stderr)")
+        #expect(info.stdout.contains("namespace   ipc:[\(box.inode)] \(name)"), "\(info.stdout)")
+        #expect(info.stdout.contains("lock        qt-sysv-semaphore /tmp/qipc_systemsem_"), "\(info.stdout)")
+        for (target, text) in [("qt:" + key, "qt in ns"), (posixName, "posix in ns"), ("shmid:\(box.shmid)", "sysv in ns")] {
+            let dump = try ShmscopeBinary.run(["dump", target, "--ns", ns, "--format", "raw", "--length", "16"])
+            #expect(dump.status == 0, "\(target): \(dump.stderr)")
+            #expect(dump.stdout.hasPrefix(text), "\(target): \(dump.stdout.debugDescription)")
+        }
+        // Ours has none of them.
+        #expect(try ShmscopeBinary.run(["dump", posixName]).status == 1)
+
+        // `write` takes the Qt lock inside the namespace; the Qt peer there reads the bytes back.
+        let write = try ShmscopeBinary.run(["write", "qt:" + key, "--ns", ns, "--offset", "0", "--text", "HELLO"])
+        #expect(write.status == 0, "\(write.stderr)")
+        #expect(box.ask("read 0 5") == "ok 48454c4c4f")
+        #expect(box.ask("info").hasPrefix("ok size=64"))
+
+        // `lock` holds the Qt lock: the Qt peer's lock() inside waits until it lets go.
+        let holder = try ShmscopeBinary.start(["lock", "qt:" + key, "--ns", ns, "--", "/bin/sh", "-c", "read x"])
+        #expect(holder.readLine(timeout: 20)?.hasPrefix("locked") == true)
+        box.child.send("lock")
+        #expect(box.child.readLine(timeout: 1) == nil, "the Qt peer took the lock shmscope holds")
+        holder.send("go")
+        let reply = try #require(box.child.readLine(timeout: 20))
+        #expect(reply.hasPrefix("ok waited_ms="), "\(reply)")
+        #expect((Int(reply.dropFirst("ok waited_ms=".count)) ?? 0) >= 900, "\(reply)")
+        #expect(holder.finish().status == 0)
+        #expect(box.ask("unlock") == "ok")
+    }
+
+    @Test func enteringANamespaceWithoutPrivilegeSaysWhatIsNeeded() throws {
+        guard let setpriv = which("setpriv") else { return }
+        let box = try UnsharedContainer(posixName: "/" + uniqueName("nspriv"), sysvKey: Int32.random(in: 0x1000_0000...0x3fff_ffff))
+        let r = try run(
+            setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", ShmscopeBinary.path, "dump", "/x", "--ns", String(box.pid)],
+            environment: ShmscopeBinary.environment)
+        #expect(r.status == 1)
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stderr.contains("needs root"), "\(r.stderr)")
+        // `list` leaves it out and says why, in one line.
+        let list = try run(
+            setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", ShmscopeBinary.path, "list", "--ns", "all"],
+            environment: ShmscopeBinary.environment)
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("not listed: entering one needs root"), "\(list.stdout)")
+    }
+
+    @Test func containerNamesFromCgroupPaths() {
+        let id = String(repeating: "0123456789abcdef", count: 4)
+        #expect(IPCNamespace.containerName(cgroup: "0::/system.slice/docker-\(id).scope\n") == "docker:0123456789ab")
+        #expect(IPCNamespace.containerName(cgroup: "12:memory:/docker/\(id)\n0::/\n") == "docker:0123456789ab")
+        #expect(IPCNamespace.containerName(cgroup: "0::/machine.slice/libpod-\(id).scope/container\n") == "podman:0123456789ab")
+        #expect(
+            IPCNamespace.containerName(
+                cgroup: "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1234.slice/cri-containerd-\(id).scope")
+                == "kubernetes:0123456789ab")
+        #expect(IPCNamespace.containerName(cgroup: "0::/system.slice/cri-containerd-\(id).scope") == "containerd:0123456789ab")
+        #expect(IPCNamespace.containerName(cgroup: "0::/machine.slice/systemd-nspawn@deb\\x2dtest.service/payload") == "nspawn:deb-test")
+        #expect(IPCNamespace.containerName(cgroup: "0::/machine.slice/machine-deb\\x2dtest.scope/payload") == "nspawn:deb-test")
+        #expect(IPCNamespace.containerName(cgroup: "0::/user.slice/user-0.slice/session-3.scope") == nil)
+        #expect(IPCNamespace.containerName(cgroup: "garbage") == nil)
+    }
+}
