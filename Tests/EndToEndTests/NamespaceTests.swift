@@ -140,9 +140,9 @@ struct NamespaceTests {
         #expect(r.status == 1)
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(r.stderr.contains("needs root"), "\(r.stderr)")
-        // `list` leaves it out and says why, in one line.
+        // `list` of that namespace says why it shows nothing, in one line.
         let list = try run(
-            setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", ShmscopeBinary.path, "list", "--ns", "all"],
+            setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", ShmscopeBinary.path, "list", "--ns", String(box.pid)],
             environment: ShmscopeBinary.environment)
         #expect(list.status == 0)
         #expect(list.stdout.contains("not listed: entering one needs root"), "\(list.stdout)")

@@ -125,7 +125,7 @@ struct SharedMappingTests {
         try waitUntilMapped(pid: watch.pid, marker: "/dev/zero")
         #expect(peer.ask("write anon 0 watched") == "ok")
         let change = try #require(watch.readLine(timeout: 10))
-        #expect(change.hasSuffix(" 0x00000000 7 616e6f6e204849 77617463686564 -"), "\(change)")
+        #expect(change.hasSuffix(" 0x00000000 7 616e6f6e484961 77617463686564 -"), "\(change)")
         peer.stop()
         let removed = try #require(watch.readLine(timeout: 10))
         #expect(removed.hasSuffix(" event removed"), "\(removed)")
@@ -148,7 +148,8 @@ struct SharedMappingTests {
     func waitUntilMapped(pid: pid_t, marker: String) throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if let maps = try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8), maps.contains(marker) {
+            // Read as bytes: /proc files report size 0, which String(contentsOfFile:) trusts.
+            if let maps = try? readFile("/proc/\(pid)/maps"), String(decoding: maps, as: UTF8.self).contains(marker) {
                 usleep(100_000)
                 return
             }
