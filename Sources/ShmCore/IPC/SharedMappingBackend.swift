@@ -104,6 +104,9 @@ final class SharedMappingBackend: SegmentBackend {
             Sys.close(fd)
             throw ShmError.fromErrno(e.code, operation: "fstat", target: name, context: "cannot read size")
         }
+        // Who maps it is read before we map it too (our own mapping is never a holder).
+        inode = found.inode
+        holders = Self.holders(inode: found.inode, first: pid)
         var base: UnsafeMutableRawPointer? = nil
         if size > 0 {
             do { base = try Sys.mmap(fd, size, writable: !readOnly) } catch let e {
@@ -111,8 +114,6 @@ final class SharedMappingBackend: SegmentBackend {
                 throw ShmError.fromErrno(e.code, operation: "mmap", target: name, context: "cannot map \(size) bytes")
             }
         }
-        inode = found.inode
-        holders = Self.holders(inode: found.inode, first: pid)
         var mapping = Mapping(base: base, size: size, readOnly: readOnly, handle: fd)
         mapping.extents = ExtentMap(descriptor: fd, ownsDescriptor: false, base: base)
         return mapping
