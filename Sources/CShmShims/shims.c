@@ -173,18 +173,30 @@ static inline uint64_t load_u64(const unsigned char *p) {
     return v;
 }
 
+/* Written with vector types (two vectors of four lanes) so the compiler keeps the lanes in registers and uses
+   vpmuludq for the 32x32-bit products: the scalar form spilled the lanes to memory on every word. */
+typedef uint64_t hash_vec __attribute__((vector_size(32)));
+
 #define HASH_ACCUMULATE_BODY                                                                                      \
-    uint64_t salt = 0;                                                                                             \
+    hash_vec a0, a1, k0, k1, salt = {0, 0, 0, 0};                                                                  \
+    const hash_vec step = {0x9E3779B97F4A7C15ULL, 0x9E3779B97F4A7C15ULL, 0x9E3779B97F4A7C15ULL,                    \
+                           0x9E3779B97F4A7C15ULL};                                                                 \
+    const hash_vec low = {0xFFFFFFFFULL, 0xFFFFFFFFULL, 0xFFFFFFFFULL, 0xFFFFFFFFULL};                              \
+    memcpy(&a0, acc, 32);                                                                                          \
+    memcpy(&a1, acc + 4, 32);                                                                                      \
+    memcpy(&k0, hash_keys, 32);                                                                                    \
+    memcpy(&k1, hash_keys + 4, 32);                                                                                \
     for (size_t s = 0; s < stripes; s++) {                                                                         \
-        const unsigned char *q = p + s * 64;                                                                       \
-        for (int l = 0; l < 8; l++) {                                                                              \
-            uint64_t d = load_u64(q + 8 * l);                                                                      \
-            uint64_t k = d ^ (hash_keys[l] + salt);                                                                \
-            acc[l ^ 1] += d;                                                                                       \
-            acc[l] += (uint64_t)(uint32_t)k * (k >> 32);                                                           \
-        }                                                                                                          \
-        salt += 0x9E3779B97F4A7C15ULL;                                                                             \
-    }
+        hash_vec d0, d1;                                                                                           \
+        memcpy(&d0, p + s * 64, 32);                                                                               \
+        memcpy(&d1, p + s * 64 + 32, 32);                                                                          \
+        hash_vec x0 = d0 ^ (k0 + salt), x1 = d1 ^ (k1 + salt);                                                     \
+        a0 += __builtin_shufflevector(d0, d0, 1, 0, 3, 2) + (x0 & low) * (x0 >> 32);                               \
+        a1 += __builtin_shufflevector(d1, d1, 1, 0, 3, 2) + (x1 & low) * (x1 >> 32);                               \
+        salt += step;                                                                                              \
+    }                                                                                                              \
+    memcpy(acc, &a0, 32);                                                                                          \
+    memcpy(acc + 4, &a1, 32);
 
 static void accumulate_plain(uint64_t acc[8], const unsigned char *p, size_t stripes) { HASH_ACCUMULATE_BODY }
 #if defined(__x86_64__)
