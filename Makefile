@@ -55,7 +55,7 @@ dist:
 	  $(DIST)/pkg/usr/share/fish/vendor_completions.d $(DIST)/pkg/usr/share/doc/shmscope
 	install -m 0755 -s $(DIST_SCRATCH)/release/shmscope $(DIST)/shmscope
 	install -m 0755 $(DIST)/shmscope $(DIST)/pkg/usr/bin/shmscope
-	$(DIST_SCRATCH)/debug/generate-manual $(DIST)/shmscope --multi-page --output-directory $(DIST)/man
+	mkdir -p $(DIST)/man && $(DIST_SCRATCH)/debug/generate-manual $(DIST)/shmscope --multi-page --output-directory $(DIST)/man
 	for page in $(DIST)/man/*.1; do gzip -9n < $$page > $(DIST)/pkg/usr/share/man/man1/$$(basename $$page).gz; done
 	$(DIST)/shmscope --generate-completion-script bash > $(DIST)/pkg/usr/share/bash-completion/completions/shmscope
 	$(DIST)/shmscope --generate-completion-script zsh > $(DIST)/pkg/usr/share/zsh/vendor-completions/_shmscope

@@ -40,7 +40,8 @@ if find "$root" -name 'libswift*' -print -quit | grep -q .; then fail "the fresh
 
 cp "$deb" "$root/tmp/shmscope.deb"
 # dpkg checks the Depends; apt fetches what is missing (libncursesw6: a minbase root has only libtinfo6).
-chroot "$root" apt-get install -y -qq /tmp/shmscope.deb >/dev/null || fail "the package does not install"
+chroot "$root" apt-get install -y -qq -o APT::Sandbox::User=root /tmp/shmscope.deb >"$root/tmp/apt.log" 2>&1 \
+  || { cat "$root/tmp/apt.log" >&2; fail "the package does not install"; }
 chroot "$root" dpkg -s shmscope | grep -q '^Status: install ok installed' || fail "the package is not installed"
 missing=$(chroot "$root" ldd /usr/bin/shmscope | grep -c 'not found' || true)
 [ "$missing" = 0 ] || fail "shared libraries missing: $(chroot "$root" ldd /usr/bin/shmscope)"
