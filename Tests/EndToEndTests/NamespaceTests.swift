@@ -131,6 +131,31 @@ struct NamespaceTests {
         #expect(box.ask("unlock") == "ok")
     }
 
+    /// The browser lists the container's segments with their namespace and opens one there (Enter).
+    @Test(.enabled(if: which("tmux") != nil)) func browserListsAndOpensAContainersSegment() throws {
+        let key = uniqueName("nsbrowse")
+        let box = try UnsharedContainer(posixName: "/" + uniqueName("nsbposix"), sysvKey: Int32.random(in: 0x1000_0000...0x3fff_ffff))
+        #expect(box.ask("key \(key)").hasPrefix("ok "))
+        #expect(box.ask("create 64") == "ok")
+        #expect(box.ask("write 0 browsed in ns") == "ok")
+        let name = try #require(IPCNamespace.of(pid: box.pid)?.name)
+        let screen = try TmuxScreen(width: 160, arguments: ["browse", "--ns", "all", "--key", key])
+        try #require(screen.waitFor("NS ") != nil, "\(screen.capture())")
+        #expect(
+            screen.waitFor { $0.split(separator: "\n").contains { $0.hasPrefix(name) && $0.contains(key) } } != nil,
+            "\(screen.capture())")
+        screen.send("/")
+        screen.send("-l", key)
+        screen.send("Enter")
+        try #require(screen.waitFor("1 match") != nil, "\(screen.capture())")
+        screen.send("Enter")
+        #expect(screen.waitFor("browsed in ns") != nil, "\(screen.capture())")
+        screen.send("q")
+        try #require(screen.waitFor("NS ") != nil)
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil, "\(screen.capture())")
+    }
+
     @Test func enteringANamespaceWithoutPrivilegeSaysWhatIsNeeded() throws {
         guard let setpriv = which("setpriv") else { return }
         let box = try UnsharedContainer(posixName: "/" + uniqueName("nspriv"), sysvKey: Int32.random(in: 0x1000_0000...0x3fff_ffff))
