@@ -55,6 +55,8 @@ struct List: ParsableCommand {
             knownKeys: KnownKeys.load(extra: key), includeSemaphores: all)
         sources.namespaces = try listingNamespaces(ns)
         sources.includeMappings = all || kind == "memfd" || kind == "anon"
+        // One namespace asked for by pid: say at once (one line, exit 1) when it cannot be entered.
+        if case .process(let pid) = sources.namespaces { _ = try NamespaceAccess.of(pid: pid) }
         sources.givenTemporaryDirectory = tmpdir
         let catalog = Catalog.scan(sources)
         let entries = catalog.entries.filter { kind == nil || $0.kind.rawValue == kind }

@@ -165,12 +165,15 @@ struct NamespaceTests {
         #expect(r.status == 1)
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(r.stderr.contains("needs root"), "\(r.stderr)")
-        // `list` of that namespace says why it shows nothing, in one line.
+        // So does `list` of that namespace.
         let list = try run(
             setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", ShmscopeBinary.path, "list", "--ns", String(box.pid)],
             environment: ShmscopeBinary.environment)
-        #expect(list.status == 0)
-        #expect(list.stdout.contains("not listed: entering one needs root"), "\(list.stdout)")
+        #expect(list.status == 1)
+        #expect(list.stderr.split(separator: "\n").count == 1 && list.stderr.contains("needs root"), "\(list.stderr)")
+        // A pid that is not there is one line too.
+        let gone = try ShmscopeBinary.run(["list", "--ns", "2147483647"])
+        #expect(gone.status == 1 && gone.stderr.contains("no process 2147483647"), "\(gone.stderr)")
     }
 
     @Test func containerNamesFromCgroupPaths() {
