@@ -276,7 +276,12 @@ package final class HexSession: TUIProgram {
                 dispatch(.lockStatus(source.lockStatus()))
             }
             dispatch(.reverted(count: record.byteCount, error: failure))
-        case .saveStaged(let path, let runs):
+        case .completePath(let typed):
+            dispatch(.promptCompleted(PathCompletion.complete(typed, home: processEnvironment()["HOME"]) {
+                DirectoryListing.entries($0)
+            }))
+        case .saveStaged(let typed, let runs):
+            let path = expandingTilde(typed)
             // Our mapping of a removed segment stays valid: save it with the staged bytes applied, as a snapshot
             // that O (or `shmscope diff`) can load.
             do {
@@ -355,8 +360,5 @@ package final class HexSession: TUIProgram {
 
 /// `~` and `~/…` in a path typed at a prompt, as a shell would expand them ($HOME); other text is unchanged.
 package func expandingTilde(_ path: String) -> String {
-    guard path == "~" || path.hasPrefix("~/"), let home = processEnvironment()["HOME"], !home.isEmpty else {
-        return path
-    }
-    return home + path.dropFirst()
+    expandTilde(path, home: processEnvironment()["HOME"])
 }
