@@ -113,12 +113,15 @@ package func renderBrowserScreen(_ s: BrowserState, theme: Theme) -> ScreenBuffe
 
 /// The info pane: a title rule naming the segment, then what `shmscope info` prints (cut to the rows it has).
 func drawInfoPane(_ s: BrowserState, theme: Theme, into b: inout ScreenBuffer, y: Int, rows: Int) {
-    let name = s.infoTarget.map { "\($0)".terminalSafe() } ?? "…"
+    var name = s.infoTarget.map { "\($0)".terminalSafe() } ?? "…"
     let lines = s.infoLines.isEmpty ? ["looking…"] : s.infoLines
     let hidden = max(0, lines.count - (rows - 1))
-    var title = "─ info: \(name) "
-    if hidden > 0 { title += "(\(hidden) more line\(hidden == 1 ? "" : "s")) " }
-    title += "─ i closes "
+    var rest = hidden > 0 ? "(\(hidden) more line\(hidden == 1 ? "" : "s")) " : ""
+    rest += "─ i closes "
+    // A long name is cut, never how to close the pane.
+    let room = s.width - "─ info:  ".count - rest.count - 2
+    if name.count > room { name = String(name.prefix(max(1, room - 1))) + "…" }
+    let title = "─ info: \(name) " + rest
     b.put(title + String(repeating: "─", count: max(0, s.width - title.count)), x: 0, y: y, style: theme.border)
     for (i, line) in lines.prefix(rows - 1).enumerated() {
         b.put(line.terminalSafe(), x: 1, y: y + 1 + i, limit: s.width - 1)
