@@ -401,7 +401,8 @@ package func reduce(_ s: inout BrowserState, _ action: BrowserAction) -> [Browse
         s.message = .info("Qt name: \(name)")
     case .named(let target, let key):
         s.message = .info("\(target): key matches, remembered in the key store")
-        _ = key
+        // The row's KEY column becomes the key: a filter that found it by its hash would hide it now.
+        if !s.filter.isEmpty { setFilter(&s, key) }
         return [.reload]
     case .report(let m):
         s.message = m

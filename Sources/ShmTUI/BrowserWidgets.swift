@@ -114,7 +114,7 @@ package func renderBrowserScreen(_ s: BrowserState, theme: Theme) -> ScreenBuffe
 /// The info pane: a title rule naming the segment, then what `shmscope info` prints (cut to the rows it has).
 func drawInfoPane(_ s: BrowserState, theme: Theme, into b: inout ScreenBuffer, y: Int, rows: Int) {
     var name = s.infoTarget.map { "\($0)".terminalSafe() } ?? "…"
-    let lines = s.infoLines.isEmpty ? ["looking…"] : s.infoLines
+    let lines = s.selected == nil ? ["no segment selected"] : s.infoLines.isEmpty ? ["looking…"] : s.infoLines
     let hidden = max(0, lines.count - (rows - 1))
     var rest = hidden > 0 ? "(\(hidden) more line\(hidden == 1 ? "" : "s")) " : ""
     rest += "─ i closes "

@@ -32,11 +32,12 @@ package final class CatalogDirectory: SegmentDirectory {
 
     package init(context: TargetContext) { self.context = context }
 
-    /// The context a row's target resolves in: its rows already carry the Qt keys the catalog matched, so no key
-    /// is tried again (a `--key` would otherwise be required to name every unnamed row).
-    private var rowContext: TargetContext {
+    /// The context a row's target resolves in. A row named by its Qt key resolves with every key known (so its
+    /// entry carries the key); a row without one (a plain System V or POSIX segment, or a Qt segment whose key
+    /// nobody named) tries no key, as the catalog already found none that names it.
+    private func rowContext(_ target: SegmentTarget) -> TargetContext {
         var c = context
-        c.keys = []
+        c.keys = target.isUnnamed ? [] : context.keys + namedKeys
         return c
     }
 
@@ -62,7 +63,7 @@ package final class CatalogDirectory: SegmentDirectory {
 
     package func info(_ target: SegmentTarget) -> [String] {
         do {
-            let (entry, catalog) = try ResolvedTarget.resolve(target, context: rowContext).scanEntry()
+            let (entry, catalog) = try ResolvedTarget.resolve(target, context: rowContext(target)).scanEntry()
             guard let entry else { return ["no such segment any more: F5 rescans"] }
             return entry.infoLines(hiddenProcesses: catalog.hiddenProcesses)
         } catch {
@@ -92,7 +93,7 @@ package final class CatalogDirectory: SegmentDirectory {
     }
 
     package func name(_ target: SegmentTarget, qtKey key: String) throws -> SegmentTarget {
-        var trial = rowContext
+        var trial = rowContext(target)
         trial.keys = [key]
         // The `--key` route: the catalog is asked which key names the segment; the key is saved to the key store
         // only when it matched.
@@ -104,7 +105,7 @@ package final class CatalogDirectory: SegmentDirectory {
     }
 
     private func plan(_ target: SegmentTarget) throws -> SegmentRemoval {
-        do { return SegmentRemoval(try ResolvedTarget.resolve(target, context: rowContext)) } catch {
+        do { return SegmentRemoval(try ResolvedTarget.resolve(target, context: rowContext(target))) } catch {
             throw DirectoryError("cannot remove \(target): \(error.message)")
         }
     }
