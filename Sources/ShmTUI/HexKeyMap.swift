@@ -170,5 +170,7 @@ package let helpLines: [String] = [
     "            ! without a lock, Esc/n cancels",
     "Commands    :q  :q! (discard)  :w",
     "Redraw      Ctrl-L   Mouse: click, wheel",
+    "Prompts     ← → Ctrl-A E W U K  ↑ ↓ history",
+    "            Tab completes file names, ~ is home",
     "Help        F1     Quit  q  F10",
 ]
