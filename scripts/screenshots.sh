@@ -80,6 +80,21 @@ tmux_ new-window -t shot "env -u NO_COLOR XDG_STATE_HOME=$state LANG=C.UTF-8 TER
 wait_for "KIND"
 sleep 0.3
 shot browser
+# 4b. The demo segment's info pane (what `shmscope info` prints), then the remove confirmation (nothing removed).
+tmux_ send-keys -t shot /
+tmux_ send-keys -t shot -l "$key"
+tmux_ send-keys -t shot Enter
+wait_for "2 match"
+# The Qt segment sorts after its POSIX neighbour.
+tmux_ send-keys -t shot G i
+wait_for "─ info:"
+sleep 0.3
+shot browser-info
+tmux_ send-keys -t shot i D
+wait_for "removes anyway"
+sleep 0.3
+shot browser-remove
+tmux_ send-keys -t shot Escape
 tmux_ kill-window -t shot:1
 
 # 5. Watch mode (read-only) on the same segment, with the who pane and then the inspector and the layout table.
