@@ -491,6 +491,8 @@ package func browserAction(for key: Key, in s: BrowserState) -> BrowserAction? {
     case .down, .char("j"): return .move(1)
     case .pageUp, .ctrl("b"): return .page(-1)
     case .pageDown, .ctrl("f"), .char(" "): return .page(1)
+    case .ctrl("d"): return .move(max(1, s.tableRows / 2))
+    case .ctrl("u"): return .move(-max(1, s.tableRows / 2))
     case .home, .char("g"): return .first
     case .end, .char("G"): return .last
     case .enter: return .attach(readOnly: false)
@@ -516,6 +518,7 @@ package func browserAction(for key: Key, in s: BrowserState) -> BrowserAction? {
 
 package let browserHelpLines: [String] = [
     "Move        arrows  j k  PgUp PgDn  Space Ctrl-F Ctrl-B",
+    "Half page   Ctrl-D  Ctrl-U",
     "First/last  g G  Home End",
     "Attach      Enter (read-only until e or L in the view)",
     "Read-only   r     (never writes)",

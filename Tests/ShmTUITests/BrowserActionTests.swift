@@ -243,7 +243,10 @@ import Testing
         }
         var s = BrowserState(rows: many)
         s.height = 24
-        for (key, selection) in [(Key.char(" "), 20), (.ctrl("f"), 40), (.ctrl("b"), 20), (.pageDown, 40)] {
+        let keys: [(Key, Int)] = [
+            (.char(" "), 20), (.ctrl("f"), 40), (.ctrl("b"), 20), (.pageDown, 40), (.ctrl("u"), 30), (.ctrl("d"), 40),
+        ]
+        for (key, selection) in keys {
             if let a = browserAction(for: key, in: s) { _ = reduce(&s, a) }
             #expect(s.selection == selection, "\(key)")
         }
