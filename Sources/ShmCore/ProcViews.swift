@@ -76,7 +76,8 @@ public enum ProcViews {
             var fields: [Int64?] = []
             fields.reserveCapacity(16)
             var i = 0
-            // Skip the header line.
+            // Skip the header: the first line that is not empty.
+            while i < bytes.count && bytes[i] == UInt8(ascii: "\n") { i += 1 }
             while i < bytes.count && bytes[i] != UInt8(ascii: "\n") { i += 1 }
             i += 1
             while i < bytes.count {
