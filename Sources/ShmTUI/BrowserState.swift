@@ -113,7 +113,8 @@ package enum BrowserPromptKind: Equatable, Sendable {
         switch self {
         case .filter: "Filter: "
         case .open: "Open (qt:KEY, /name, sysv:0xKEY, shmid:N): "
-        case .qtKey(let target, _): "Qt key for \(target): "
+        // The letters Qt kept of the key help to recall it; the hash does not.
+        case .qtKey(let target, let name): "Qt key for \(target) (\(name.split(separator: ",").first ?? "")): "
         case .interval: "Rescan every (250ms, 2s; a bare number is seconds): "
         }
     }
@@ -398,7 +399,6 @@ package func reduce(_ s: inout BrowserState, _ action: BrowserAction) -> [Browse
             return []
         }
         s.mode = .prompt(BrowserPrompt(.qtKey(row.target, name: name)))
-        s.message = .info("Qt name: \(name)")
     case .named(let target, let key):
         s.message = .info("\(target): key matches, remembered in the key store")
         // The row's KEY column becomes the key: a filter that found it by its hash would hide it now.

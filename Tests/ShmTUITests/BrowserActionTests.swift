@@ -205,7 +205,7 @@ import Testing
             return
         }
         #expect(p.kind == .qtKey(Self.unnamedTarget, name: "letters \"ltrs\", sha1 3f2a9b1c0d"))
-        #expect(h.screen.line(22) == "Qt key for shmid:40001:")
+        #expect(h.screen.line(22) == "Qt key for shmid:40001 (letters \"ltrs\"):")
         h.type("wrong")
         h.press(.enter)
         #expect(h.message == "`wrong` does not name shmid:40001")
