@@ -13,6 +13,8 @@ package final class BrowserSession: TUIProgram {
     let views: HexViewComposer
     var theme: Theme { views.theme }
     private var lastReload: Double
+    /// The hex views' prompt history (`:`, `/`, file names), kept from one opened view to the next.
+    private var hexHistory = PromptHistory()
 
     package init(views: HexViewComposer, directory: any SegmentDirectory, now: Double = 0) {
         self.directory = directory
@@ -44,6 +46,7 @@ package final class BrowserSession: TUIProgram {
                 do {
                     hex = try views.session(
                         for: target, readOnly: readOnly, width: state.width, height: state.height, now: now)
+                    hex?.adoptHistory(hexHistory)
                     wantsFullRedraw = true
                 } catch {
                     _ = reduce(&state, .openFailed("cannot open \(target): \(error)"))
@@ -110,6 +113,7 @@ package final class BrowserSession: TUIProgram {
 
     private func closeHexIfDone(now: Double) {
         guard let hex, hex.isFinished else { return }
+        hexHistory = hex.state.history
         hex.shutdown()
         self.hex = nil
         wantsFullRedraw = true

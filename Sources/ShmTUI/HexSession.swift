@@ -84,6 +84,9 @@ package final class HexSession: TUIProgram {
         if let action = hexAction(for: key, in: state) { dispatch(action) }
     }
 
+    /// The prompts' history a previous view left (the browser hands it from one view to the next).
+    package func adoptHistory(_ history: PromptHistory) { state.history = history }
+
     package func dispatch(_ action: HexAction) {
         for effect in reduce(&state, action) { perform(effect) }
     }

@@ -280,6 +280,28 @@ import Testing
         #expect(h.state.filter == "psm")
     }
 
+    @Test func hexViewsOpenedHereShareTheirPromptHistory() {
+        let source = MemorySource(bytes: Array(repeating: 0, count: 256), targetName: "/psm_4f2a9c")
+        let views = HexViewComposer(
+            theme: theme, settings: HexViewSettings(), layout: .none, context: TargetContext()
+        ) { _, _ in (source, NoWho(reason: "in-memory test source")) }
+        let session = BrowserSession(views: views, directory: MemoryDirectory(rows: Self.rows))
+        session.send(.resize(width: 100, height: 24), now: 0)
+        session.send(.enter, now: 0)
+        for key: [Key] in [[.char(":")], "0x10".map { .char($0) }, [.enter]] { for k in key { session.send(k, now: 0) } }
+        #expect(session.hex?.state.cursor == 0x10)
+        session.send(.char("q"), now: 0)
+        #expect(session.hex == nil)
+        session.send(.enter, now: 0)
+        session.send(.char(":"), now: 0)
+        session.send(.up, now: 0)
+        guard case .prompt(let p) = session.hex?.state.mode else {
+            Issue.record("no prompt")
+            return
+        }
+        #expect(p.text == "0x10")
+    }
+
     // MARK: Render at 80x24 and 120x40
 
     @Test func eightyByTwentyFourWithInfoPane() {
