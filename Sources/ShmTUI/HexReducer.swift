@@ -88,12 +88,13 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         return [.completePath(p.text)]
     case .promptCompleted(let completion):
         guard case .prompt(var p) = s.mode, p.kind.takesFile else { return [] }
-        if completion.text != p.text { p.line.set(completion.text) }
+        let unchanged = completion.text == p.text
+        if !unchanged { p.line.set(completion.text) }
         p.candidates = completion.candidates
         s.mode = .prompt(p)
-        if completion.candidates.isEmpty && completion.text == p.text {
-            s.message = .error("no file matches \(p.text.isEmpty ? "here" : p.text.terminalSafe())")
-        }
+        s.message =
+            unchanged && completion.candidates.isEmpty
+            ? .error("no file matches \(p.text.isEmpty ? "here" : p.text.terminalSafe())") : nil
         return []
     case .promptSubmit:
         guard case .prompt(let p) = s.mode else { return [] }

@@ -205,6 +205,8 @@ import Testing
         #expect(h.prompt?.candidates == [])
         h.press(.tab)
         #expect(h.prompt?.text == "\(dir)/first.snap")
+        #expect(h.state.message == nil)
+        #expect(h.screen.line(23).hasPrefix("F1Help"))
         // Ctrl-W takes the whole path (words end at spaces, as readline's).
         h.press(.ctrl("w"))
         #expect(h.prompt?.text == "")
