@@ -77,7 +77,7 @@ tmux_ send-keys -t shot Escape
 # 4. The browser, listing the demo segment and a POSIX object among whatever else exists.
 "$bin" create "/$key-sensors" --size 4K --fill 0x2a >/dev/null
 tmux_ new-window -t shot "env -u NO_COLOR XDG_STATE_HOME=$state LANG=C.UTF-8 TERM=xterm-256color $bin; sleep 30"
-wait_for "KIND"
+wait_for "ATTACHED"
 sleep 0.3
 shot browser
 # 4b. The demo segment's info pane (what `shmscope info` prints), then the remove confirmation (nothing removed).

@@ -28,7 +28,7 @@ struct BrowserTmuxTests {
 
     /// Filters the table down to `text` and waits for the one matching row.
     func filter(_ screen: TmuxScreen, _ text: String) throws {
-        try #require(screen.waitFor("KIND ") != nil)
+        try #require(screen.waitFor("ATTACHED") != nil)
         screen.send("/")
         screen.send("-l", text)
         screen.send("Enter")
@@ -141,7 +141,7 @@ struct BrowserTmuxTests {
         screen.send("Enter")
         #expect(screen.waitFor("qt:\(key) (Qt SysV) 4096 B VIEW") != nil, "\(screen.capture())")
         screen.send("q")
-        try #require(screen.waitFor("KIND ") != nil)
+        try #require(screen.waitFor("ATTACHED") != nil)
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
         #expect(qt.ask("quit") == "ok")
