@@ -149,11 +149,11 @@ public struct Catalog: Sendable {
     /// thread (`NamespaceAccess`): `/proc/sysvipc` and `semctl` answer for the namespace of the thread that asks,
     /// and its `/dev/shm` and temp dir are read inside its root.
     public static func scan(_ sources: Sources) -> Catalog {
-        let attachments = AttachmentScan.scanByNamespace()
+        let attachments = LazyAttachments()
         let ours = IPCNamespace.inode(of: nil)
         switch sources.namespaces {
         case .current:
-            return scan(sources, access: .local, attachments: attachments.of(ours, orUnknown: true))
+            return scan(sources, access: .local, attachments: { attachments.get().of(ours, orUnknown: true) })
         case .process(let pid):
             let inode = IPCNamespace.inode(of: pid)
             guard let access = try? NamespaceAccess.of(pid: pid) else {
@@ -164,15 +164,15 @@ public struct Catalog: Sendable {
                 return catalog
             }
             guard access.isForeign else {
-                return scan(sources, access: .local, attachments: attachments.of(ours, orUnknown: true))
+                return scan(sources, access: .local, attachments: { attachments.get().of(ours, orUnknown: true) })
             }
             var catalog = scan(
-                foreign(sources, access), access: access, attachments: attachments.of(inode, orUnknown: false))
+                foreign(sources, access), access: access, attachments: { attachments.get().of(inode, orUnknown: false) })
             let namespace = IPCNamespace.of(pid: pid)
             for i in catalog.entries.indices { catalog.entries[i].namespace = namespace }
             return catalog
         case .all:
-            var catalog = scan(sources, access: .local, attachments: attachments.of(ours, orUnknown: true))
+            var catalog = scan(sources, access: .local, attachments: { attachments.get().of(ours, orUnknown: true) })
             let namespaces = IPCNamespace.all()
             let mine = namespaces.first { $0.isOurs }
             for i in catalog.entries.indices { catalog.entries[i].namespace = mine }
@@ -183,7 +183,7 @@ public struct Catalog: Sendable {
                 }
                 let part = scan(
                     foreign(sources, access), access: access,
-                    attachments: attachments.of(namespace.inode, orUnknown: false))
+                    attachments: { attachments.get().of(namespace.inode, orUnknown: false) })
                 catalog.entries += part.entries.map { entry in
                     var entry = entry
                     entry.namespace = namespace
@@ -205,16 +205,27 @@ public struct Catalog: Sendable {
     }
 
     /// One namespace's segments, read on its thread (or here for ours).
-    private static func scan(_ sources: Sources, access: NamespaceAccess, attachments: AttachmentScan) -> Catalog {
-        access.look { scanHere(sources, files: access.files, attachments: attachments) }
+    private static func scan(
+        _ sources: Sources, access: NamespaceAccess, attachments: @escaping () -> AttachmentScan
+    ) -> Catalog {
+        access.look { scanHere(sources, files: access.files, attachmentsOf: attachments) }
             ?? Catalog(
                 entries: [], hiddenProcesses: 0, temporaryDirectory: sources.temporaryDirectory,
                 runtimeDirectory: sources.runtimeDirectory)
     }
 
-    private static func scanHere(_ sources: Sources, files: FileRoot, attachments: AttachmentScan) -> Catalog {
+    private static func scanHere(
+        _ sources: Sources, files: FileRoot, attachmentsOf: () -> AttachmentScan
+    ) -> Catalog {
         let segments = ProcViews.systemVSegments()
         let semaphores = ProcViews.systemVSemaphores()
+        let shmFiles = listDirectory(sources.devShm, files)
+        // Who is attached comes from every process's maps, the costliest read of all: skip it when nothing can be
+        // attached (no System V segment with attaches, nothing in /dev/shm, no mappings asked for), as with
+        // ipcmk's segments.
+        let attachments =
+            segments.contains { $0.nattch > 0 } || !shmFiles.isEmpty || sources.includeMappings
+            ? attachmentsOf() : AttachmentScan()
         var entries: [CatalogEntry] = []
         var claimedSegments = Set<Int32>()
         var claimedSemaphores = Set<Int32>()
@@ -225,7 +236,7 @@ public struct Catalog: Sendable {
 
         // Qt System V keys: key files in the temp dir.
         let tmp = sources.temporaryDirectory.isEmpty ? "/" : sources.temporaryDirectory
-        for file in listDirectory(tmp, files) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
+        for file in listDirectory(tmp, files, prefix: QtNaming.sharedMemoryPrefix) {
             guard let parsed = QtNaming.parseLegacyName(file) else { continue }
             let path = (tmp == "/" ? "" : tmp) + "/" + file
             guard let st = try? files.lstat(path), st.st_mode & S_IFMT == S_IFREG else { continue }
@@ -256,7 +267,6 @@ public struct Catalog: Sendable {
 
         // POSIX objects; glibc's `sem.*` files are semaphores.
         var posixSemaphores: [String] = []
-        let shmFiles = listDirectory(sources.devShm, files)
         let posixSemaphoreNames = Set(shmFiles.filter { $0.hasPrefix("sem.") })
         for file in shmFiles {
             let path = sources.devShm + "/" + file
@@ -404,7 +414,7 @@ public struct Catalog: Sendable {
         guard key != 0 else { return nil }
         let tmp = sources.temporaryDirectory.isEmpty ? "/" : sources.temporaryDirectory
         let dir = tmp == "/" ? "" : tmp
-        for file in listDirectory(tmp, files) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
+        for file in listDirectory(tmp, files, prefix: QtNaming.sharedMemoryPrefix) {
             guard let parsed = QtNaming.parseLegacyName(file), parsed.prefix == QtNaming.sharedMemoryPrefix,
                 let st = try? files.lstat(dir + "/" + file), st.st_mode & S_IFMT == S_IFREG,
                 (try? files.ftok(dir + "/" + file, QtNaming.ftokProjectID)) == key
@@ -516,7 +526,21 @@ public struct Catalog: Sendable {
     }
 }
 
+/// One `/proc/*/maps` pass, made the first time a namespace's scan needs it and shared by the others.
+private final class LazyAttachments: @unchecked Sendable {
+    private var scanned: NamespacedAttachments?
+
+    func get() -> NamespacedAttachments {
+        if let scanned { return scanned }
+        let all = AttachmentScan.scanByNamespace()
+        scanned = all
+        return all
+    }
+}
+
 /// Names in a directory (no `.`/`..`), sorted; empty when it cannot be read.
-func listDirectory(_ path: String, _ files: FileRoot = .host) -> [String] {
-    ((try? files.directoryEntries(path)) ?? []).sorted()
+func listDirectory(_ path: String, _ files: FileRoot = .host, prefix: String = "") -> [String] {
+    let names = (try? files.directoryEntries(path)) ?? []
+    // Filter before sorting: a busy /tmp holds thousands of names and only Qt's matter.
+    return (prefix.isEmpty ? names : names.filter { $0.hasPrefix(prefix) }).sorted()
 }

@@ -5,6 +5,7 @@ import ShmTUI
 /// `shmscope` with no arguments: the segment browser.
 struct Browse: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "browse",
         abstract: "Browse all shared-memory segments and open one (the default command).",
         discussion: """
             Enter opens the view (attached read-only; e or L in it re-attaches read-write), r opens it read-only \
@@ -32,7 +33,7 @@ struct Browse: ParsableCommand {
         // The browser lists every namespace unless told otherwise, as `list` does.
         if resolution.ns == nil { context.namespace = try listingNamespaces(nil) }
         let session = BrowserSession(
-            views: try view.composer(context: context), provider: { scanBrowserRows(context) })
+            views: try view.composer(context: context), directory: CatalogDirectory(context: context))
         runTerminalProgram(session)
     }
 }
