@@ -33,6 +33,9 @@ public struct SegmentRemoval: Sendable {
             if let id = entry?.shmid { text += " shmid \(id)" }
             if let key = entry?.sysvKey { text += " (key \(hex32(key)))" }
             out.append(text)
+        case .memfd, .mapping:
+            // Nothing: they have no name to remove (`perform` says so).
+            break
         }
         switch target {
         case .qt(_, .systemV), .qtNative(_, .systemV): out.append("key file \(memory.nativeKey)")
