@@ -26,13 +26,16 @@ public struct TargetContext: Sendable, Equatable {
     }
 
     /// Where the catalog looks in this context: the same temp dir, keys and namespaces the targets resolve with.
-    public func catalogSources(knownKeys: KnownKeys, includeSemaphores: Bool = false) -> Catalog.Sources {
+    /// `includeMappings`: memfd objects and anonymous shared mappings too (`browse --all`, and a target that
+    /// names one).
+    public func catalogSources(
+        knownKeys: KnownKeys, includeSemaphores: Bool = false, includeMappings: Bool = false
+    ) -> Catalog.Sources {
         var sources = Catalog.Sources(
             temporaryDirectory: resolvedTemporaryDirectory, knownKeys: knownKeys, includeSemaphores: includeSemaphores)
         sources.namespaces = namespace
         sources.givenTemporaryDirectory = temporaryDirectory
-        // A memfd or shared mapping target finds its entry (and the browser lists them) only with these.
-        sources.includeMappings = true
+        sources.includeMappings = includeMappings
         return sources
     }
 
@@ -169,7 +172,8 @@ public struct ResolvedTarget: Sendable {
 
     /// Where the catalog looks for this target: the same temp dir and keys.
     public func catalogSources(includeSemaphores: Bool = false) -> Catalog.Sources {
-        context.catalogSources(knownKeys: knownKeys, includeSemaphores: includeSemaphores)
+        context.catalogSources(
+            knownKeys: knownKeys, includeSemaphores: includeSemaphores, includeMappings: target.isSharedMapping)
     }
 
     /// The catalog's entry for this target, with the lock this target really has: a semaphore set named with
@@ -192,6 +196,14 @@ public struct ResolvedTarget: Sendable {
 }
 
 extension SegmentTarget {
+    /// A memfd or another shared mapping of a process (no name of its own).
+    public var isSharedMapping: Bool {
+        switch self {
+        case .memfd, .mapping: true
+        default: false
+        }
+    }
+
     /// True when the target names a segment without a Qt key: by System V key or id, or by POSIX name.
     public var isUnnamed: Bool {
         switch self {

@@ -38,7 +38,13 @@ package final class CatalogDirectory: SegmentDirectory {
     /// Keys named with `K` in this session.
     package private(set) var namedKeys: [String] = []
 
-    package init(context: TargetContext) { self.context = context }
+    /// Also list memfd objects and anonymous shared mappings (`browse --all`).
+    package let includeMappings: Bool
+
+    package init(context: TargetContext, includeMappings: Bool = false) {
+        self.context = context
+        self.includeMappings = includeMappings
+    }
 
     /// The context a row's target resolves in. A row named by its Qt key resolves with every key known (so its
     /// entry carries the key); a row without one (a plain System V or POSIX segment, or a Qt segment whose key
@@ -59,7 +65,9 @@ package final class CatalogDirectory: SegmentDirectory {
     /// Entries that cannot be opened (stale Qt key files, semaphores) are left out; a Qt segment whose key is
     /// unknown opens by shmid.
     package func rows() -> [BrowserRow] {
-        let catalog = Catalog.scan(context.catalogSources(knownKeys: KnownKeys.load(extra: context.keys + namedKeys)))
+        let catalog = Catalog.scan(
+            context.catalogSources(
+                knownKeys: KnownKeys.load(extra: context.keys + namedKeys), includeMappings: includeMappings))
         return catalog.entries.compactMap { e in
             guard let target = e.target, e.size != nil else { return nil }
             let label = e.status == .ok ? e.label : "\(e.label) [\(e.status.rawValue)]"

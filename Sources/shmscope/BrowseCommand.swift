@@ -20,6 +20,9 @@ struct Browse: ParsableCommand {
 
     @OptionGroup var view: HexViewOptions
 
+    @Flag(name: .long, help: "Also list memfd objects and anonymous shared mappings (as `list --all`).")
+    var all = false
+
     func validate() throws {
         if resolution.sem != nil {
             throw ValidationError(
@@ -33,7 +36,7 @@ struct Browse: ParsableCommand {
         // The browser lists every namespace unless told otherwise, as `list` does.
         if resolution.ns == nil { context.namespace = try listingNamespaces(nil) }
         let session = BrowserSession(
-            views: try view.composer(context: context), directory: CatalogDirectory(context: context))
+            views: try view.composer(context: context), directory: CatalogDirectory(context: context, includeMappings: all))
         runTerminalProgram(session)
     }
 }

@@ -141,6 +141,27 @@ struct SharedMappingTests {
         #expect(watch.finish().status == 0)
     }
 
+    /// `browse --all` lists the memfd and opens it (Enter) with the bytes the peer wrote.
+    @Test(.enabled(if: which("tmux") != nil)) func browserAllListsAndOpensAMemfd() throws {
+        let peer = try SharedMappingPeer()
+        let plain = try TmuxScreen(width: 160, arguments: ["browse"])
+        try #require(plain.waitFor("ATTACHED") != nil, "\(plain.capture())")
+        #expect(!plain.capture().contains(peer.name))
+        plain.send("q")
+        let screen = try TmuxScreen(width: 160, arguments: ["browse", "--all"])
+        try #require(screen.waitFor(peer.name) != nil, "\(screen.capture())")
+        screen.send("/")
+        screen.send("-l", peer.name)
+        screen.send("Enter")
+        try #require(screen.waitFor("1 match") != nil, "\(screen.capture())")
+        screen.send("Enter")
+        #expect(screen.waitFor("memfd data") != nil, "\(screen.capture())")
+        screen.send("q")
+        try #require(screen.waitFor("ATTACHED") != nil)
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil, "\(screen.capture())")
+    }
+
     @Test func aMappingThatIsGoneIsNotFound() throws {
         let peer = try SharedMappingPeer()
         let target = peer.memfdTarget
