@@ -289,6 +289,8 @@ public final class NamespaceAccess: @unchecked Sendable {
     public let pid: Int32?
     let files: FileRoot
     private let thread: NamespaceThread?
+    /// The IPC namespace inode `pid` was in when this was made: a pid reused by another process is not the same.
+    private var inode: UInt64?
     /// Why the namespace cannot be reached; thrown by every `run`.
     private let problem: ShmError?
 
@@ -309,8 +311,10 @@ public final class NamespaceAccess: @unchecked Sendable {
     public static func of(pid: Int32) throws(ShmError) -> NamespaceAccess {
         pthread_mutex_lock(cacheLock)
         defer { pthread_mutex_unlock(cacheLock) }
-        if let known = cache[pid] { return known }
+        let inode = IPCNamespace.inode(of: pid)
+        if let known = cache[pid], known.inode == inode { return known }
         let access = try make(pid: pid)
+        access.inode = inode
         cache[pid] = access
         return access
     }
