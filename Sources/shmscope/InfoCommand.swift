@@ -32,10 +32,10 @@ struct Info: ParsableCommand {
             out.print(try encodeJSON(SegmentJSON(entry)))
             return
         }
-        for line in Self.render(entry, hidden: catalog.hiddenProcesses) { out.print(line) }
+        for line in Self.render(entry, unreadable: catalog.unreadablePIDs) { out.print(line) }
     }
 
-    static func render(_ e: CatalogEntry, hidden: Int) -> [String] {
+    static func render(_ e: CatalogEntry, unreadable: [Int32]) -> [String] {
         var rows: [(String, String)] = []
         rows.append(("target", e.target?.description ?? "-"))
         rows.append(("kind", e.kind.rawValue))
@@ -66,7 +66,15 @@ struct Info: ParsableCommand {
                     (i == 0 ? "attached" : "", "pid \(p.pid) \(p.command) uid \(p.uid) (\(Accounts.userName(p.uid))) \(p.access.rawValue)"))
             }
         }
-        if hidden > 0 { rows.append(("", "(\(hidden) process\(hidden == 1 ? "" : "es") not readable)")) }
+        // Named only where they matter: the kernel's count proves a System V attachment we cannot see; for a POSIX
+        // object (no count) a process we cannot read might map it, which `rm` advice should not ignore.
+        let pids = unreadable.prefix(5).map(String.init).joined(separator: ", ")
+        if e.unseenAttachments > 0 {
+            let n = e.unseenAttachments
+            rows.append(("", "(+\(n) attachment\(n == 1 ? "" : "s") in processes we cannot read: pid \(pids))"))
+        } else if e.shmid == nil, e.size != nil, !unreadable.isEmpty {
+            rows.append(("", "(processes we cannot read, pid \(pids), are not shown if they map it)"))
+        }
         return rows.map { $0.0.padded(to: 12) + $0.1 }
     }
 

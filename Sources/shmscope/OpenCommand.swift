@@ -43,7 +43,9 @@ struct HexViewOptions: ParsableArguments {
     @Option(name: .long, help: "Bytes per row: 4, 8, 16 or 32 (default: fit the terminal width).")
     var bytesPerRow: String?
 
-    @Option(name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").")
+    @Option(
+        name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").",
+        completion: .file())
     var layout: String?
 
     func validate() throws {

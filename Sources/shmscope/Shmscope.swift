@@ -46,19 +46,85 @@ struct Shmscope: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success {
-                Output.standard.print(fullMessage(for: error))
+                Output.standard.print(wrapHelp(fullMessage(for: error), width: terminalColumns()))
                 Output.standard.flush()
                 Glibc.exit(0)
             }
             if code == .validationFailure {
                 let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
-                Output.fail("shmscope: \(text) (see `shmscope --help`)", code: 2)
+                Output.fail("shmscope: \(text) (see '\(helpCommand(for: error))')", code: 2)
             }
             Output.fail("shmscope: \(message(for: error))", code: code.rawValue)
         }
         Output.standard.flush()
         Glibc.exit(0)
     }
+}
+
+/// Help text wrapped at `width` columns. ArgumentParser wraps the overview, the discussion and the options at the
+/// terminal's width (COLUMNS, the terminal, else 80) but prints the USAGE line whole (up to 200 columns): it is
+/// broken here between options, never inside one (`[--key <key> ...]` stays together), continued 7 columns in as
+/// ArgumentParser indents its own continuation lines. Any other line still too long is wrapped at spaces, keeping
+/// its indentation.
+func wrapHelp(_ text: String, width: Int) -> String {
+    let width = max(40, width)
+    var out: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        guard line.count > width else {
+            out.append(line)
+            continue
+        }
+        let indent = line.hasPrefix("USAGE: ") ? 7 : line.prefix(while: { $0 == " " }).count
+        let body = line.hasPrefix("USAGE: ") ? String(line.dropFirst(7)) : String(line.dropFirst(indent))
+        var current = line.hasPrefix("USAGE: ") ? "USAGE: " : String(repeating: " ", count: indent)
+        var empty = true
+        let tokens =
+            line.hasPrefix("USAGE: ") ? usageTokens(body) : body.split(separator: " ").map(String.init)
+        for token in tokens {
+            if !empty && current.count + 1 + token.count > width {
+                out.append(current)
+                current = String(repeating: " ", count: indent)
+                empty = true
+            }
+            current += (empty ? "" : " ") + token
+            empty = false
+        }
+        out.append(current)
+    }
+    return out.joined(separator: "\n")
+}
+
+/// Words of a usage line, with a bracketed or angled group (`[--key <key> ...]`) kept as one word.
+func usageTokens(_ text: String) -> [String] {
+    var tokens: [String] = []
+    var current = ""
+    var depth = 0
+    for c in text {
+        if c == "[" || c == "<" { depth += 1 }
+        if c == "]" || c == ">" { depth = max(0, depth - 1) }
+        if c == " " && depth == 0 {
+            if !current.isEmpty { tokens.append(current) }
+            current = ""
+        } else {
+            current.append(c)
+        }
+    }
+    if !current.isEmpty { tokens.append(current) }
+    return tokens
+}
+
+/// `shmscope list --help` for a usage error of `list`: the help of the command the error is about, as
+/// ArgumentParser's own full message names it ("See 'shmscope list --help' for more information.").
+func helpCommand(for error: Error) -> String {
+    let full = Shmscope.fullMessage(for: error)
+    for line in full.split(separator: "\n") {
+        guard let start = line.firstRange(of: "See '"), let end = line[start.upperBound...].firstIndex(of: "'") else {
+            continue
+        }
+        let command = line[start.upperBound..<end]
+        if command.hasSuffix("--help") { return String(command) }
+    }
+    return "shmscope --help"
 }
 
 /// A runtime failure with its own exit code and a one-line message.
