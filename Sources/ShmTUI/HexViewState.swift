@@ -168,6 +168,11 @@ package struct HexViewState: Equatable, Sendable {
     package var snapshotTime: Double?
     /// Highlight every byte that differs from the snapshot.
     package var diffMode = false
+    /// The runs that differ from the snapshot, as last compared (for the diff pane and `]` `[`); at most
+    /// `diffRunLimit`, `diffRunsTruncated` when there were more.
+    package var diffRuns: [DiffRun] = []
+    package var diffRunsTruncated = false
+    package static let diffRunLimit = 10_000
     /// The layout given with `--layout`, its decoded fields, and when each field last changed.
     package var structLayout: StructLayout?
     package var layoutFields: [StructLayout.DecodedField] = []

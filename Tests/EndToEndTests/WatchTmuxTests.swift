@@ -103,7 +103,7 @@ struct WatchTmuxTests {
         #expect(screen.waitFor("snapshot taken: diff on") != nil)
         #expect(qt.ask("write 32 zz") == "ok")
         screen.send("]")
-        #expect(screen.waitFor("differs from the snapshot at 0x00000020") != nil)
+        #expect(screen.waitFor("diff run 1/1 at 0x00000020, 2 bytes") != nil)
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
         #expect(qt.ask("read 0 5") == "ok 68656c6c6f")
