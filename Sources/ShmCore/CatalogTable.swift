@@ -1,9 +1,9 @@
 /// The `list` table: which columns there are, how each one prints a catalog entry, and how the table is fitted to
 /// a width. Adding a column is one entry in `CatalogColumn.all`.
 ///
-/// Fitting follows the same order of sacrifice as the browser (what this tool is for decides it): the key, who is
-/// attached and who holds the lock are never dropped and are cut last; perms, owner, id, attach count, size and
-/// kind are dropped first, in that order. Columns the user named with `-o` are never dropped, only cut.
+/// Fitting follows what this tool is for: the key, who is attached and who holds the lock are never dropped, and
+/// are cut only after perms, owner and id are gone (the browser's order too); then, before they are cut short, the
+/// attach count, size and kind go. Columns the user named with `-o` are never dropped, only cut.
 public struct CatalogColumn: Sendable {
     /// The `-o` name and the heading.
     public let name: String
@@ -72,13 +72,23 @@ public struct CatalogColumn: Sendable {
     /// The columns `list` prints without `-o`.
     public static let defaultNames = ["KIND", "KEY", "ID", "SIZE", "PERMS", "OWNER", "NATTCH", "LOCK", "ATTACHED"]
 
-    /// Dropped first to last when the table is too wide (never one the user named).
-    static let dropOrder = ["PERMS", "OWNER", "ID", "NATTCH", "SIZE", "KIND"]
-    /// Then cut in turns down to these widths, the lock only after the key and the attached list are short.
-    static let cuts: [(String, Int)] = [
-        ("KEY", 24), ("ATTACHED", 13), ("NATIVE", 24), ("KEY", 12), ("ATTACHED", 8), ("NATIVE", 12), ("LOCK", 12),
-        ("ATTACHED", 3), ("KEY", 6), ("NATIVE", 6), ("LOCK", 4),
+    enum Fit {
+        /// Leave the column out (never one the user named).
+        case drop(String)
+        /// Cut the column down to at most this many columns (never below its heading).
+        case cut(String, Int)
+    }
+
+    /// What is done, in order, while the table is too wide.
+    static let fitting: [Fit] = [
+        .drop("PERMS"), .drop("OWNER"), .drop("ID"),
+        .cut("KEY", 24), .cut("ATTACHED", 16), .cut("NATIVE", 24), .cut("LOCK", 24),
+        .drop("NATTCH"), .drop("SIZE"), .drop("KIND"),
+        .cut("KEY", 12), .cut("ATTACHED", 8), .cut("NATIVE", 12), .cut("LOCK", 12),
+        .cut("ATTACHED", 3), .cut("KEY", 6), .cut("NATIVE", 6), .cut("LOCK", 4),
     ]
+    /// Room left over after fitting goes back to cut columns, in this order.
+    static let widenOrder = ["KEY", "ATTACHED", "LOCK", "NATIVE"]
 
     public static func named(_ name: String) -> CatalogColumn? {
         all.first { $0.name.caseInsensitiveEquals(name) }
@@ -128,19 +138,25 @@ public enum CatalogTable {
     ) -> [String] {
         var shown = Array(columns.indices)
         let texts = entries.map { e in columns.map { $0.text(e, options).terminalSafe() } }
-        var widths = columns.indices.map { i in
+        let natural = columns.indices.map { i in
             max(headings ? columns[i].name.count : 0, texts.map { $0[i].count }.max() ?? 0)
         }
+        var widths = natural
         func total() -> Int { shown.reduce(0) { $0 + widths[$1] } + max(0, shown.count - 1) }
-        if !explicit {
-            for name in CatalogColumn.dropOrder where total() > width {
-                shown.removeAll { columns[$0].name == name }
+        for step in CatalogColumn.fitting where total() > width {
+            switch step {
+            case .drop(let name):
+                if !explicit { shown.removeAll { columns[$0].name == name } }
+            case .cut(let name, let floor):
+                for i in shown where columns[i].name == name {
+                    let least = min(widths[i], max(floor, headings ? columns[i].name.count : 0))
+                    widths[i] = max(least, widths[i] - (total() - width))
+                }
             }
         }
-        for (name, floor) in CatalogColumn.cuts where total() > width {
+        for name in CatalogColumn.widenOrder where total() < width {
             for i in shown where columns[i].name == name {
-                widths[i] = max(min(widths[i], max(floor, headings ? columns[i].name.count : 0)),
-                    widths[i] - (total() - width))
+                widths[i] += max(0, min(width - total(), natural[i] - widths[i]))
             }
         }
         var lines: [String] = []
