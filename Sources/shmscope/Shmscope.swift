@@ -61,29 +61,28 @@ struct Shmscope: ParsableCommand {
     }
 }
 
-/// Help text wrapped at `width` columns. ArgumentParser wraps the overview, the discussion and the options at the
-/// terminal's width (COLUMNS, the terminal, else 80) but prints the USAGE line whole (up to 200 columns): it is
-/// broken here between options, never inside one (`[--key <key> ...]` stays together), continued 7 columns in as
-/// ArgumentParser indents its own continuation lines. Any other line still too long is wrapped at spaces, keeping
-/// its indentation.
+/// Help text with its USAGE line wrapped at `width` columns. ArgumentParser wraps the overview, the discussion and
+/// the options at the terminal's width (COLUMNS, the terminal, else 80) but prints the USAGE line whole (up to 200
+/// columns): it is broken here between options, never inside one (`[--key <key> ...]` stays together), continued 7
+/// columns in as ArgumentParser indents its own continuation lines. Nothing else is touched: the same path prints
+/// completion scripts and completion candidates, which must stay as they are.
 func wrapHelp(_ text: String, width: Int) -> String {
     let width = max(40, width)
     var out: [String] = []
+    var inUsage = false
     for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-        guard line.count > width else {
+        // A usage of several lines (diff has two forms) continues 7 columns in.
+        inUsage = line.hasPrefix("USAGE: ") || (inUsage && line.hasPrefix("       "))
+        guard line.count > width, inUsage else {
             out.append(line)
             continue
         }
-        let indent = line.hasPrefix("USAGE: ") ? 7 : line.prefix(while: { $0 == " " }).count
-        let body = line.hasPrefix("USAGE: ") ? String(line.dropFirst(7)) : String(line.dropFirst(indent))
-        var current = line.hasPrefix("USAGE: ") ? "USAGE: " : String(repeating: " ", count: indent)
+        var current = String(line.prefix(7))
         var empty = true
-        let tokens =
-            line.hasPrefix("USAGE: ") ? usageTokens(body) : body.split(separator: " ").map(String.init)
-        for token in tokens {
+        for token in usageTokens(String(line.dropFirst(7))) {
             if !empty && current.count + 1 + token.count > width {
                 out.append(current)
-                current = String(repeating: " ", count: indent)
+                current = String(repeating: " ", count: 7)
                 empty = true
             }
             current += (empty ? "" : " ") + token
