@@ -29,11 +29,11 @@ public struct CatalogColumn: Sendable {
 
     /// Every column `-o` accepts, in the order `--help` lists them.
     public static let all: [CatalogColumn] = [
-        CatalogColumn("KIND", "qt, qt-posix, qt6, qt6-sysv, sysv, posix (sysv-sem, posix-sem with --all)") {
+        CatalogColumn("KIND", "qt, qt-posix, qt6, qt6-sysv, sysv, posix, sysv-sem, posix-sem") {
             e, _ in e.kind.rawValue
         },
         CatalogColumn(
-            "KEY", "the Qt key (or letters and hash), POSIX name or System V key; [status] when not ok",
+            "KEY", "Qt key (or letters and hash), POSIX name, System V key; [status]",
             text: { e, _ in e.label + statusSuffix(e) },
             // The status stays whole: a cut key that hides "[stale]" would tell a different story.
             cut: { e, _, width in

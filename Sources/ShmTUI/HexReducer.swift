@@ -153,7 +153,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         if !s.attachedReadWrite {
             // Locking is for writing: attach read-write now (Qt's lifecycle lock is taken then, not before).
             if s.removed {
-                s.message = .error("segment removed by a peer: there is nothing to lock")
+                s.message = .error("segment removed by another process: there is nothing to lock")
                 return []
             }
             return [.attachReadWrite(then: .lock)]
@@ -170,7 +170,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             return []
         }
         if s.removed {
-            s.message = .error("segment removed by a peer: edits could never be written")
+            s.message = .error("segment removed by another process: edits could never be written")
             return []
         }
         guard s.attachedReadWrite else { return [.attachReadWrite(then: .edit)] }
@@ -255,7 +255,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             // A write would go into a copy no peer can see: refuse, and offer to keep the bytes in a file.
             s.mode = .prompt(Prompt(kind: .saveStaged))
             s.message = .error(
-                "segment removed by a peer: not written; save the staged bytes to a file (Esc keeps them)")
+                "segment removed by another process: not written; save the staged bytes to a file (Esc keeps them)")
             return []
         }
         guard s.attachedReadWrite else {
@@ -310,7 +310,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             return []
         }
         if s.removed {
-            s.message = .error("segment removed by a peer: the commit cannot be undone")
+            s.message = .error("segment removed by another process: the commit cannot be undone")
             return []
         }
         guard s.lockWait == nil else {
@@ -501,7 +501,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         switch event {
         case .removed:
             s.removed = true
-            s.message = .error("segment removed by a peer: showing the copy we still have mapped")
+            s.message = .error("segment removed by another process: showing the copy we still have mapped")
             return []
         case .resized(let from, let to):
             s.message = .info("segment resized by a peer from \(from) to \(to) bytes: mapped again")

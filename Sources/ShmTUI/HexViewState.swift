@@ -177,7 +177,8 @@ package struct HexViewState: Equatable, Sendable {
     package var structLayout: StructLayout?
     package var layoutFields: [StructLayout.DecodedField] = []
     package var layoutChangedAt: [String: Double] = [:]
-    /// A peer removed the segment; we still show the copy we have mapped.
+    /// Another process removed the segment (this view never removes one: it cannot tell a peer from `shmscope rm`
+    /// in another terminal, so it does not say "a peer"); we still show the copy we have mapped.
     package var removed = false
 
     /// How long a change stays highlighted.

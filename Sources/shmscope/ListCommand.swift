@@ -9,12 +9,11 @@ struct List: ParsableCommand {
             before, --key, SHMSCOPE_KEYS, ~/.local/state/shmscope/keys); otherwise with their letters and a \
             short hash.
 
-            The table fits the terminal's width (COLUMNS, else the terminal, else 80 columns): perms, owner, id, \
-            attach count, size and kind are dropped first, in that order, then the key, the attached list and \
-            the lock are cut (with …); columns named with -o are never dropped. --json has every field, uncut.
-
-            """ + columnHelp + """
-
+            The table fits the terminal's width (COLUMNS, else the terminal, else 80 columns): perms, owner and \
+            id are dropped first; then the key, the lock and the attached list are cut (with …, or +N for more \
+            processes); then the attach count, size and kind go before those are cut any shorter. Columns named \
+            with -o are never dropped. --json has every field, uncut.
+            """ + "\n\n" + columnHelp + "\n\n" + """
             Examples:
               shmscope list
               shmscope list -o KEY,SIZE,LOCK --noheadings --bytes

@@ -13,8 +13,12 @@ struct Open: ParsableCommand {
             edit mode and L locks, re-attaching read-write then; edits are staged, and F8, Ctrl-S or :w opens a \
             commit dialog (bytes, offsets, lock, attached processes) where y writes (! without a lock). u undoes \
             the last commit. --read-only forbids edit mode and L.
-            """
-    )
+            """ + "\n\n" + hexViewKeysHelp)
+
+    /// The hex view's keys for --help and the man page: the very lines the F1 overlay shows (one table).
+    static let hexViewKeysHelp =
+        "KEYS (the hex view of open, watch, demo and the browser's Enter; F1 shows them too):\n"
+        + helpLines.map { "  " + $0 }.joined(separator: "\n")
 
     @OptionGroup var target: TargetOptions
 

@@ -125,7 +125,7 @@ struct WatchTmuxTests {
         #expect(resized.contains("\(name) (POSIX) 32 B RO"))
         #expect(!resized.contains("00000020  "))
         cleanUp(.posix(name: name))
-        let removed = try #require(screen.waitFor("segment removed by a peer: showing the copy we still have mapped"))
+        let removed = try #require(screen.waitFor("segment removed by another process: showing the copy we still have mapped"))
         #expect(removed.contains("│ REMOVED"))
         #expect(removed.contains("|still here"))
         screen.send("q")

@@ -711,7 +711,7 @@ import Testing
         #expect(h.state.removed)
         h.press(.function(8))
         #expect(h.state.mode == .prompt(Prompt(kind: .saveStaged)))
-        #expect(h.message == "segment removed by a peer: not written; save the staged bytes to a file (Esc keeps them)")
+        #expect(h.message == "segment removed by another process: not written; save the staged bytes to a file (Esc keeps them)")
         #expect(h.source.writes.isEmpty)
         let path = "/tmp/shmscope-staged-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).snap"
         defer { unlink(path) }
@@ -727,7 +727,7 @@ import Testing
         // And `e` on a removed segment is refused.
         h.press(.char("n"), .char("e"))
         #expect(!h.state.editing)
-        #expect(h.message == "segment removed by a peer: edits could never be written")
+        #expect(h.message == "segment removed by another process: edits could never be written")
     }
 
     @Test func readOnlyRefusesEditModeLockAndCommit() {

@@ -313,7 +313,7 @@ final class ClosureWho: WhoProvider {
         h.source.pendingEvent = .removed
         h.tick()
         #expect(h.state.removed)
-        #expect(h.message == "segment removed by a peer: showing the copy we still have mapped")
+        #expect(h.message == "segment removed by another process: showing the copy we still have mapped")
         #expect(renderHexScreen(h.state, theme: Theme(useColor: false)).line(0).contains("│ 10 Hz │ REMOVED │"))
         h.source.bytes = Array(repeating: 1, count: 100)
         h.source.pendingEvent = .resized(from: 1024, to: 100)
