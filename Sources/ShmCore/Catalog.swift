@@ -108,12 +108,13 @@ extension Catalog {
     /// proves they hide an attachment; otherwise they say nothing about any segment and are not mentioned.
     public func unseenAttachmentsNote(_ shown: [CatalogEntry]) -> String? {
         let unseen = shown.reduce(0) { $0 + $1.unseenAttachments }
-        guard unseen > 0 else { return nil }
-        let pids = unreadablePIDs.prefix(5).map(String.init).joined(separator: ", ")
-            + (unreadablePIDs.count > 5 ? ", …" : "")
-        let who = unreadablePIDs.isEmpty ? "" : " (pid\(unreadablePIDs.count == 1 ? "" : "s") \(pids))"
-        return "(\(unseen) System V attachment\(unseen == 1 ? " is" : "s are") in processes we cannot read\(who): "
-            + "NATTCH counts \(unseen == 1 ? "it" : "them"), ATTACHED cannot name \(unseen == 1 ? "it" : "them"))"
+        // Without unreadable processes the gap is a race with an attach or detach between the two scans: no note.
+        guard unseen > 0, !unreadablePIDs.isEmpty else { return nil }
+        let pids = unreadablePIDs.prefix(3).map(String.init).joined(separator: ", ")
+            + (unreadablePIDs.count > 3 ? ", …" : "")
+        let who = unreadablePIDs.isEmpty ? "" : ": pid\(unreadablePIDs.count == 1 ? "" : "s") \(pids)"
+        // Short enough for 80 columns (NATTCH counts them; ATTACHED cannot name them).
+        return "(\(unseen) attachment\(unseen == 1 ? "" : "s") in processes we cannot read\(who))"
     }
 }
 

@@ -161,7 +161,7 @@ package let helpLines: [String] = [
     "Panes       F7 cycles who/map/inspector/layout/diff",
     "Snapshot    s  F9   Save  S   Load  O",
     "Diff        x  toggle   Next/prev run  ] [",
-    "Diff runs   D  (pane: offset, length, old → new)",
+    "Diff runs   D  (pane: offset, length, old -> new)",
     "Undo commit u  (if the bytes are unchanged)",
     "Discard     X  (every staged byte, asks)",
     "Edit mode   e  Insert   (status: EDIT)",

@@ -90,6 +90,26 @@ import Testing
         }
     }
 
+    /// The man pages are generated from ArgumentParser's dump of the commands (`make man`): `open`'s includes the
+    /// hex view's keys, the same lines as its F1 overlay.
+    @Test func manPageSourceHasTheHexViewKeys() throws {
+        let dump = try ShmscopeBinary.run(["--experimental-dump-help"])
+        #expect(dump.status == 0)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
+        let command = try #require(doc["command"] as? [String: Any])
+        let subcommands = try #require(command["subcommands"] as? [[String: Any]])
+        let open = try #require(subcommands.first { $0["commandName"] as? String == "open" })
+        let discussion = try #require(open["discussion"] as? String)
+        for line in [
+            "KEYS (the hex view", "  Search      /  F6   backward ?", "  Diff runs   D", "  Help        F1     Quit  q  F10",
+        ] {
+            #expect(discussion.contains(line), "\(line)")
+        }
+        // Plain ASCII: the man page generator drops other characters.
+        let keys = discussion[discussion.firstRange(of: "KEYS")!.lowerBound...]
+        #expect(keys.unicodeScalars.allSatisfy { $0.isASCII }, "\(keys)")
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/bin/bash")))
     func bashCompletesTargetsAndFiles() throws {
         // A known key in a private key store, a System V segment, a file for --layout.

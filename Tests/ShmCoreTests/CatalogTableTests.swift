@@ -97,4 +97,17 @@ import Glibc
             TargetCompletion.candidates(prefix: "shm", knownKeys: KnownKeys(), devShm: dir, systemV: records)
                 == ["shmid:42"])
     }
+
+    /// Unreadable processes are named only when a kernel count proves they hide an attachment.
+    @Test func unreadableProcessesAreMentionedOnlyWhenACountProvesAHiddenAttachment() {
+        var catalog = Catalog(entries: Self.entries, hiddenProcesses: 1, unreadablePIDs: [1], temporaryDirectory: "/tmp",
+            runtimeDirectory: "/run")
+        // Entry 0: NATTCH 3, three readable attachers; the POSIX object has no count.
+        #expect(catalog.unseenAttachmentsNote(catalog.entries) == nil)
+        catalog.entries[0].nattch = 5
+        #expect(catalog.entries[0].unseenAttachments == 2 && catalog.entries[1].unseenAttachments == 0)
+        #expect(catalog.unseenAttachmentsNote(catalog.entries) == "(2 attachments in processes we cannot read: pid 1)")
+        catalog.unreadablePIDs = []
+        #expect(catalog.unseenAttachmentsNote(catalog.entries) == nil)
+    }
 }
