@@ -47,6 +47,7 @@ struct SnapshotCommand: ParsableCommand {
 /// (what changed between two snapshots).
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare a segment with a snapshot file, or two snapshot files: one line per differing run.",
         usage: """
             shmscope diff TARGET FILE [--json] [--exit-code] [<target options>]
