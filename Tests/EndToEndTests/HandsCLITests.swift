@@ -20,16 +20,25 @@ import Testing
         return e
     }
 
-    /// A Qt key longer than any terminal, with its segment (4096 bytes).
-    func longKeySegment() throws -> String {
+    /// A Qt key longer than any terminal, with its segment (4096 bytes). The key is remembered in a key store of its
+    /// own, so the browser of tests running meanwhile shows the segment by its short hashed name, not this key.
+    func longKeySegment(store: String) throws -> String {
         let key = uniqueName("listwidth") + "_" + String(repeating: "very_long_key_part_", count: 5)
-        let made = try ShmscopeBinary.run(["create", "qt:\(key)", "--size", "4096"])
+        let made = try ShmscopeBinary.run(
+            ["create", "qt:\(key)", "--size", "4096"], environment: env(columns: 80, ["XDG_STATE_HOME": store]))
         #expect(made.status == 0, "\(made.stderr)")
         return key
     }
 
     @Test func listFitsEightyColumnsAndCutsALongKey() throws {
-        let key = try longKeySegment()
+        let store = "/tmp/\(uniqueName("liststore"))"
+        mkdir(store, 0o700)
+        defer {
+            unlink(store + "/shmscope/keys")
+            rmdir(store + "/shmscope")
+            rmdir(store)
+        }
+        let key = try longKeySegment(store: store)
         defer { cleanUp(.qt(key: key, backend: .systemV)) }
         let list = try ShmscopeBinary.run(["list", "--key", key], environment: env(columns: 80))
         #expect(list.status == 0, "\(list.stderr)")
