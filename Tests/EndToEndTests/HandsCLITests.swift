@@ -165,6 +165,13 @@ import Testing
         #expect(try complete(["shmscope", "info", "shmid:\(id)"]).contains("shmid:\(id)"))
         #expect(try complete(["shmscope", "diff", String(key.prefix(12))]).contains(key))
         #expect(try complete(["shmscope", "open", "qt:x", "--layout", state + "/fr"]).contains(layout))
+        // zsh's script gives the candidates to _describe, where a bare colon would start a description.
+        var zsh = ShmscopeBinary.environment
+        zsh["SAP_SHELL"] = "zsh"
+        zsh["XDG_STATE_HOME"] = state
+        let asked = try ShmscopeBinary.run(
+            ["---completion", "open", "--", "positional@0", "2", "0", "shmscope", "open", "shmid"], environment: zsh)
+        #expect(asked.stdout.split(separator: "\n").contains { $0 == "shmid\\:\(id)" }, "\(asked.stdout)")
     }
 
     @Test func diffExitCodesAndTwoSnapshots() throws {
