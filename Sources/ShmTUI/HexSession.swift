@@ -30,6 +30,7 @@ package final class HexSession: TUIProgram {
     private let whoProvider: any WhoProvider
     private var lastWho = -Double.infinity
     private var lastDiffCompare = -Double.infinity
+    private var diffCompareSeconds = 0.0
 
     /// Every dependency is required: a route cannot forget the Who pane or the layout. Build it through
     /// `HexViewComposer`, the one place that knows how a route's options become these values.
@@ -106,8 +107,11 @@ package final class HexSession: TUIProgram {
             nextScan = now
         }
         if now >= nextScan { scanActivity(now: now) }
-        // The diff pane follows the segment: compared again at most twice a second while it is open.
-        if state.panel == .diff, state.snapshot != nil, !state.paused, now - lastDiffCompare >= 0.5 {
+        // The diff pane follows the segment: compared again at most twice a second while it is open, and a big
+        // segment no more than a fifth of the time (a compare reads the whole segment).
+        if state.panel == .diff, state.snapshot != nil, !state.paused,
+            now - lastDiffCompare >= max(0.5, diffCompareSeconds * 5)
+        {
             compareWithSnapshot(jump: nil, now: now)
         }
         if state.panel == .who, state.who == nil || now - lastWho >= 1 {
@@ -209,9 +213,12 @@ package final class HexSession: TUIProgram {
     private func compareWithSnapshot(jump: DiffJump?, now: Double? = nil) {
         guard let snapshot = state.snapshot else { return }
         do {
+            let started = ContinuousClock.now
             let bytes = try source.read(offset: 0, count: min(source.size, snapshot.count))
             let changes = Snapshot.differences(snapshot, bytes)
             let runs = changes.prefix(HexViewState.diffRunLimit).map(DiffRun.init)
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            diffCompareSeconds = Double(seconds) + Double(attoseconds) / 1e18
             lastDiffCompare = now ?? state.now
             dispatch(.differenceRuns(Array(runs), truncated: changes.count > runs.count, jump: jump))
         } catch {

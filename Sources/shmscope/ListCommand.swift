@@ -33,7 +33,9 @@ struct List: ParsableCommand {
     @Flag(name: .long, help: "Print JSON (schema 1, see README).")
     var json = false
 
-    @Option(name: .long, help: "Only this kind: qt, qt-posix, qt6, qt6-sysv, sysv or posix.")
+    @Option(
+        name: .long, help: "Only this kind: qt, qt-posix, qt6, qt6-sysv, sysv or posix.",
+        completion: .list(["qt", "qt-posix", "qt6", "qt6-sysv", "sysv", "posix"]))
     var kind: String?
 
     @Flag(name: .long, help: "Also list semaphore sets and POSIX semaphores.")
@@ -51,7 +53,8 @@ struct List: ParsableCommand {
         name: [.customShort("o"), .long],
         help: ArgumentHelp(
             "The columns to print, comma-separated (KEY,SIZE,LOCK); +LIST adds to the default ones (see COLUMNS above).",
-            valueName: "COLUMNS"))
+            valueName: "COLUMNS"),
+        completion: .list(CatalogColumn.all.map(\.name)))
     var output: String?
 
     @Flag(name: .long, help: "Print no heading line.")
