@@ -9,16 +9,18 @@ struct Shmscope: ParsableCommand {
         abstract: "See and change what is inside Linux shared memory: System V, POSIX and Qt QSharedMemory.",
         discussion: """
             TARGET syntax (every command):
-              KEY or qt:KEY        a Qt key, as passed to QSharedMemory(KEY) (System V backend)
+              KEY or qt:KEY        a Qt key as in QSharedMemory(KEY), System V backend
               qt-posix:KEY         a Qt key on a Qt build configured with POSIX IPC
-              qt6:KEY              a Qt 6.6+ native key, platformSafeKey(KEY): POSIX /KEY (Qt's default)
+              qt6:KEY              a Qt 6.6+ native key (Qt's default): POSIX /KEY
               qt6-sysv:KEY         a Qt 6.6+ native System V key: $XDG_RUNTIME_DIR/KEY
               /name, posix:/name   a POSIX shared-memory object (/dev/shm/name)
               sysv:0x5100c078      a System V segment by IPC key
               shmid:30             a System V segment by id
             Qt key files live in Qt's temp dir: $TMPDIR resolved like realpath, or /tmp (--tmpdir overrides).
 
-            Exit status: 0 success, 1 runtime failure, 2 usage error.
+            The hex view's keys (open, watch, demo, the browser's Enter): F1 in the view, `shmscope open --help`.
+
+            Exit status: 0 success, 1 runtime failure, 2 usage error (diff --exit-code: 1 differs, 3 failure).
             """,
         version: shmscopeVersion,
         subcommands: [
