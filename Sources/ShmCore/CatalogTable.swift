@@ -239,16 +239,6 @@ public func humanSize(_ bytes: Int) -> String {
     return tenths % 10 == 0 ? "\(tenths / 10) \(units[unit])" : "\(tenths / 10).\(tenths % 10) \(units[unit])"
 }
 
-/// `rw-r-----` for a mode: the way `list`, `info` and the browser show permissions.
-public func permissionString(_ mode: UInt32) -> String {
-    let chars: [Character] = ["r", "w", "x"]
-    var out = ""
-    for shift in stride(from: 6, through: 0, by: -3) {
-        for (i, c) in chars.enumerated() { out.append(mode >> UInt32(shift) & (4 >> UInt32(i)) != 0 ? c : "-") }
-    }
-    return out
-}
-
 extension String {
     fileprivate func caseInsensitiveEquals(_ other: String) -> Bool {
         count == other.count && zip(utf8, other.utf8).allSatisfy { a, b in asciiLower(a) == asciiLower(b) }

@@ -20,8 +20,4 @@ extension String {
     func padded(to width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }
 
-/// `0640` for a mode: four octal digits.
-func octalMode(_ mode: UInt32) -> String {
-    let digits = String(mode & 0o7777, radix: 8)
-    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-}
+// `octalMode` and `permissionString` live in ShmCore (SegmentInfo.swift): `info` and the browser share them.
