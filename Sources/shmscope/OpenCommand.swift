@@ -16,10 +16,18 @@ struct Open: ParsableCommand {
             the last commit. --read-only forbids edit mode and L.
             """ + "\n\n" + hexViewKeysHelp)
 
-    /// The hex view's keys for --help and the man page: the very lines the F1 overlay shows (one table).
+    /// The hex view's keys for --help and the man page: the very lines the F1 overlay shows (one table), with arrows
+    /// spelled out, as the man page generator drops characters outside ASCII.
     static let hexViewKeysHelp =
         "KEYS (the hex view of open, watch, demo and the browser's Enter; F1 shows them too):\n"
-        + helpLines.map { "  " + $0 }.joined(separator: "\n")
+        + helpLines.map { "  " + asciiKeyNames($0) }.joined(separator: "\n")
+
+    static func asciiKeyNames(_ line: String) -> String {
+        let names: [Character: String] = ["←": "Left", "→": "Right", "↑": "Up", "↓": "Down", "…": "..."]
+        return line.reduce(into: "") { out, c in
+            if let name = names[c] { out += name } else if c.isASCII { out.append(c) } else { out += "?" }
+        }
+    }
 
     @OptionGroup var target: TargetOptions
 
