@@ -77,7 +77,8 @@ package enum HexAction: Equatable, Sendable {
     /// Saving found a file at `path` and replaced nothing: ask before replacing it.
     case snapshotExists(path: String)
     case differenceResult(offset: Int?)
-    case layoutValues([StructLayout.DecodedField], now: Double)
+    /// The bytes the layout covers, read this refresh.
+    case layoutBytes(Frame, now: Double)
     /// The segment was removed, resized or created again (from the change-following engine).
     case segmentEvent(WatchEvent)
     /// An effect failed (a read, a search, a snapshot): the message line says so.
@@ -89,7 +90,7 @@ package enum HexAction: Equatable, Sendable {
     package var isResult: Bool {
         switch self {
         case .frame, .lockAttempt, .lockStatus, .wrote, .unlocked, .searchResult, .tick, .who, .activity,
-            .snapshotTaken, .snapshotSaved, .differenceResult, .layoutValues, .segmentEvent, .failed, .lockFailed,
+            .snapshotTaken, .snapshotSaved, .differenceResult, .layoutBytes, .segmentEvent, .failed, .lockFailed,
             .commitPlan, .attachedReadWrite, .reverted, .stagedSaved, .resize:
             true
         default: false

@@ -123,6 +123,7 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case "m": return .togglePanel(.activity)
         case "i": return .togglePanel(.inspector)
         case "t": return .togglePanel(.layout)
+        case "f": return .openPrompt(.field)
         case "s": return .takeSnapshot
         case "x": return .toggleDiff
         case "]": return .nextDifference(forward: true)
@@ -156,6 +157,7 @@ package let helpLines: [String] = [
     "Who         W  (attached processes, lock)",
     "Activity    m  (block map)  > < next/prev",
     "Inspector   i     Layout  t (--layout FILE)",
+    "Field       f  jump to a layout field by name",
     "Panes       F7 cycles who/map/inspector/layout",
     "Snapshot    s  F9   Save  S   Load  O",
     "Diff        x  toggle   Next/prev diff  ] [",

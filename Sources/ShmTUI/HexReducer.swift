@@ -62,6 +62,10 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.message = .error(refusal)
             return []
         }
+        if kind == .field, s.structLayout == nil {
+            s.message = .error("no layout: start with --layout FILE (or FILE.h --struct NAME)")
+            return []
+        }
         if kind == .saveSnapshot, s.snapshot == nil {
             s.message = .error("no snapshot to save: press s to take one")
             return []
@@ -466,10 +470,14 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         }
         s.message = .info("differs from the snapshot at 0x\(hexPadded(offset, width: 8))")
         return moveCursor(&s, to: offset)
-    case .layoutValues(let fields, let now):
-        let old = Dictionary(s.layoutFields.map { ($0.field.name, $0.raw) }, uniquingKeysWith: { a, _ in a })
-        for f in fields where old[f.field.name].map({ $0 != f.raw }) == true { s.layoutChangedAt[f.field.name] = now }
-        s.layoutFields = fields
+    case .layoutBytes(let frame, let now):
+        // Only the bytes that differ are looked up: a big layout costs a comparison, not a decode, per refresh.
+        if let layout = s.structLayout, s.layoutFrame.offset == frame.offset {
+            for (i, byte) in frame.bytes.enumerated() where i < s.layoutFrame.bytes.count && s.layoutFrame.bytes[i] != byte {
+                if let ordinal = layout.ordinal(covering: frame.offset + i) { s.layoutChangedAt[ordinal] = now }
+            }
+        }
+        s.layoutFrame = frame
         return []
     case .segmentEvent(let event):
         switch event {
@@ -598,6 +606,8 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
             return []
         }
         return [p.kind == .saveSnapshot ? .saveSnapshot(path: path, replace: false) : .loadSnapshot(path: path)]
+    case .field:
+        return jumpToField(&s, p.text)
     case .replaceSnapshot(let path):
         guard p.text.trimmingSpaces().lowercased() == "y" else {
             s.message = .info("kept \(path); snapshot not saved")
@@ -605,6 +615,49 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
         }
         return [.saveSnapshot(path: path, replace: true)]
     }
+}
+
+/// `f` then a field's name: its path (`hdr.state`, `items[2].x`, `counter[3]`), or a unique last part (`state`,
+/// `x` when only one field is called that), in any case.
+private func jumpToField(_ s: inout HexViewState, _ text: String) -> [HexEffect] {
+    guard let layout = s.structLayout else { return [] }
+    let name = text.trimmingSpaces()
+    guard !name.isEmpty else {
+        s.message = .error("no field name given")
+        return []
+    }
+    var found = layout.member(named: name)
+    if found == nil {
+        // `state` for `hdr.state`; `count[2]` for `stats.count[2]`: the same last part, when only one field has it.
+        var base = name.lowercased()
+        var element = ""
+        if base.hasSuffix("]"), let open = base.lastIndex(of: "[") {
+            element = String(base[open...])
+            base = String(base[..<open])
+        }
+        let matches = layout.fields.filter {
+            let n = $0.name.lowercased()
+            return n == base || n.hasSuffix("." + base)
+        }
+        if matches.count > 1 {
+            let names = matches.prefix(4).map(\.name).joined(separator: ", ")
+            s.message = .error("`\(name)` is ambiguous: \(names)\(matches.count > 4 ? ", …" : "")")
+            return []
+        }
+        found = matches.first.flatMap { layout.member(named: $0.name + element) }
+    }
+    guard let member = found else {
+        let close = layout.closeNames(to: name)
+        s.message = .error(
+            "no field `\(name)`" + (close.isEmpty ? "" : ": did you mean \(close.joined(separator: ", "))?"))
+        return []
+    }
+    guard member.offset < s.size else {
+        s.message = .error("\(member.path) is at 0x\(hexPadded(member.offset, width: 8)), past the end of the segment")
+        return []
+    }
+    s.message = .info("\(member.path): \(member.typeName) at 0x\(hexPadded(member.offset, width: 8)), \(member.size) byte\(member.size == 1 ? "" : "s")")
+    return moveCursor(&s, to: member.offset)
 }
 
 /// `:` / Ctrl-G / F4 with an offset or expression (`0x40+8`, `4K`, `$`, `+16`).

@@ -96,7 +96,13 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     x = buffer.put(mode, x: x, y: y, style: s.editing ? theme.statusAlert : theme.status)
     x = buffer.put(" │ ", x: x, y: y, style: theme.status)
     x = buffer.put(lockText, x: x, y: y, style: lockStyle)
-    var tail = " │ @0x\(hexPadded(s.cursor, width: 8)) │ \(rate)"
+    var tail = " │ @0x\(hexPadded(s.cursor, width: 8))"
+    if let field = s.fieldAtCursor {
+        // The field under the cursor; a long path keeps its end (`…items[3].x`), the part that tells fields apart.
+        let path = field.path.count > 28 ? "…" + field.path.suffix(27) : field.path
+        tail += " \(path.terminalSafe())"
+    }
+    tail += " │ \(rate)"
     if s.paused { tail += " │ PAUSED" }
     if s.diffMode { tail += " │ DIFF" }
     if s.removed { tail += " │ REMOVED" }
@@ -122,6 +128,7 @@ package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: 
             continue
         }
         var style = theme.byte(byte)
+        if let ordinal = s.structLayout?.ordinal(covering: offset) { style = theme.fieldTint(style, ordinal: ordinal) }
         if s.staged[offset] != nil {
             style = theme.staged
         } else if s.differsFromSnapshot(offset) {
@@ -160,6 +167,7 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
         case .value: label = "Write value (u32 7, i16be -2, f64 1.5): "
         case .saveSnapshot: label = "Save snapshot to file: "
         case .loadSnapshot: label = "Load snapshot from file: "
+        case .field: label = "Field (hdr.state, items[2].x, counter[3]): "
         case .replaceSnapshot(let path): label = "\(path.terminalSafe()) exists. Replace it? (y/N, Enter): "
         }
         let x = buffer.put(label + p.text, x: 0, y: y, style: theme.heading)

@@ -48,11 +48,14 @@ struct Diff: ParsableCommand {
         discussion: """
             Text: one line per run, `OFFSET LENGTH OLD NEW` (old = the snapshot, new = the segment now, as hex), then a summary line `N runs, M bytes differ`. If the sizes differ, the common prefix is compared and a `size SNAPSHOT -> NOW` line says so.
 
+            With --layout (a layout file, or the peer's header with --struct), each line gains a fifth column, the field the run belongs to (`counter[2]`, `hdr.state`, `-` between fields), and a run that spans fields is split at their boundaries; JSON runs gain "field".
+
             Exit status is 0 whether or not anything differs (1 is shmscope's runtime-failure status, so it cannot mean "differs" as it does for diff(1)); read the count instead.
 
             Examples:
               shmscope diff SharedMemory_Key before.snap
               shmscope diff /psm_1234 before.snap --json
+              shmscope diff /psm_1234 before.snap --layout peer.h --struct shared_state
             """)
 
     @OptionGroup var target: TargetOptions
@@ -63,6 +66,8 @@ struct Diff: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object (see README \"diff\").")
     var json = false
 
+    @OptionGroup var layouts: LayoutOptions
+
     func validate() throws { try target.refuseLock(in: "diff") }
 
     struct RunJSON: Encodable {
@@ -70,6 +75,19 @@ struct Diff: ParsableCommand {
         var length: Int
         var old: String
         var new: String
+        /// Only with --layout: the field's path, or null between fields.
+        var field: String??
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(offset, forKey: .offset)
+            try c.encode(length, forKey: .length)
+            try c.encode(old, forKey: .old)
+            try c.encode(new, forKey: .new)
+            if let field { try c.encode(field, forKey: .field) }
+        }
+
+        enum CodingKeys: String, CodingKey { case offset, length, old, new, field }
     }
 
     struct DiffJSON: Encodable {
@@ -95,10 +113,14 @@ struct Diff: ParsableCommand {
     }
 
     func run() throws {
+        let layout = try layouts.load()
         let memory = try target.memory()
         try memory.attach(.readOnly)
         // A chunk at a time from both: neither the file nor the segment is ever whole in memory.
-        let (snapshot, runs) = try Snapshot.differences(file: file, against: memory)
+        let (snapshot, whole) = try Snapshot.differences(file: file, against: memory)
+        // With a layout, runs are cut at field boundaries and named.
+        let named: [(change: ByteChange, field: String?)] = whole.flatMap { r in layout?.split(r) ?? [(r, nil)] }
+        let runs = named.map(\.change)
         let size = memory.size
         let total = runs.reduce(0) { $0 + $1.length }
         let out = Output.standard
@@ -109,15 +131,17 @@ struct Diff: ParsableCommand {
                         target: memory.target.description, snapshotTarget: snapshot.target,
                         snapshotTime: iso8601(snapshot.time), snapshotSize: snapshot.size, size: size,
                         runCount: runs.count, bytesDiffer: total,
-                        runs: runs.map {
+                        runs: named.map {
                             RunJSON(
-                                offset: $0.offset, length: $0.length, old: hexString($0.old ?? []),
-                                new: hexString($0.new))
+                                offset: $0.change.offset, length: $0.change.length,
+                                old: hexString($0.change.old ?? []), new: hexString($0.change.new),
+                                field: layout == nil ? nil : .some($0.field))
                         })))
             return
         }
-        for r in runs {
-            out.print("0x\(hexPadded(r.offset, width: 8)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))")
+        for (r, field) in named {
+            let line = "0x\(hexPadded(r.offset, width: 8)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))"
+            out.print(layout == nil ? line : line + " " + (field ?? "-"))
         }
         if snapshot.size != size {
             out.print("size \(snapshot.size) -> \(size) (compared the first \(min(snapshot.size, size)) bytes)")

@@ -81,7 +81,7 @@ struct Watch: ParsableCommand {
             runHexView(try view.composer(context: try target.context()), target: try target.parsedTarget(), readOnly: true)
             return
         }
-        let layout = try view.layout.map(loadLayout)
+        let layout = try view.layouts.load()
         let memory = try target.memory()
         try memory.attach(.readOnly)
         let (offset, length) = try watchedRange().map { ($0.offset, Optional($0.length)) } ?? (0, nil)

@@ -342,11 +342,12 @@ final class ClosureWho: WhoProvider {
         h.source.bytes.replaceSubrange(4..<6, with: Array("hi".utf8))
         h.tick()
         #expect(h.state.layoutFields.map(\.display) == ["5", "\"hi\""])
-        #expect(h.state.layoutChangedAt == ["counter": h.now, "name": h.now])
+        // By member ordinal: counter is 0, name 1.
+        #expect(h.state.layoutChangedAt == [0: h.now, 1: h.now])
         h.source.bytes[0] = 6
         h.tick()
-        #expect(h.state.layoutChangedAt["counter"] == h.now)
-        #expect(h.state.layoutChangedAt["name"] == h.now - 0.1)
+        #expect(h.state.layoutChangedAt[0] == h.now)
+        #expect(h.state.layoutChangedAt[1] == h.now - 0.1)
     }
 }
 
@@ -439,15 +440,15 @@ final class ClosureWho: WhoProvider {
     @Test func layoutTableHighlightsChangedFieldsAndTheCursorField() throws {
         var s = state(width: 60, height: 20, panel: .layout)
         s.structLayout = try StructLayout.parse("count u16 @0\nscale f32 @4\nname char[5]")
-        s.layoutFields = s.structLayout!.decode(s.frame.bytes)
-        s.layoutChangedAt = ["scale": 99.9]
+        s.layoutFrame = s.frame
+        s.layoutChangedAt = [1: 99.9]
         s.cursor = 1
         let b = renderHexScreen(s, theme: color)
         let top = 1 + s.visibleRows
         #expect(s.panelRows == 4)
         #expect(
             Array(b.lines[top...(top + 3)]) == [
-                "─ Layout (3 fields) " + String(repeating: "─", count: 40),
+                "─ Layout (3 fields); f jumps to a field " + String(repeating: "─", count: 20),
                 " count u16le   @0x0000 4660",
                 " scale f32le   @0x0004 1.5",
                 " name  char[5] @0x0008 \"hello\"",
