@@ -325,8 +325,10 @@ public struct StructLayout: Equatable, Sendable {
     /// The value of `field` (or of its element `element`) in `bytes`, which hold the segment from `base` on.
     static func value(of field: Field, element: Int?, in bytes: [UInt8], base: Int) -> Value {
         if field.isArray && element == nil {
-            let values = (0..<(field.count ?? 0)).map { value(of: field, element: $0, in: bytes, base: base) }
-            return values.contains(.outOfRange) ? .outOfRange : .array(values)
+            // The whole array is checked first: a huge array past the end must not build a value per element.
+            let start = field.offset - base
+            guard start >= 0, start + field.size <= bytes.count else { return .outOfRange }
+            return .array((0..<(field.count ?? 0)).map { value(of: field, element: $0, in: bytes, base: base) })
         }
         let size = field.isArray ? field.elementSize : field.size
         let start = field.offset + (element ?? 0) * field.elementSize - base
