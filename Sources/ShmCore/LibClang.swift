@@ -60,10 +60,12 @@ final class LibClang: @unchecked Sendable {
     /// Loads the library once per process; the error names the package to install.
     static func load() throws(HeaderLayoutError) -> LibClang {
         if let loaded = cache.value { return loaded }
-        guard let handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL) else {
+        // SHMSCOPE_LIBCLANG names another build of the library (the tests use it to see the "missing" message).
+        let name = getenv("SHMSCOPE_LIBCLANG").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? soname
+        guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
             throw HeaderLayoutError(
                 .libclangMissing,
-                "a C header layout needs libclang (\(soname)), which is not installed: "
+                "a C header layout needs libclang (\(name)), which is not installed: "
                     + "apt-get install \(package) \(resourcePackage)")
         }
         do {

@@ -32,7 +32,7 @@ struct Shmscope: ParsableCommand {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(compilerStyleArguments(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let error as ShmError {
             Output.fail("shmscope: \(error)", code: 1)
@@ -59,6 +59,24 @@ struct Shmscope: ParsableCommand {
         Output.standard.flush()
         Glibc.exit(0)
     }
+}
+
+/// `-DNAME=VALUE` and `-I/dir` as a compiler takes them: ArgumentParser reads a joined short option's `=` as its
+/// own separator (`-DCOUNT=4` became an unknown `-DCOUNT`), so these two are split into `-D NAME=VALUE` before
+/// parsing. Nothing after `--`, and not the value of `--cflag`, which passes a flag through untouched.
+func compilerStyleArguments(_ arguments: [String]) -> [String] {
+    var out: [String] = []
+    var passThrough = false
+    for (i, a) in arguments.enumerated() {
+        if a == "--" { passThrough = true }
+        let isCflagValue = i > 0 && arguments[i - 1] == "--cflag"
+        if !passThrough, !isCflagValue, a.count > 2, a.hasPrefix("-D") || a.hasPrefix("-I") {
+            out += [String(a.prefix(2)), String(a.dropFirst(2))]
+        } else {
+            out.append(a)
+        }
+    }
+    return out
 }
 
 /// A runtime failure with its own exit code and a one-line message.
