@@ -119,6 +119,32 @@ struct HeaderLayoutCLITests {
         #expect(py.ask("quit") == "ok")
     }
 
+    @Test(.enabled(if: toolAvailable("tmux") { which("tmux") != nil }))
+    func theViewJumpsToAFieldByNameAndNamesIt() throws {
+        let (name, _) = try filledSegment("nested_rec")
+        defer { cleanUp(.posix(name: name)) }
+        let screen = try TmuxScreen(
+            width: 100, height: 30, arguments: ["open", name, "--layout", Self.header, "--struct", "nested_rec"])
+        defer { screen.kill() }
+        try #require(screen.waitFor("@0x00000000 hdr.magic │") != nil)
+        screen.send("f")
+        try #require(screen.waitFor("Field (hdr.state, items[2].x, counter[3]):") != nil)
+        screen.send("-l", "items[2].y")
+        screen.send("Enter")
+        let jumped = try #require(screen.waitFor("items[2].y: i32le at 0x0000003c, 4 bytes"))
+        #expect(jumped.contains("@0x0000003c items[2].y │"))
+        // A unique last part is enough; the layout pane then shows the field's row with its value by name.
+        screen.send("f")
+        try #require(screen.waitFor("Field (") != nil)
+        screen.send("-l", "state")
+        screen.send("Enter")
+        try #require(screen.waitFor("@0x00000004 hdr.state │") != nil)
+        screen.send("t")
+        #expect(screen.waitFor { $0.contains("hdr.state") && $0.contains("STATE_RUNNING") && $0.contains("─ Layout (") } != nil)
+        screen.send("q")
+        #expect(screen.waitFor("EXIT=0") != nil)
+    }
+
     @Test func problemsAreOneLine() throws {
         let name = "/" + uniqueName("hdrerr")
         let fd = shm_open(name, O_CREAT | O_RDWR, 0o600)
