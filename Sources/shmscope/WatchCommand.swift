@@ -15,7 +15,7 @@ struct Watch: ParsableCommand {
 
             OLD is `?` (null in JSON) when the block was not in the 32 MiB cache of block contents: the run is then the whole 4 KiB block, and later changes to it are exact.
 
-            The whole segment (or --range) is scanned every interval; after each scan it sleeps at least 1.5 times as long as the scan took, so scanning stays under 40% of a core. SIGINT, SIGTERM, SIGHUP and a closed pipe end the log with status 0.
+            The whole segment (or --range) is scanned every interval; after each scan it sleeps at least four times as long as the scan took, so scanning stays under 20% of a core. SIGINT, SIGTERM, SIGHUP and a closed pipe end the log with status 0.
 
             Examples:
               shmscope watch SharedMemory_Key
