@@ -149,6 +149,13 @@ package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: 
             }
         }
         buffer.put(hexByte(byte), x: layout.hexX(i), y: y, style: hexStyle)
+        // A field's tint runs through the gaps between its bytes, so it reads as one block.
+        if let ordinal = s.structLayout?.ordinal(covering: offset), i + 1 < count,
+            s.structLayout?.ordinal(covering: offset + 1) == ordinal
+        {
+            let gap = theme.fieldTint(.plain, ordinal: ordinal)
+            for x in (layout.hexX(i) + 2)..<layout.hexX(i + 1) { buffer.put(" ", x: x, y: y, style: gap) }
+        }
         buffer.put(String(ByteClass.glyph(byte)), x: layout.asciiX(i), y: y, style: asciiStyle)
     }
 }

@@ -86,13 +86,12 @@ package struct Theme: Equatable, Sendable {
         }
     }
 
-    /// A byte of a layout field, on top of its class colour: fields alternate between two background tints so each
-    /// one's extent shows (without colour, every other field is underlined). Padding gets none.
+    /// A byte of a layout field, on top of its class colour: fields alternate between two dark background tints so
+    /// each one's extent shows (without colour, every other field is underlined). Padding gets none.
     package func fieldTint(_ style: Style, ordinal: Int) -> Style {
         var tinted = style
         if useColor {
-            tinted.bg = ordinal % 2 == 0 ? .blue : .magenta
-            if tinted.fg == .brightBlack { tinted.fg = .white }
+            tinted.bg = ordinal % 2 == 0 ? .tintA : .tintB
         } else if ordinal % 2 == 0 {
             tinted.underline = true
         }

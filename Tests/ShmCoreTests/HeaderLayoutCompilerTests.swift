@@ -94,6 +94,15 @@ struct HeaderLayoutCompilerTests {
         #expect(bits.member(named: "delta")?.typeName == "i32le:5")
     }
 
+    @Test func theDemoHeaderLaysOutAsTheDemoLayoutFile() throws {
+        let header = packageRoot.appendingPathComponent("examples/demo.h").path
+        let result = try HeaderLayout.load(header: header, struct: "demo_record")
+        #expect(result.size == 184)
+        let fromHeader = result.layout.fields.map { [$0.name, "\($0.offset)", "\($0.size)"] }
+        #expect(fromHeader == DemoRecord.layout.fields.map { [$0.name, "\($0.offset)", "\($0.size)"] })
+        #expect(result.layout.member(named: "temps[2]")?.offset == 104)
+    }
+
     @Test func problemsAreOneLineNamingWhatToDo() throws {
         #expect {
             try HeaderLayout.load(header: LayoutCorpus.header, struct: "nested_re")

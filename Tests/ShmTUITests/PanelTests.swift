@@ -445,15 +445,17 @@ final class ClosureWho: WhoProvider {
         let b = renderHexScreen(s, theme: color)
         let l = s.layout
         // Members by ordinal: count 0, scale 1, name 2, temps[0] 3, temps[1] 4; bytes 2-3 and 13 are padding.
-        let expected: [Int: Color] = [0: .blue, 1: .blue, 2: .default, 4: .magenta, 7: .magenta, 8: .blue, 12: .blue,
-                                      13: .default, 14: .magenta, 15: .blue, 16: .default]
+        let expected: [Int: Color] = [0: .tintA, 1: .tintA, 2: .default, 4: .tintB, 7: .tintB, 8: .tintA, 12: .tintA,
+                                      13: .default, 14: .tintB, 15: .tintA, 16: .default]
         for (offset, bg) in expected.sorted(by: { $0.key < $1.key }) {
             #expect(b.style(x: l.hexX(offset), y: 1).bg == bg, "byte \(offset)")
             #expect(b.style(x: l.asciiX(offset), y: 1).bg == bg, "text of byte \(offset)")
         }
-        // The class colour stays (NUL is bright black, shown white on a tint), and the cursor is still reversed.
-        #expect(b.style(x: l.hexX(8), y: 1) == Style(fg: .cyan, bg: .blue))
-        #expect(b.style(x: l.hexX(5), y: 1) == Style(fg: .white, bg: .magenta, reverse: true))
+        // The class colour stays, and the cursor is still reversed; the gap between two bytes of a field is tinted.
+        #expect(b.style(x: l.hexX(8), y: 1) == Style(fg: .cyan, bg: .tintA))
+        #expect(b.style(x: l.hexX(5), y: 1) == Style(fg: .brightBlack, bg: .tintB, reverse: true))
+        #expect(b.style(x: l.hexX(4) + 2, y: 1) == Style(bg: .tintB))
+        #expect(b.style(x: l.hexX(7) + 2, y: 1) == .plain)  // scale ends at 7, name starts at 8
         #expect(b.lines[0].contains("│ @0x00000005 scale │ 10 Hz"))
         s.cursor = 15
         #expect(renderHexScreen(s, theme: color).lines[0].contains("│ @0x0000000f temps[1] │ 10 Hz"))
