@@ -63,8 +63,10 @@ struct Shmscope: ParsableCommand {
 
 /// `-DNAME=VALUE` and `-I/dir` as a compiler takes them: ArgumentParser reads a joined short option's `=` as its
 /// own separator (`-DCOUNT=4` became an unknown `-DCOUNT`), so these two are split into `-D NAME=VALUE` before
-/// parsing. Nothing after `--`, and not the value of `--cflag`, which passes a flag through untouched.
+/// parsing. Only on a command line with `--layout`, nothing after `--`, and not the value of `--cflag`, which passes
+/// a flag through untouched.
 func compilerStyleArguments(_ arguments: [String]) -> [String] {
+    guard arguments.contains(where: { $0 == "--layout" || $0.hasPrefix("--layout=") }) else { return arguments }
     var out: [String] = []
     var passThrough = false
     for (i, a) in arguments.enumerated() {
