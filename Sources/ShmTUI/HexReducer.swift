@@ -534,20 +534,30 @@ private func stagedText(_ s: HexViewState) -> String {
     "\(s.staged.count) byte\(s.staged.count == 1 ? "" : "s")"
 }
 
-/// `w` / `b`: to the start of the next/previous value of the inspector's width, or field when the layout pane is
-/// shown (fields in offset order).
+/// `w` / `b`: to the start of the next/previous value of the inspector's width, or field (each element of an array)
+/// when the layout pane is shown, in offset order.
 private func stepValue(_ s: inout HexViewState, _ steps: Int) -> [HexEffect] {
     if s.panel == .layout, let layout = s.structLayout, !layout.fields.isEmpty {
-        let starts = Array(Set(layout.fields.map(\.offset))).sorted()
+        // Member starts: each field's, and each element's of an array (found by arithmetic, not listed).
+        func next(after offset: Int) -> Int? {
+            layout.fields.compactMap { f -> Int? in
+                guard f.isArray, f.elementSize > 0, offset >= f.offset else { return f.offset > offset ? f.offset : nil }
+                let candidate = f.offset + ((offset - f.offset) / f.elementSize + 1) * f.elementSize
+                return candidate < f.offset + f.size ? candidate : nil
+            }.min()
+        }
+        func previous(before offset: Int) -> Int? {
+            layout.fields.compactMap { f -> Int? in
+                guard f.offset < offset else { return nil }
+                guard f.isArray, f.elementSize > 0 else { return f.offset }
+                let last = min(offset - 1, f.offset + f.size - 1)
+                return f.offset + (last - f.offset) / f.elementSize * f.elementSize
+            }.max()
+        }
         var target = s.cursor
         for _ in 0..<abs(steps) {
-            if steps > 0 {
-                guard let next = starts.first(where: { $0 > target }) else { break }
-                target = next
-            } else {
-                guard let previous = starts.last(where: { $0 < target }) else { break }
-                target = previous
-            }
+            guard let t = steps > 0 ? next(after: target) : previous(before: target) else { break }
+            target = t
         }
         return moveCursor(&s, to: min(target, s.size - 1))
     }
