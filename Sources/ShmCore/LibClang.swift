@@ -58,8 +58,10 @@ final class LibClang: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
 
     /// Loads the library once per process; the error names the package to install.
-    static func load() throws(HeaderLayoutError) -> LibClang {
-        if let loaded = cache.value { return loaded }
+    static func load() throws(HeaderLayoutError) -> LibClang { try loaded.get() }
+
+    /// A static `let` is initialised once, thread-safely (tests lay out headers in parallel).
+    private static let loaded = Result { () throws(HeaderLayoutError) -> LibClang in
         // SHMSCOPE_LIBCLANG names another build of the library (the tests use it to see the "missing" message).
         let name = getenv("SHMSCOPE_LIBCLANG").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? soname
         guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
@@ -68,21 +70,10 @@ final class LibClang: @unchecked Sendable {
                 "a C header layout needs libclang (\(name)), which is not installed: "
                     + "apt-get install \(package) \(resourcePackage)")
         }
-        do {
-            let clang = try LibClang(handle: handle)
-            cache.value = clang
-            return clang
-        } catch {
+        do throws(HeaderLayoutError) { return try LibClang(handle: handle) } catch {
             dlclose(handle)
             throw error
         }
-    }
-
-    private nonisolated(unsafe) static let cache = Box<LibClang?>(nil)
-
-    private final class Box<T> {
-        var value: T
-        init(_ value: T) { self.value = value }
     }
 
     private init(handle: UnsafeMutableRawPointer) throws(HeaderLayoutError) {
