@@ -103,6 +103,31 @@ struct HeaderLayoutCompilerTests {
         #expect(result.layout.member(named: "temps[2]")?.offset == 104)
     }
 
+    @Test func changedRunsAreNamedPerMemberAndBitfieldsByTheBitsThatChanged() {
+        let layout = StructLayout(fields: [
+            .init(name: "ready", type: .scalar(.u32, .little), offset: 0, bits: .init(shift: 0, width: 1)),
+            .init(name: "level", type: .scalar(.u32, .little), offset: 0, bits: .init(shift: 1, width: 4)),
+            .init(name: "hdr.count", type: .scalar(.u16, .little), offset: 2),
+            .init(name: "counter", type: .scalar(.u32, .little), count: 2, offset: 8),
+        ])
+        func names(_ offset: Int, _ old: [UInt8]?, _ new: [UInt8]) -> [String] {
+            layout.split(ByteChange(offset: offset, old: old, new: new)).map {
+                "\($0.change.offset):\($0.change.length):\($0.field ?? "-")"
+            }
+        }
+        #expect(names(0, [0b0000_0001], [0b0000_0011]) == ["0:1:level"])
+        #expect(names(0, [0b0000_0001], [0b0000_0010]) == ["0:1:ready,level"])
+        #expect(names(0, nil, [0xff]) == ["0:1:ready,level"])
+        // A run over padding, a nested field, more padding and two array elements is cut at every boundary.
+        #expect(
+            names(1, Array(repeating: 0, count: 10), Array(repeating: 1, count: 10)) == [
+                "1:1:-", "2:2:hdr.count", "4:4:-", "8:3:counter[0]",
+            ])
+        #expect(names(10, [0, 0, 0, 0], [1, 1, 1, 1]) == ["10:2:counter[0]", "12:2:counter[1]"])
+        #expect(HeaderLayout.language(of: "peer.hpp") == .cxx && HeaderLayout.language(of: "dir.d/peer.h") == .c)
+        #expect(HeaderLayout.isHeader("x/peer.hh") && !HeaderLayout.isHeader("peer.layout"))
+    }
+
     @Test func problemsAreOneLineNamingWhatToDo() throws {
         #expect {
             try HeaderLayout.load(header: LayoutCorpus.header, struct: "nested_re")
