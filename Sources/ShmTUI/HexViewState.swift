@@ -89,9 +89,35 @@ package enum PromptKind: Equatable, Sendable {
     case replaceSnapshot(path: String)
 }
 
+extension PromptKind {
+    /// The history a prompt shares (Up/Down); nil for a one-off question.
+    package var historyName: String? {
+        switch self {
+        case .goto, .command: "goto"
+        case .search, .searchBackward: "search"
+        case .saveStaged, .saveSnapshot, .loadSnapshot: "file"
+        case .value: "value"
+        case .field: "field"
+        case .replaceSnapshot: nil
+        }
+    }
+
+    /// Prompts that take a file name: Tab completes paths, `~` is expanded.
+    package var takesFile: Bool { historyName == "file" }
+}
+
 package struct Prompt: Equatable, Sendable {
     package var kind: PromptKind
-    package var text: String = ""
+    package var line = LineEditor()
+    /// What Tab found when more than one file matches (shown on the key bar line).
+    package var candidates: [String] = []
+
+    package init(kind: PromptKind, text: String = "") {
+        self.kind = kind
+        line = LineEditor(text)
+    }
+
+    package var text: String { line.text }
 }
 
 package enum HexMode: Equatable, Sendable {
@@ -183,6 +209,8 @@ package struct HexViewState: Equatable, Sendable {
     package var fieldAtCursor: StructLayout.Member? { structLayout?.member(covering: cursor) }
     /// A peer removed the segment; we still show the copy we have mapped.
     package var removed = false
+    /// Each prompt's earlier lines (Up/Down).
+    package var history = PromptHistory()
 
     /// How long a change stays highlighted.
     package static let fadeSeconds = 1.0
