@@ -120,11 +120,11 @@ public enum HeaderLayout {
         guard let found = matches.first else {
             let names = Array(Set(candidates.map(\.name))).sorted()
             let close = closeNames(names, to: wanted)
+            let defined = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : "")
             let hint =
                 names.isEmpty
                 ? "it defines no struct or union"
-                : close.isEmpty ? "it defines \(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : "")"
-                : "did you mean \(close.joined(separator: ", "))?"
+                : close.isEmpty ? "it defines \(defined)" : "did you mean \(close.joined(separator: ", "))?"
             throw HeaderLayoutError(.structNotFound, "\(path): no struct `\(wanted)`: \(hint)".terminalSafe())
         }
         let size = clang.typeGetSizeOf(found.type)
@@ -283,7 +283,8 @@ public enum HeaderLayout {
             }
             switch type.kind {
             case 3: return size == 1 ? .boolean : integer(signed: false)  // Bool
-            case 4, 5, 6, 7, 8, 9, 10, 11: return integer(signed: false)  // Char_U UChar Char16 Char32 UShort UInt ULong ULongLong
+            // Char_U UChar Char16 Char32 UShort UInt ULong ULongLong
+            case 4, 5, 6, 7, 8, 9, 10, 11: return integer(signed: false)
             case 13, 14, 15, 16, 17, 18, 19: return integer(signed: true)  // Char_S SChar WChar Short Int Long LongLong
             case 21: return .scalar(.f32, .little)  // Float
             case 22: return .scalar(.f64, .little)  // Double

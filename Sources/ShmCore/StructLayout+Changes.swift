@@ -1,6 +1,6 @@
-/// `watch --log`, `diff`: which member of a layout a changed run belongs to, by name as a user reads it: `counter`,
-/// `temps[2]`, `hdr.state`, `items[1].x` (`StructLayout.member(covering:)`). Bitfields that share a byte are named together
-/// (`a,b`) unless the old bytes show which of them changed.
+/// `watch --log`, `diff`: which member of a layout a changed run belongs to, by name as a user reads it:
+/// `counter`, `temps[2]`, `hdr.state`, `items[1].x` (`StructLayout.member(covering:)`). Bitfields that share a byte
+/// are named together (`a,b`) unless the old bytes show which of them changed.
 extension StructLayout {
     /// `change` cut where one member ends and the next begins (gaps between fields are their own pieces, unnamed).
     public func split(_ change: ByteChange) -> [(change: ByteChange, field: String?)] {

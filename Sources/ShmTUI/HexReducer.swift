@@ -488,7 +488,8 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
     case .layoutBytes(let frame, let now):
         // Only the bytes that differ are looked up: a big layout costs a comparison, not a decode, per refresh.
         if let layout = s.structLayout, s.layoutFrame.offset == frame.offset {
-            for (i, byte) in frame.bytes.enumerated() where i < s.layoutFrame.bytes.count && s.layoutFrame.bytes[i] != byte {
+            let old = s.layoutFrame.bytes
+            for (i, byte) in frame.bytes.enumerated() where i < old.count && old[i] != byte {
                 if let ordinal = layout.ordinal(covering: frame.offset + i) { s.layoutChangedAt[ordinal] = now }
             }
         }
@@ -681,7 +682,8 @@ private func jumpToField(_ s: inout HexViewState, _ text: String) -> [HexEffect]
         s.message = .error("\(member.path) is at 0x\(hexPadded(member.offset, width: 8)), past the end of the segment")
         return []
     }
-    s.message = .info("\(member.path): \(member.typeName) at 0x\(hexPadded(member.offset, width: 8)), \(member.size) byte\(member.size == 1 ? "" : "s")")
+    let bytes = "\(member.size) byte\(member.size == 1 ? "" : "s")"
+    s.message = .info("\(member.path): \(member.typeName) at 0x\(hexPadded(member.offset, width: 8)), \(bytes)")
     return moveCursor(&s, to: member.offset)
 }
 

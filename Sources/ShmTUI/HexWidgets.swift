@@ -99,8 +99,8 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     let rate = 1000 % s.intervalMS == 0 ? "\(1000 / s.intervalMS) Hz" : "every \(s.intervalMS) ms"
     let mode = s.readOnly ? "RO" : s.editing ? "EDIT" : "VIEW"
     // What a narrow terminal gives up, in order: the rate, the kind, the size, the DIFF and PAUSED flags; then the
-    // target is cut to a floor, the field name goes, and the target and the lock are cut (to a floor, then further). The mode, the staged count and the cursor
-    // offset stay to the last.
+    // target is cut to a floor, the layout field's name goes, and the target and the lock are cut (to a floor, then
+    // further). The mode, the staged count and the cursor offset stay to the last.
     var target = s.target
     var kind: String? = " (\(s.kind))"
     var size: String? = " \(s.size) B"
