@@ -29,12 +29,10 @@ public final class WatchLog {
 
     public let watcher: SegmentWatcher
     public let settings: Settings
-    private let fields: FieldIndex?
 
     public init(watcher: SegmentWatcher, settings: Settings) {
         self.watcher = watcher
         self.settings = settings
-        fields = settings.layout.map(FieldIndex.init)
     }
 
     /// Runs until `--count` or `--duration` ends it, `write` reports the reader gone (returns false), or `wait`
@@ -78,72 +76,10 @@ public final class WatchLog {
         guard case .change(let change) = event else {
             return [WatchLogLine.format(event, time: time, json: settings.json)]
         }
-        let pieces = fields?.split(change) ?? [(change, nil)]
+        let pieces = settings.layout?.split(change) ?? [(change, nil)]
         return pieces.map {
             WatchLogLine.format(.change($0.change), time: time, json: settings.json, field: $0.field)
         }
-    }
-}
-
-/// Which field of a layout a byte belongs to, by name as a user reads it: `counter`, `temps[2]`, `message`.
-/// Arrays of numbers are named per element; text and byte fields are one unit.
-struct FieldIndex {
-    struct Unit {
-        var range: Range<Int>
-        var name: String
-    }
-
-    /// Sorted by offset; overlapping fields keep the first that covers a byte.
-    let units: [Unit]
-
-    init(_ layout: StructLayout) {
-        var units: [Unit] = []
-        for field in layout.fields {
-            if case .scalar(let type, _) = field.type, let count = field.count {
-                for i in 0..<count {
-                    let start = field.offset + i * type.size
-                    units.append(Unit(range: start..<(start + type.size), name: "\(field.name)[\(i)]"))
-                }
-            } else if field.size > 0 {
-                units.append(Unit(range: field.offset..<(field.offset + field.size), name: field.name))
-            }
-        }
-        self.units = units.sorted { $0.range.lowerBound < $1.range.lowerBound }
-    }
-
-    /// The unit covering `offset`, if any.
-    func unit(at offset: Int) -> Unit? {
-        var lo = 0
-        var hi = units.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if units[mid].range.lowerBound <= offset { lo = mid + 1 } else { hi = mid }
-        }
-        // The last unit starting at or before `offset` usually covers it; overlapping fields need a look further back.
-        return units[..<lo].last { $0.range.contains(offset) }
-    }
-
-    /// `change` cut where one unit ends and the next begins (gaps between fields are their own pieces, unnamed).
-    func split(_ change: ByteChange) -> [(change: ByteChange, field: String?)] {
-        var pieces: [(ByteChange, String?)] = []
-        var start = change.offset
-        let end = change.offset + change.length
-        while start < end {
-            let unit = unit(at: start)
-            var stop = end
-            if let unit {
-                stop = min(end, unit.range.upperBound)
-            } else if let next = units.first(where: { $0.range.lowerBound > start }) {
-                stop = min(end, next.range.lowerBound)
-            }
-            let a = start - change.offset
-            let b = stop - change.offset
-            pieces.append(
-                (ByteChange(offset: start, old: change.old.map { Array($0[a..<b]) }, new: Array(change.new[a..<b])),
-                unit?.name))
-            start = stop
-        }
-        return pieces
     }
 }
 

@@ -123,6 +123,8 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case "m": return .togglePanel(.activity)
         case "i": return .togglePanel(.inspector)
         case "t": return .togglePanel(.layout)
+        case "D": return .togglePanel(.diff)
+        case "f": return .openPrompt(.field)
         case "s": return .takeSnapshot
         case "x": return .toggleDiff
         case "]": return .nextDifference(forward: true)
@@ -149,16 +151,19 @@ package let helpLines: [String] = [
     "Top/bottom  g G",
     "Go to       :  Ctrl-G F4  (0x40+8 4K $ +16)",
     "Search      /  F6   backward ?  (text, x de ad)",
-    "Next/prev   n N",
+    "  any case  \\c in the text (/hello\\c)",
+    "Next/prev   n N  (N: the other way)",
     "Switch pane Tab (never edits)",
     "Lock        L  F2     Unlock  U  F3",
     "Pause       p  F5",
     "Who         W  (attached processes, lock)",
     "Activity    m  (block map)  > < next/prev",
     "Inspector   i     Layout  t (--layout FILE)",
-    "Panes       F7 cycles who/map/inspector/layout",
+    "Field       f  jump to a layout field by name",
+    "Panes       F7 cycles who/map/inspector/layout/diff",
     "Snapshot    s  F9   Save  S   Load  O",
-    "Diff        x  toggle   Next/prev diff  ] [",
+    "Diff        x  toggle   Next/prev run  ] [",
+    "Diff runs   D  (pane: offset, length, old -> new)",
     "Undo commit u  (if the bytes are unchanged)",
     "Discard     X  (every staged byte, asks)",
     "Edit mode   e  Insert   (status: EDIT)",

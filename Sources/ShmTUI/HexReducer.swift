@@ -31,12 +31,24 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         }
         return []
     case .click(let x, let y):
+        if s.panel == .diff, s.panelRows > 1, !s.diffRuns.isEmpty {
+            // The pane's title is at 1 + visibleRows; its runs start on the row below.
+            let row = y - (2 + s.visibleRows)
+            let top = diffPaneTop(s, rows: s.panelRows - 1)
+            if row >= 0, row < s.panelRows - 1, top + row < s.diffRuns.count {
+                let run = s.diffRuns[top + row]
+                s.message = .info(
+                    "diff run \(top + row + 1)/\(s.diffRuns.count) at 0x\(hexPadded(run.offset, width: 8)), \(run.length) byte\(run.length == 1 ? "" : "s")")
+                return moveCursor(&s, to: run.offset)
+            }
+        }
         if s.panel == .activity, s.panelRows > 0, s.activity.bytesPerCell > 0 {
             // The pane's title is at 1 + visibleRows; its cells start on the row below, one column in.
             let row = y - (2 + s.visibleRows)
-            let column = x - 1
-            let columns = activityColumns(width: s.width)
-            if row >= 0, column >= 0, column < columns {
+            let geometry = ActivityGeometry(width: s.width, size: s.size)
+            let column = x - geometry.x(column: 0)
+            let columns = geometry.columns
+            if row >= 0, row < activityCellRows(panelRows: s.panelRows), column >= 0, column < columns {
                 let cell = row * columns + column
                 if cell < s.activity.lastChange.count {
                     let target = min(s.size - 1, cell * s.activity.bytesPerCell)
@@ -60,6 +72,10 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
     case .openPrompt(let kind):
         if kind == .value, let refusal = editRefusal(s) ?? (s.editing ? nil : "view mode: press e to edit first") {
             s.message = .error(refusal)
+            return []
+        }
+        if kind == .field, s.structLayout == nil {
+            s.message = .error("no layout: start with --layout FILE (or FILE.h --struct NAME)")
             return []
         }
         if kind == .saveSnapshot, s.snapshot == nil {
@@ -156,7 +172,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         if !s.attachedReadWrite {
             // Locking is for writing: attach read-write now (Qt's lifecycle lock is taken then, not before).
             if s.removed {
-                s.message = .error("segment removed by a peer: there is nothing to lock")
+                s.message = .error("segment removed by another process: there is nothing to lock")
                 return []
             }
             return [.attachReadWrite(then: .lock)]
@@ -173,7 +189,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             return []
         }
         if s.removed {
-            s.message = .error("segment removed by a peer: edits could never be written")
+            s.message = .error("segment removed by another process: edits could never be written")
             return []
         }
         guard s.attachedReadWrite else { return [.attachReadWrite(then: .edit)] }
@@ -258,7 +274,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             // A write would go into a copy no peer can see: refuse, and offer to keep the bytes in a file.
             s.mode = .prompt(Prompt(kind: .saveStaged))
             s.message = .error(
-                "segment removed by a peer: not written; save the staged bytes to a file (Esc keeps them)")
+                "segment removed by another process: not written; save the staged bytes to a file (Esc keeps them)")
             return []
         }
         guard s.attachedReadWrite else {
@@ -313,7 +329,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             return []
         }
         if s.removed {
-            s.message = .error("segment removed by a peer: the commit cannot be undone")
+            s.message = .error("segment removed by another process: the commit cannot be undone")
             return []
         }
         guard s.lockWait == nil else {
@@ -408,16 +424,21 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.message = .error("not found: \(query.display)")
             return []
         }
-        s.message = .info("found \(query.display) at 0x\(hexPadded(offset, width: 8))" + (wrapped ? " (wrapped)" : ""))
+        // Where it is, and (as vim says "search hit BOTTOM, continuing at TOP") which way it wrapped.
+        let wrap = !wrapped ? "" : offset <= s.cursor ? " (wrapped past the end to the start)" : " (wrapped past the start to the end)"
+        s.message = .info("found \(query.display) at 0x\(hexPadded(offset, width: 8))\(wrap)")
         return moveCursor(&s, to: offset)
     case .togglePanel(let panel):
         if panel == .layout && s.structLayout == nil {
             s.message = .error("no layout: start with --layout FILE")
             return []
         }
-        return showPanel(&s, s.panel == panel ? nil : panel)
+        let effects = showPanel(&s, s.panel == panel ? nil : panel)
+        return s.panel == .diff && s.snapshot != nil ? effects + [.compareWithSnapshot(jump: nil)] : effects
     case .cyclePanel:
-        let order: [Panel?] = [nil, .who, .activity, .inspector] + (s.structLayout == nil ? [] : [.layout])
+        let order: [Panel?] =
+            [nil, .who, .activity, .inspector] + (s.structLayout == nil ? [] : [.layout])
+            + (s.snapshot == nil ? [] : [.diff])
         let index = order.firstIndex(of: s.panel) ?? 0
         return showPanel(&s, order[(index + 1) % order.count])
     case .takeSnapshot:
@@ -436,7 +457,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.message = .error("no snapshot: press s to take one, or O to load one")
             return []
         }
-        return [.findDifference(from: s.cursor, forward: forward)]
+        return [.compareWithSnapshot(jump: DiffJump(from: s.cursor, forward: forward))]
     case .nextActiveBlock(let forward):
         let a = s.activity
         guard a.bytesPerCell > 0, !a.counts.isEmpty else {
@@ -466,31 +487,45 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         s.snapshotTime = time
         s.diffMode = true
         let size = bytes.count == s.size ? "" : " (snapshot is \(bytes.count) bytes, segment \(s.size))"
-        s.message = .info("snapshot \(origin)\(size): diff on; ] [ jump, x toggles, S saves")
-        return []
+        s.message = .info("snapshot \(origin)\(size): diff on; ] [ jump, D lists runs, x toggles, S saves")
+        s.diffRuns = []
+        s.diffRunsTruncated = false
+        return [.compareWithSnapshot(jump: nil)]
     case .snapshotSaved(let path, let error):
         s.message = error.map { .error("cannot save: \($0)") } ?? .info("snapshot saved to \(path)")
         return []
     case .snapshotExists(let path):
         s.mode = .prompt(Prompt(kind: .replaceSnapshot(path: path)))
         return []
-    case .differenceResult(let offset):
-        guard let offset else {
+    case .differenceRuns(let runs, let truncated, let jump):
+        s.diffRuns = runs
+        s.diffRunsTruncated = truncated
+        guard let jump else { return [] }
+        guard let (index, wrapped) = nextDiffRun(runs, from: jump.from, forward: jump.forward) else {
             s.message = .info("no differences from the snapshot")
             return []
         }
-        s.message = .info("differs from the snapshot at 0x\(hexPadded(offset, width: 8))")
-        return moveCursor(&s, to: offset)
-    case .layoutValues(let fields, let now):
-        let old = Dictionary(s.layoutFields.map { ($0.field.name, $0.raw) }, uniquingKeysWith: { a, _ in a })
-        for f in fields where old[f.field.name].map({ $0 != f.raw }) == true { s.layoutChangedAt[f.field.name] = now }
-        s.layoutFields = fields
+        let run = runs[index]
+        let of = "\(runs.count)\(truncated ? "+" : "")"
+        let wrap = wrapped ? (jump.forward ? " (wrapped to the start)" : " (wrapped to the end)") : ""
+        s.message = .info(
+            "diff run \(index + 1)/\(of) at 0x\(hexPadded(run.offset, width: 8)), \(run.length) byte\(run.length == 1 ? "" : "s")\(wrap)")
+        return moveCursor(&s, to: run.offset)
+    case .layoutBytes(let frame, let now):
+        // Only the bytes that differ are looked up: a big layout costs a comparison, not a decode, per refresh.
+        if let layout = s.structLayout, s.layoutFrame.offset == frame.offset {
+            let old = s.layoutFrame.bytes
+            for (i, byte) in frame.bytes.enumerated() where i < old.count && old[i] != byte {
+                if let ordinal = layout.ordinal(covering: frame.offset + i) { s.layoutChangedAt[ordinal] = now }
+            }
+        }
+        s.layoutFrame = frame
         return []
     case .segmentEvent(let event):
         switch event {
         case .removed:
             s.removed = true
-            s.message = .error("segment removed by a peer: showing the copy we still have mapped")
+            s.message = .error("segment removed by another process: showing the copy we still have mapped")
             return []
         case .resized(let from, let to):
             s.message = .info("segment resized by a peer from \(from) to \(to) bytes: mapped again")
@@ -541,20 +576,30 @@ private func stagedText(_ s: HexViewState) -> String {
     "\(s.staged.count) byte\(s.staged.count == 1 ? "" : "s")"
 }
 
-/// `w` / `b`: to the start of the next/previous value of the inspector's width, or field when the layout pane is
-/// shown (fields in offset order).
+/// `w` / `b`: to the start of the next/previous value of the inspector's width, or field (each element of an array)
+/// when the layout pane is shown, in offset order.
 private func stepValue(_ s: inout HexViewState, _ steps: Int) -> [HexEffect] {
     if s.panel == .layout, let layout = s.structLayout, !layout.fields.isEmpty {
-        let starts = Array(Set(layout.fields.map(\.offset))).sorted()
+        // Member starts: each field's, and each element's of an array (found by arithmetic, not listed).
+        func next(after offset: Int) -> Int? {
+            layout.fields.compactMap { f -> Int? in
+                guard f.isArray, f.elementSize > 0, offset >= f.offset else { return f.offset > offset ? f.offset : nil }
+                let candidate = f.offset + ((offset - f.offset) / f.elementSize + 1) * f.elementSize
+                return candidate < f.offset + f.size ? candidate : nil
+            }.min()
+        }
+        func previous(before offset: Int) -> Int? {
+            layout.fields.compactMap { f -> Int? in
+                guard f.offset < offset else { return nil }
+                guard f.isArray, f.elementSize > 0 else { return f.offset }
+                let last = min(offset - 1, f.offset + f.size - 1)
+                return f.offset + (last - f.offset) / f.elementSize * f.elementSize
+            }.max()
+        }
         var target = s.cursor
         for _ in 0..<abs(steps) {
-            if steps > 0 {
-                guard let next = starts.first(where: { $0 > target }) else { break }
-                target = next
-            } else {
-                guard let previous = starts.last(where: { $0 < target }) else { break }
-                target = previous
-            }
+            guard let t = steps > 0 ? next(after: target) : previous(before: target) else { break }
+            target = t
         }
         return moveCursor(&s, to: min(target, s.size - 1))
     }
@@ -613,6 +658,8 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
             return []
         }
         return [p.kind == .saveSnapshot ? .saveSnapshot(path: path, replace: false) : .loadSnapshot(path: path)]
+    case .field:
+        return jumpToField(&s, p.text)
     case .replaceSnapshot(let path):
         guard p.text.trimmingSpaces().lowercased() == "y" else {
             s.message = .info("kept \(path); snapshot not saved")
@@ -620,6 +667,50 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
         }
         return [.saveSnapshot(path: path, replace: true)]
     }
+}
+
+/// `f` then a field's name: its path (`hdr.state`, `items[2].x`, `counter[3]`), or a unique last part (`state`,
+/// `x` when only one field is called that), in any case.
+private func jumpToField(_ s: inout HexViewState, _ text: String) -> [HexEffect] {
+    guard let layout = s.structLayout else { return [] }
+    let name = text.trimmingSpaces()
+    guard !name.isEmpty else {
+        s.message = .error("no field name given")
+        return []
+    }
+    var found = layout.member(named: name)
+    if found == nil {
+        // `state` for `hdr.state`; `count[2]` for `stats.count[2]`: the same last part, when only one field has it.
+        var base = name.lowercased()
+        var element = ""
+        if base.hasSuffix("]"), let open = base.lastIndex(of: "[") {
+            element = String(base[open...])
+            base = String(base[..<open])
+        }
+        let matches = layout.fields.filter {
+            let n = $0.name.lowercased()
+            return n == base || n.hasSuffix("." + base)
+        }
+        if matches.count > 1 {
+            let names = matches.prefix(4).map(\.name).joined(separator: ", ")
+            s.message = .error("`\(name)` is ambiguous: \(names)\(matches.count > 4 ? ", …" : "")")
+            return []
+        }
+        found = matches.first.flatMap { layout.member(named: $0.name + element) }
+    }
+    guard let member = found else {
+        let close = layout.closeNames(to: name)
+        s.message = .error(
+            "no field `\(name)`" + (close.isEmpty ? "" : ": did you mean \(close.joined(separator: ", "))?"))
+        return []
+    }
+    guard member.offset < s.size else {
+        s.message = .error("\(member.path) is at 0x\(hexPadded(member.offset, width: 8)), past the end of the segment")
+        return []
+    }
+    let bytes = "\(member.size) byte\(member.size == 1 ? "" : "s")"
+    s.message = .info("\(member.path): \(member.typeName) at 0x\(hexPadded(member.offset, width: 8)), \(bytes)")
+    return moveCursor(&s, to: member.offset)
 }
 
 /// `:` / Ctrl-G / F4 with an offset or expression (`0x40+8`, `4K`, `$`, `+16`).

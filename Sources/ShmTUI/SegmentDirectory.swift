@@ -96,7 +96,7 @@ package final class CatalogDirectory: SegmentDirectory {
             let context = rowContext(target, namespace: namespace)
             let (entry, catalog) = try ResolvedTarget.resolve(target, context: context).scanEntry()
             guard let entry else { return ["no such segment any more: F5 rescans"] }
-            return entry.infoLines(hiddenProcesses: catalog.hiddenProcesses)
+            return entry.infoLines(unreadablePIDs: catalog.unreadablePIDs)
         } catch {
             return ["cannot look it up: \(error.message)"]
         }

@@ -127,9 +127,9 @@ final class ClosureWho: WhoProvider {
         h.tick()
         #expect(h.state.byteChangeCounts[9 * 16] == 2)
         h.press(.char("m"))
-        // A click on a cell jumps there: the pane's cells start one row under its title, one column in.
+        // A click on a cell jumps there: the pane's cells start one row under its title, after the offset labels.
         let cellsY = 1 + h.state.visibleRows + 1
-        h.press(.click(x: 1 + 5, y: cellsY))
+        h.press(.click(x: ActivityGeometry(width: 80, size: 1024).x(column: 5), y: cellsY))
         #expect(h.state.cursor == 5 * 16)
         h.press(.char("m"))
         #expect(h.state.panel == nil)
@@ -227,7 +227,7 @@ final class ClosureWho: WhoProvider {
         h.press(.char("s"))
         #expect(h.state.snapshot?.count == 1024)
         #expect(h.state.diffMode)
-        #expect(h.message == "snapshot taken: diff on; ] [ jump, x toggles, S saves")
+        #expect(h.message == "snapshot taken: diff on; ] [ jump, D lists runs, x toggles, S saves")
         h.press(.char("]"))
         #expect(h.message == "no differences from the snapshot")
         h.source.bytes[100] = 1
@@ -296,7 +296,7 @@ final class ClosureWho: WhoProvider {
         other.type(path)
         other.press(.enter)
         #expect(other.state.snapshot?[7] == 0)
-        #expect(other.message == "snapshot loaded from \(path): diff on; ] [ jump, x toggles, S saves")
+        #expect(other.message == "snapshot loaded from \(path): diff on; ] [ jump, D lists runs, x toggles, S saves")
         other.press(.char("]"))
         #expect(other.state.cursor == 7)
         other.press(.char("O"))
@@ -313,7 +313,7 @@ final class ClosureWho: WhoProvider {
         h.source.pendingEvent = .removed
         h.tick()
         #expect(h.state.removed)
-        #expect(h.message == "segment removed by a peer: showing the copy we still have mapped")
+        #expect(h.message == "segment removed by another process: showing the copy we still have mapped")
         #expect(renderHexScreen(h.state, theme: Theme(useColor: false)).line(0).hasSuffix("│ @0x000003ff │ REMOVED │ 1 staged"))
         h.source.bytes = Array(repeating: 1, count: 100)
         h.source.pendingEvent = .resized(from: 1024, to: 100)
@@ -342,11 +342,12 @@ final class ClosureWho: WhoProvider {
         h.source.bytes.replaceSubrange(4..<6, with: Array("hi".utf8))
         h.tick()
         #expect(h.state.layoutFields.map(\.display) == ["5", "\"hi\""])
-        #expect(h.state.layoutChangedAt == ["counter": h.now, "name": h.now])
+        // By member ordinal: counter is 0, name 1.
+        #expect(h.state.layoutChangedAt == [0: h.now, 1: h.now])
         h.source.bytes[0] = 6
         h.tick()
-        #expect(h.state.layoutChangedAt["counter"] == h.now)
-        #expect(h.state.layoutChangedAt["name"] == h.now - 0.1)
+        #expect(h.state.layoutChangedAt[0] == h.now)
+        #expect(h.state.layoutChangedAt[1] == h.now - 0.1)
     }
 }
 
@@ -426,28 +427,145 @@ final class ClosureWho: WhoProvider {
         // 40x10: 7 rows for data, half of it (3) for the pane, 4 hex rows.
         #expect(s.visibleRows == 4 && s.panelRows == 3)
         #expect(b.lines[5] == "─ Activity: 1 cell = 16 B; > < next/prev")
-        #expect(b.lines[6] == " 1*3·")
-        #expect(b.style(x: 1, y: 6) == Style(fg: .white, bg: .red, bold: true))
-        #expect(b.style(x: 2, y: 6) == Style(fg: .yellow, bold: true, reverse: true))  // the cursor's cell
-        #expect(b.style(x: 3, y: 6) == Style(fg: .green))
-        #expect(b.style(x: 4, y: 6) == Style(fg: .brightBlack))
+        // Each row starts with its offset; the last row of the pane is the legend.
+        #expect(b.lines[6] == " 0000 1*3·")
+        #expect(b.style(x: 6, y: 6) == Style(fg: .white, bg: .red, bold: true))
+        #expect(b.style(x: 7, y: 6) == Style(fg: .yellow, bold: true, reverse: true))  // the cursor's cell
+        #expect(b.style(x: 8, y: 6) == Style(fg: .green))
+        #expect(b.style(x: 9, y: 6) == Style(fg: .brightBlack))
         let mono = renderHexScreen(s, theme: Theme(useColor: false))
-        #expect(mono.style(x: 1, y: 6) == Style(bold: true))
-        #expect(mono.style(x: 4, y: 6) == Style(dim: true))
+        #expect(mono.style(x: 6, y: 6) == Style(bold: true))
+        #expect(mono.style(x: 9, y: 6) == Style(dim: true))
+    }
+
+    /// Offset labels on every row, round cell sizes, and a legend of glyphs and colours (issue 13, item 6).
+    @Test func activityMapHasOffsetLabelsRoundCellsAndALegend() {
+        // About 100 KB in cells of 512 B: 64 columns a row at 80 columns, so rows start at multiples of 32 KiB.
+        var s = state(width: 80, height: 24, panel: .activity)
+        s.size = 100_000
+        let geometry = ActivityGeometry(width: 80, size: s.size)
+        #expect(geometry.labelWidth == 6 && geometry.columns == 64)
+        let cells = (100_000 + 511) / 512
+        s.activity = ActivitySummary(
+            bytesPerCell: 512, lastChange: Array(repeating: -.infinity, count: cells),
+            counts: Array(repeating: 0, count: cells))
+        s.activity.lastChange[64] = 99.5
+        s.activity.counts[64] = 2
+        s.now = 100
+        let b = renderHexScreen(s, theme: color)
+        let top = 1 + s.visibleRows
+        #expect(b.lines[top].hasPrefix("─ Activity: 1 cell = 512 B; > < next/prev"))
+        #expect(b.lines[top + 1] == " 00000 " + String(repeating: "·", count: 64))
+        #expect(b.lines[top + 2].hasPrefix(" 08000 2" + String(repeating: "·", count: 63)))
+        #expect(b.style(x: 1, y: top + 2) == color.heading)
+        #expect(b.style(x: 7, y: top + 2) == Style(fg: .white, bg: .red, bold: true))
+        let legend = top + s.panelRows - 1
+        #expect(b.lines[legend].hasPrefix(" · none  1-9 changes  * 10+  last change: <1s <10s older never"))
+        let at = b.lines[legend].distance(
+            from: b.lines[legend].startIndex, to: b.lines[legend].firstRange(of: "<1s")!.lowerBound)
+        #expect(b.style(x: at, y: legend) == color.activity(age: 0))
+        #expect(b.style(x: at + 4, y: legend) == color.activity(age: 5))
+        #expect(b.style(x: at + 9, y: legend) == color.activity(age: 60))
+        #expect(b.style(x: at + 15, y: legend) == color.activity(age: .infinity))
+    }
+
+    @Test func activityCellsAreAPowerOfTwoBlocks() {
+        // 3000 blocks of 16 B into at most 256 cells: 16 blocks (256 B) per cell, not 12 (192 B).
+        let tracker = ChangeTracker(length: 3000 * 16, blockSize: 16)
+        let summary = ActivitySummary(tracker: tracker, cells: 256)
+        #expect(summary.bytesPerCell == 256)
+        #expect(summary.counts.count == (3000 + 15) / 16)
+    }
+
+    @Test func layoutFieldsAreTintedAlternatelyAndTheStatusLineNamesTheOneUnderTheCursor() throws {
+        var s = state(width: 80, height: 20, panel: .who)
+        s.panel = nil
+        s.structLayout = try StructLayout.parse("count u16 @0\nscale f32 @4\nname char[5]\ntemps u8[2] @14")
+        s.cursor = 5
+        let b = renderHexScreen(s, theme: color)
+        let l = s.layout
+        // Members by ordinal: count 0, scale 1, name 2, temps[0] 3, temps[1] 4; bytes 2-3 and 13 are padding.
+        let expected: [Int: Color] = [0: .tintA, 1: .tintA, 2: .default, 4: .tintB, 7: .tintB, 8: .tintA, 12: .tintA,
+                                      13: .default, 14: .tintB, 15: .tintA, 16: .default]
+        for (offset, bg) in expected.sorted(by: { $0.key < $1.key }) {
+            #expect(b.style(x: l.hexX(offset), y: 1).bg == bg, "byte \(offset)")
+            #expect(b.style(x: l.asciiX(offset), y: 1).bg == bg, "text of byte \(offset)")
+        }
+        // The class colour stays, and the cursor is still reversed; the gap between two bytes of a field is tinted.
+        #expect(b.style(x: l.hexX(8), y: 1) == Style(fg: .cyan, bg: .tintA))
+        #expect(b.style(x: l.hexX(5), y: 1) == Style(fg: .brightBlack, bg: .tintB, reverse: true))
+        #expect(b.style(x: l.hexX(4) + 2, y: 1) == Style(bg: .tintB))
+        #expect(b.style(x: l.hexX(7) + 2, y: 1) == .plain)  // scale ends at 7, name starts at 8
+        #expect(b.lines[0].contains("│ @0x00000005 scale │ 10 Hz"))
+        s.cursor = 15
+        #expect(renderHexScreen(s, theme: color).lines[0].contains("│ @0x0000000f temps[1] │ 10 Hz"))
+        s.cursor = 2
+        #expect(renderHexScreen(s, theme: color).lines[0].contains("│ @0x00000002 │ 10 Hz"))
+        // Without colour every other field is underlined.
+        let mono = renderHexScreen(s, theme: Theme(useColor: false))
+        #expect(mono.style(x: l.hexX(0), y: 1).underline && !mono.style(x: l.hexX(4), y: 1).underline)
+    }
+
+    @Test func layoutPaneExpandsArraysAndFollowsTheCursor() throws {
+        var s = state(width: 60, height: 14, panel: .layout)
+        s.structLayout = try StructLayout.parse("count u16 @0\nscale f32 @4\ntemps u8[6] @8\nlast u8")
+        s.layoutFrame = s.frame
+        s.cursor = 12
+        let b = renderHexScreen(s, theme: color)
+        let top = 1 + s.visibleRows
+        // 14 rows: a 5-row pane (4 of the 9 members), scrolled so temps[4] (under the cursor) is on its second row.
+        #expect(s.panelRows == 5)
+        #expect(
+            Array(b.lines[(top + 1)...(top + 4)]) == [
+                " temps[3] u8 @0x000b 108", " temps[4] u8 @0x000c 111", " temps[5] u8 @0x000d 0", " last     u8 @0x000e 0",
+            ])
+        #expect(b.style(x: 1, y: top + 2) == color.selection)
+        #expect(layoutRows(s, rows: 4) == 5..<9)
+    }
+
+    @Test func fJumpsToAFieldByPathOrUniqueLastPart() throws {
+        var s = state(width: 80, panel: .who)
+        #expect(hexAction(for: .char("f"), in: s) == .openPrompt(.field))
+        _ = reduce(&s, .openPrompt(.field))
+        #expect(s.mode == .normal && s.message?.text == "no layout: start with --layout FILE (or FILE.h --struct NAME)")
+        s.structLayout = StructLayout(fields: [
+            .init(name: "hdr.state", type: .scalar(.u32, .little), offset: 4),
+            .init(name: "items[1].x", type: .scalar(.i32, .little), offset: 16),
+            .init(name: "counter", type: .scalar(.u16, .little), count: 4, offset: 24),
+            .init(name: "a.x", type: .scalar(.u8, .little), offset: 40),
+            .init(name: "b.x", type: .scalar(.u8, .little), offset: 41),
+        ])
+        func jump(_ text: String) {
+            _ = reduce(&s, .openPrompt(.field))
+            for c in text { _ = reduce(&s, .promptInput(c)) }
+            _ = reduce(&s, .promptSubmit)
+        }
+        jump("items[1].x")
+        #expect(s.cursor == 16 && s.message == .info("items[1].x: i32le at 0x00000010, 4 bytes"))
+        jump("counter[2]")
+        #expect(s.cursor == 28)
+        jump("STATE")
+        #expect(s.cursor == 4 && s.message?.text.hasPrefix("hdr.state:") == true)
+        jump("x")
+        #expect(s.cursor == 4 && s.message == .error("`x` is ambiguous: items[1].x, a.x, b.x"))
+        jump("stat")
+        #expect(s.cursor == 4 && s.message == .error("no field `stat`: did you mean hdr.state?"))
+        jump("counter[9]")
+        #expect(s.message?.isError == true && s.cursor == 4)
     }
 
     @Test func layoutTableHighlightsChangedFieldsAndTheCursorField() throws {
         var s = state(width: 60, height: 20, panel: .layout)
         s.structLayout = try StructLayout.parse("count u16 @0\nscale f32 @4\nname char[5]")
-        s.layoutFields = s.structLayout!.decode(s.frame.bytes)
-        s.layoutChangedAt = ["scale": 99.9]
+        s.layoutFrame = s.frame
+        s.layoutChangedAt = [1: 99.9]
         s.cursor = 1
         let b = renderHexScreen(s, theme: color)
         let top = 1 + s.visibleRows
         #expect(s.panelRows == 4)
         #expect(
             Array(b.lines[top...(top + 3)]) == [
-                "─ Layout (3 fields) " + String(repeating: "─", count: 40),
+                "─ Layout (3 fields); f jumps to a field " + String(repeating: "─", count: 20),
                 " count u16le   @0x0000 4660",
                 " scale f32le   @0x0004 1.5",
                 " name  char[5] @0x0008 \"hello\"",
