@@ -309,6 +309,8 @@ public enum Accounts {
 public struct NamespacedAttachments: Sendable {
     public var byNamespace: [UInt64: AttachmentScan] = [:]
     public var hiddenProcesses = 0
+    /// The processes whose maps could not be read.
+    public var unreadablePIDs: [Int32] = []
 
     /// The attachments of the namespace `inode`; `orUnknown` adds the processes whose namespace is unknown (for
     /// our own namespace, as before namespaces were told apart) and the count of unreadable processes.
@@ -316,6 +318,7 @@ public struct NamespacedAttachments: Sendable {
         var scan = inode.flatMap { byNamespace[$0] } ?? AttachmentScan()
         if orUnknown {
             scan.hiddenProcesses = hiddenProcesses
+            scan.unreadablePIDs = unreadablePIDs
             if let unknown = byNamespace[0], inode != 0 {
                 scan.bySystemVID.merge(unknown.bySystemVID) { $0 + $1 }
                 scan.byPosixName.merge(unknown.byPosixName) { $0 + $1 }

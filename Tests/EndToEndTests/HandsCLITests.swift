@@ -69,7 +69,7 @@ import Testing
         #expect(bad.status == 2)
         #expect(
             bad.stderr
-                == "shmscope: -o: unknown column `colour` (known: KIND,KEY,ID,SIZE,PERMS,OWNER,NATTCH,LOCK,ATTACHED,STATUS,UID,CPID,LPID,NATIVE) (see 'shmscope list --help')\n"
+                == "shmscope: -o: unknown column `colour` (known: KIND,KEY,ID,SIZE,PERMS,OWNER,NATTCH,LOCK,ATTACHED,STATUS,UID,CPID,LPID,NATIVE,NS) (see 'shmscope list --help')\n"
         )
         let json = try ShmscopeBinary.run(["list", "--json", "--bytes"])
         #expect(json.status == 2 && json.stderr.hasSuffix("(see 'shmscope list --help')\n"))
