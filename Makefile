@@ -67,6 +67,7 @@ dist:
 	  'Architecture: $(DEB_ARCH)' \
 	  'Maintainer: shmscope developers <shmscope@localhost>' \
 	  'Depends: libc6, libstdc++6, libgcc-s1, libncursesw6' \
+	  'Suggests: libclang1-14, libclang-common-14-dev' \
 	  'Section: utils' \
 	  'Priority: optional' \
 	  "Installed-Size: $$(du -sk $(DIST)/pkg/usr | cut -f1)" \
