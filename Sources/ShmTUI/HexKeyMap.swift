@@ -12,6 +12,7 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case .char(let c): return .promptInput(c)
         case .backspace, .delete: return .promptBackspace
         case .enter: return .promptSubmit
+        case .tab: return .debug(.toggleFreeze)
         case .escape, .ctrl("c"), .ctrl("g"): return .escape
         default: return nil
         }
@@ -112,7 +113,13 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case "?": return .openPrompt(.searchBackward)
         case "n": return .repeatSearch(forward: true)
         case "N": return .repeatSearch(forward: false)
-        case "p": return .togglePause
+        case "p": return s.debug.timeline != nil ? .debug(.togglePlay) : .togglePause
+        case "P": return .debug(.openSpeedPrompt)
+        case "B": return .debug(.openBreakpointPrompt)
+        case "D": return .debug(.openDeletePrompt)
+        case "T": return .debug(.openSeekPrompt)
+        case ".": return .debug(.step(n))
+        case ",": return .debug(.step(-n))
         case "L": return .lock
         case "U": return .unlock
         case "e": return .enterEdit
@@ -170,5 +177,9 @@ package let helpLines: [String] = [
     "            ! without a lock, Esc/n cancels",
     "Commands    :q  :q! (discard)  :w",
     "Redraw      Ctrl-L   Mouse: click, wheel",
+    "Breakpoint  B  (prompt: Tab toggles freeze)",
+    "            D removes   pane: F7 / Who shows hits",
+    "Replay      . , next/prev change   T seek",
+    "            p play/stop   P speed",
     "Help        F1     Quit  q  F10",
 ]

@@ -85,6 +85,10 @@ package enum PromptKind: Equatable, Sendable {
     case saveSnapshot, loadSnapshot
     /// The file `S` named exists: `y` + Enter replaces it, anything else keeps it.
     case replaceSnapshot(path: String)
+    /// `B`: a breakpoint's condition (Tab toggles freezing on a hit); `T` a replay time; `P` a playback speed;
+    /// `D` breakpoints to remove.
+    case breakpoint(freeze: Bool)
+    case seekTime, playSpeed, deleteBreakpoint
 }
 
 package struct Prompt: Equatable, Sendable {
@@ -174,6 +178,8 @@ package struct HexViewState: Equatable, Sendable {
     package var layoutChangedAt: [String: Double] = [:]
     /// A peer removed the segment; we still show the copy we have mapped.
     package var removed = false
+    /// Breakpoints, the last hit and a replay's timeline.
+    package var debug = DebugViewState()
 
     /// How long a change stays highlighted.
     package static let fadeSeconds = 1.0

@@ -25,8 +25,15 @@ package func renderHexScreen(_ s: HexViewState, theme: Theme) -> ScreenBuffer {
 
 /// The key bar of the view's mode: read-only, view or edit.
 package func keyBar(for s: HexViewState) -> [KeyBarItem] {
-    s.readOnly ? readOnlyKeyBar : s.editing ? editKeyBar : hexKeyBar
+    s.debug.timeline != nil ? replayKeyBar : s.readOnly ? readOnlyKeyBar : s.editing ? editKeyBar : hexKeyBar
 }
+
+/// A replay: stepping, seeking, playing and breakpoints first.
+package let replayKeyBar: [KeyBarItem] = [
+    KeyBarItem("F1", "Help "), KeyBarItem(".", "Next "), KeyBarItem(",", "Prev "), KeyBarItem("T", "Seek "),
+    KeyBarItem("p", "Play "), KeyBarItem("P", "Speed "), KeyBarItem("B", "Break "), KeyBarItem("W", "Who "),
+    KeyBarItem("F7", "Pane "), KeyBarItem("q", "Quit "),
+]
 
 /// The commit dialog's text: how many bytes at which offsets, under which lock, who has the segment attached,
 /// and what `y` (or `!`) will do.
@@ -95,7 +102,13 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     var x = buffer.put(" \(s.target) (\(s.kind)) \(s.size) B ", x: 0, y: y, style: theme.status)
     x = buffer.put(mode, x: x, y: y, style: s.editing ? theme.statusAlert : theme.status)
     x = buffer.put(" │ ", x: x, y: y, style: theme.status)
-    x = buffer.put(lockText, x: x, y: y, style: lockStyle)
+    if let timeline = s.debug.timeline {
+        // A replay has no lock: its place shows the timeline (position, time of day, change n of N).
+        let playing = s.debug.playing.map { " ▶ \(speedText($0))" } ?? ""
+        x = buffer.put(timeline.text + playing, x: x, y: y, style: theme.statusOurs)
+    } else {
+        x = buffer.put(lockText, x: x, y: y, style: lockStyle)
+    }
     var tail = " │ @0x\(hexPadded(s.cursor, width: 8)) │ \(rate)"
     if s.paused { tail += " │ PAUSED" }
     if s.diffMode { tail += " │ DIFF" }
@@ -124,6 +137,8 @@ package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: 
         var style = theme.byte(byte)
         if s.staged[offset] != nil {
             style = theme.staged
+        } else if s.debug.hitCovers(offset) {
+            style = theme.statusAlert
         } else if s.differsFromSnapshot(offset) {
             style = theme.diff
         } else {
@@ -161,6 +176,11 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
         case .saveSnapshot: label = "Save snapshot to file: "
         case .loadSnapshot: label = "Load snapshot from file: "
         case .replaceSnapshot(let path): label = "\(path.terminalSafe()) exists. Replace it? (y/N, Enter): "
+        case .breakpoint(let freeze):
+            label = "Breakpoint [Tab: \(freeze ? "FREEZE on hit" : "no freeze")] (state == 3, changed(u32@0x40)): "
+        case .seekTime: label = "Seek to (+12.5s from the start, or 2026-11-27T12:00:01.234Z): "
+        case .playSpeed: label = "Play at speed (1 as recorded, 4, 0.5): "
+        case .deleteBreakpoint: label = "Remove breakpoints (numbers, or * for all): "
         }
         let x = buffer.put(label + p.text, x: 0, y: y, style: theme.heading)
         buffer.put(" ", x: x, y: y, style: theme.cursor)
