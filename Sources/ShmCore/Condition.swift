@@ -131,6 +131,12 @@ public struct ConditionError: Error, Equatable, Sendable, CustomStringConvertibl
     public var column: Int
     public var text: String
 
+    public init(message: String, column: Int, text: String) {
+        self.message = message
+        self.column = column
+        self.text = text
+    }
+
     /// `column 15: unknown field `foo` in `state == 3 && foo > 1``: one line.
     public var description: String { "column \(column): \(message) in `\(text)`" }
 

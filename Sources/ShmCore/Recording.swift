@@ -255,12 +255,12 @@ public final class RecordingWriter {
             guard force else {
                 throw ShmError(
                     .alreadyExists, operation: "open", target: path,
-                    message: "\(path) exists: give another file, or --force to replace an earlier recording")
+                    message: "exists: give another file, or --force to replace an earlier recording")
             }
             guard st.st_mode & S_IFMT == S_IFREG, Self.isRecording(path) else {
                 throw ShmError(
                     .alreadyExists, operation: "open", target: path,
-                    message: "\(path) exists and is not a shmscope recording: --force replaces only recordings")
+                    message: "exists and is not a shmscope recording: --force replaces only recordings")
             }
             do { fd = try Sys.open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC) } catch let e {
                 throw fail(e, "open")

@@ -78,7 +78,11 @@ struct WatchDebuggingOptions: ParsableArguments {
         }
         if freeze {
             // Never create a lock to freeze with: a peer that does not use it would not stop anyway.
-            guard memory.hasLock, memory.lockState() != nil else {
+            guard memory.hasLock else {
+                throw CommandError(
+                    message: "--freeze: \(memory.target) has no lock of its own: name its semaphore set with --sem")
+            }
+            guard memory.lockState() != nil else {
                 throw CommandError(
                     message: "--freeze: \(memory.target) has no lock object (no peer has created one): nothing to freeze with")
             }
