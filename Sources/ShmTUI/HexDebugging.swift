@@ -181,8 +181,6 @@ func reduceDebug(_ s: inout HexViewState, _ action: DebugAction) -> [HexEffect] 
         s.debug.hit = hit
         s.debug.playing = nil
         if let i = s.debug.breakpoints.firstIndex(where: { $0.id == hit.id }) { s.debug.breakpoints[i].hits += 1 }
-        let values = hit.values.map(\.display).joined(separator: " ")
-        s.message = .error("breakpoint \(hit.id) hit at \(iso8601(hit.time)): \(values)")
         var effects: [HexEffect] = []
         // The view stays on the frame that matched: paused (a replay is already still).
         if s.debug.timeline == nil && !s.paused {
@@ -192,6 +190,8 @@ func reduceDebug(_ s: inout HexViewState, _ action: DebugAction) -> [HexEffect] 
         if let first = hit.ranges.first { effects += moveCursorTo(&s, first.lowerBound) }
         let freeze = s.debug.breakpoints.first(where: { $0.id == hit.id })?.freeze == true
         if s.panel != .who { effects += reduce(&s, .togglePanel(.who)) }
+        let values = hit.values.map(\.display).joined(separator: " ")
+        s.message = .error("breakpoint \(hit.id) hit at \(iso8601(hit.time)): \(values)")
         if freeze && s.debug.timeline == nil { effects += reduce(&s, .lock) }
         return effects
     case .breakpointsRemoved(let remaining, let message):
