@@ -155,3 +155,121 @@ int shm_shim_wifexited(int status) { return WIFEXITED(status); }
 int shm_shim_wexitstatus(int status) { return WEXITSTATUS(status); }
 int shm_shim_wifsignaled(int status) { return WIFSIGNALED(status); }
 int shm_shim_wtermsig(int status) { return WTERMSIG(status); }
+
+/* The change tracker's block hash (ShmCore/ChangeTracker.swift). It has to keep up with memory bandwidth: a
+   whole-segment pass of `watch --log` hashes every block of the mapping directly, with no copy. Eight 64-bit lanes
+   over 64-byte stripes, in the manner of XXH3's accumulator: each word is added to its neighbour lane and its
+   keyed halves multiplied into its own, the key salted per stripe so words trading places between stripes still
+   change the result; then a murmur3-style finaliser. Not cryptographic: it only has to make an accidental collision
+   between two states of one block vanishingly rare. The AVX2 build of the loop is chosen at run time when the CPU
+   has it (twice the speed: a 1 GiB pass in about the time of a plain read loop). */
+static const uint64_t hash_keys[8] = {
+    0x9E3779B185EBCA87ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL, 0x85EBCA77C2B2AE63ULL,
+    0x27D4EB2F165667C5ULL, 0xFF51AFD7ED558CCDULL, 0xC4CEB9FE1A85EC53ULL, 0x94D049BB133111EBULL};
+
+static inline uint64_t load_u64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Written with vector types (two vectors of four lanes) so the compiler keeps the lanes in registers and uses
+   vpmuludq for the 32x32-bit products: the scalar form spilled the lanes to memory on every word. */
+typedef uint64_t hash_vec __attribute__((vector_size(32)));
+
+#define HASH_ACCUMULATE_BODY                                                                                      \
+    hash_vec a0, a1, k0, k1, salt = {0, 0, 0, 0};                                                                  \
+    const hash_vec step = {0x9E3779B97F4A7C15ULL, 0x9E3779B97F4A7C15ULL, 0x9E3779B97F4A7C15ULL,                    \
+                           0x9E3779B97F4A7C15ULL};                                                                 \
+    const hash_vec low = {0xFFFFFFFFULL, 0xFFFFFFFFULL, 0xFFFFFFFFULL, 0xFFFFFFFFULL};                              \
+    memcpy(&a0, acc, 32);                                                                                          \
+    memcpy(&a1, acc + 4, 32);                                                                                      \
+    memcpy(&k0, hash_keys, 32);                                                                                    \
+    memcpy(&k1, hash_keys + 4, 32);                                                                                \
+    for (size_t s = 0; s < stripes; s++) {                                                                         \
+        hash_vec d0, d1;                                                                                           \
+        memcpy(&d0, p + s * 64, 32);                                                                               \
+        memcpy(&d1, p + s * 64 + 32, 32);                                                                          \
+        hash_vec x0 = d0 ^ (k0 + salt), x1 = d1 ^ (k1 + salt);                                                     \
+        a0 += __builtin_shufflevector(d0, d0, 1, 0, 3, 2) + (x0 & low) * (x0 >> 32);                               \
+        a1 += __builtin_shufflevector(d1, d1, 1, 0, 3, 2) + (x1 & low) * (x1 >> 32);                               \
+        salt += step;                                                                                              \
+    }                                                                                                              \
+    memcpy(acc, &a0, 32);                                                                                          \
+    memcpy(acc + 4, &a1, 32);
+
+static void accumulate_plain(uint64_t acc[8], const unsigned char *p, size_t stripes) { HASH_ACCUMULATE_BODY }
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void accumulate_avx2(uint64_t acc[8], const unsigned char *p, size_t stripes) {
+    HASH_ACCUMULATE_BODY
+}
+#endif
+
+typedef void (*accumulate_fn)(uint64_t[8], const unsigned char *, size_t);
+static accumulate_fn pick_accumulate(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) return accumulate_avx2;
+#endif
+    return accumulate_plain;
+}
+
+static uint64_t block_hash(accumulate_fn accumulate, const unsigned char *p, size_t n) {
+    uint64_t acc[8];
+    for (int l = 0; l < 8; l++) acc[l] = hash_keys[l];
+    size_t stripes = n / 64;
+    accumulate(acc, p, stripes);
+    uint64_t h = (uint64_t)n * 0x9E3779B185EBCA87ULL;
+    for (int l = 0; l < 8; l++) {
+        uint64_t x = acc[l];
+        x ^= x >> 33;
+        x *= 0xFF51AFD7ED558CCDULL;
+        x ^= x >> 29;
+        h = (h ^ x) * 0xC2B2AE3D27D4EB4FULL;
+        h ^= h >> 31;
+    }
+    size_t i = stripes * 64;
+    for (; i + 8 <= n; i += 8) {
+        h = (h ^ load_u64(p + i)) * 0x9E3779B185EBCA87ULL;
+        h ^= h >> 29;
+    }
+    uint64_t tail = 0;
+    for (int shift = 0; i < n; i++, shift += 8) tail |= (uint64_t)p[i] << shift;
+    h = (h ^ tail) * 0xC2B2AE3D27D4EB4FULL;
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static accumulate_fn chosen_accumulate;
+static pthread_once_t accumulate_once = PTHREAD_ONCE_INIT;
+static void choose_accumulate(void) { chosen_accumulate = pick_accumulate(); }
+
+uint64_t shm_shim_hash(const void *bytes, size_t n) {
+    pthread_once(&accumulate_once, choose_accumulate);
+    return block_hash(chosen_accumulate, (const unsigned char *)bytes, n);
+}
+
+int shm_shim_safe_hash_blocks(const void *src, size_t n, size_t block, uint64_t *out) {
+    pthread_once(&guard_once, install_guard);
+    pthread_once(&accumulate_once, choose_accumulate);
+    accumulate_fn accumulate = chosen_accumulate;
+    sigjmp_buf jb;
+    volatile int rc = 0;
+    if (sigsetjmp(jb, 1) == 0) {
+        guard_jmp = &jb;
+        const unsigned char *p = (const unsigned char *)src;
+        size_t k = 0;
+        for (size_t off = 0; off < n; off += block, k++) {
+            size_t len = n - off < block ? n - off : block;
+            out[k] = block_hash(accumulate, p + off, len);
+        }
+    } else {
+        rc = -1;
+    }
+    guard_jmp = NULL;
+    return rc;
+}

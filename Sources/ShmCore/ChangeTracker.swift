@@ -1,3 +1,5 @@
+import CShmShims
+
 /// Something whose bytes can be copied out: an attached segment, or an in-memory buffer in tests.
 public protocol ByteReader: AnyObject {
     /// How many bytes there are now.
@@ -7,10 +9,19 @@ public protocol ByteReader: AnyObject {
     /// True when the range is known to be a hole of a sparse segment: all zeros, with no pages to read. Scans then
     /// skip the read and the hashing; false when unknown.
     func isHole(offset: Int, count: Int) -> Bool
+    /// Hashes `count` bytes at `offset` with `ChangeTracker.hash`, one value per `blockSize` piece (the last may be
+    /// shorter), in place: no copy. Returns false, having done nothing, when the bytes cannot be read in place
+    /// (there may be holes, whose pages a read would allocate; or no mapping): the caller copies them instead.
+    /// Throws when a page faulted (a POSIX segment shrank under us).
+    func hashBlocks(offset: Int, count: Int, blockSize: Int, into hashes: UnsafeMutableBufferPointer<UInt64>) throws
+        -> Bool
 }
 
 extension ByteReader {
     public func isHole(offset: Int, count: Int) -> Bool { false }
+    public func hashBlocks(
+        offset: Int, count: Int, blockSize: Int, into hashes: UnsafeMutableBufferPointer<UInt64>
+    ) throws -> Bool { false }
 }
 
 extension SharedMemory: ByteReader {
@@ -32,6 +43,27 @@ public final class InMemoryBytes: ByteReader {
         bytes.withUnsafeBytes { src in
             buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<(offset + buffer.count)]))
         }
+    }
+
+    /// In place, as a mapping is hashed, so tests cover the scan's in-place path too.
+    public var hashesInPlace = true
+
+    public func hashBlocks(
+        offset: Int, count: Int, blockSize: Int, into hashes: UnsafeMutableBufferPointer<UInt64>
+    ) throws -> Bool {
+        guard hashesInPlace else { return false }
+        guard offset >= 0, offset + count <= bytes.count else {
+            throw ShmError(.invalidSize, operation: "read", target: "memory", message: "range outside the buffer")
+        }
+        bytes.withUnsafeBytes { src in
+            var k = 0
+            for blockStart in stride(from: offset, to: offset + count, by: blockSize) {
+                let end = min(offset + count, blockStart + blockSize)
+                hashes[k] = ChangeTracker.hash(UnsafeRawBufferPointer(rebasing: src[blockStart..<end]))
+                k += 1
+            }
+        }
+        return true
     }
 }
 
@@ -55,8 +87,10 @@ public struct ByteChange: Equatable, Sendable {
 
 /// Finds what changed in a segment between scans without keeping a copy of it, so a 1 GiB segment costs a few MiB.
 ///
-/// Each scan copies the watched range out in 64 KiB chunks (fault-safe: a peer may truncate a POSIX segment) and
-/// hashes every block (4 KiB by default) with a 64-bit hash. Only blocks whose hash changed are compared byte by
+/// Each scan hashes every block (4 KiB by default) with a 64-bit hash, in place, 1 MiB at a time, where the reader
+/// can (a mapping whose pages all exist: `ByteReader.hashBlocks`, fault-safe, at about the speed of a plain read
+/// loop); elsewhere, and for the blocks it must compare or cache, it copies 64 KiB chunks out (fault-safe: a peer
+/// may truncate a POSIX segment; holes read as zeros without being faulted in). Only blocks whose hash changed are compared byte by
 /// byte, against their previous contents from a bounded cache (32 MiB by default). An all-zero block needs no cache
 /// entry: its old contents are known from its hash. A block that changed while not cached (the cache was full when
 /// it was last seen) is reported once with `old == nil`, as one run covering the block, and is cached from then on,
@@ -88,10 +122,14 @@ public final class ChangeTracker {
     public let byteCountLimit: Int
     private var zeroHashes: [Int: UInt64] = [:]
     private let scratch: UnsafeMutableRawBufferPointer
+    /// The hashes of one in-place stride.
+    private let strideHashes: UnsafeMutableBufferPointer<UInt64>
     /// Completed scans, and how long the last one took (seconds, from the caller's clock).
     public private(set) var scanCount = 0
 
     public static let chunkSize = 64 << 10
+    /// How much one in-place hashing call covers: one `mincore` and one fault guard per MiB.
+    public static let hashStride = 1 << 20
 
     public init(
         start: Int = 0, length: Int, blockSize: Int = 4096, cacheBudget: Int = 32 << 20, byteCountLimit: Int = 1 << 20
@@ -107,9 +145,13 @@ public final class ChangeTracker {
         lastChange = Array(repeating: -.infinity, count: blocks)
         changeCount = Array(repeating: 0, count: blocks)
         scratch = .allocate(byteCount: Self.chunkSize, alignment: 16)
+        strideHashes = .allocate(capacity: Self.hashStride / blockSize)
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        strideHashes.deallocate()
+    }
 
     public var blockCount: Int { hashes.count }
 
@@ -155,6 +197,19 @@ public final class ChangeTracker {
         var done = 0
         while passOffset < length && done < maxBytes {
             let chunkOffset = passOffset
+            // At most what the caller allows (whole chunks, at least one), so a stepped pass stays stepped.
+            let allowed = max(Self.chunkSize, (maxBytes - done) / Self.chunkSize * Self.chunkSize)
+            let span = min(Self.hashStride, length - chunkOffset, allowed)
+            if try reader.hashBlocks(offset: start + chunkOffset, count: span, blockSize: blockSize, into: strideHashes) {
+                try compareHashed(reader, at: chunkOffset, count: span, now: now, into: &pending)
+                if pending.count > 1 {
+                    pending.dropLast().forEach(emit)
+                    pending.removeFirst(pending.count - 1)
+                }
+                passOffset += span
+                done += span
+                continue
+            }
             let n = min(Self.chunkSize, length - chunkOffset)
             let chunk = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<n])
             if reader.isHole(offset: start + chunkOffset, count: n) {
@@ -208,6 +263,34 @@ public final class ChangeTracker {
         var changes: [ByteChange] = []
         let complete = try scanStep(reader, now: now, maxBytes: maxBytes) { changes.append($0) }
         return (changes, complete)
+    }
+
+    /// After an in-place stride: a block whose hash is unchanged costs nothing more; one seen for the first time is
+    /// copied only to be cached (while there is room, and not when it is all zeros); one that changed is copied
+    /// and examined, which hashes the copy again so the stored hash always matches the cached bytes.
+    private func compareHashed(
+        _ reader: any ByteReader, at chunkOffset: Int, count: Int, now: Double, into changes: inout [ByteChange]
+    ) throws {
+        var k = 0
+        var i = 0
+        while i < count {
+            let blockLength = min(blockSize, count - i)
+            let index = (chunkOffset + i) / blockSize
+            let h = strideHashes[k]
+            defer {
+                k += 1
+                i += blockLength
+            }
+            if let previous = hashes[index] {
+                if previous == h { continue }
+            } else if h == zeroHash(blockLength) || cachedBytes + blockLength > cacheBudget {
+                hashes[index] = h
+                continue
+            }
+            let copy = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<blockLength])
+            try reader.read(into: copy, offset: start + chunkOffset + i)
+            examine(UnsafeRawBufferPointer(copy), index: index, now: now, into: &changes)
+        }
     }
 
     private func examine(_ block: UnsafeRawBufferPointer, index: Int, now: Double, into changes: inout [ByteChange]) {
@@ -367,49 +450,11 @@ public final class ChangeTracker {
         resize(length: newLength)
     }
 
-    /// A 64-bit hash of `bytes`: four xxHash64-style lanes over 8-byte words, then a murmur3 finaliser. Not
-    /// cryptographic: it only has to make an accidental collision between two states of one block vanishingly rare.
+    /// A 64-bit hash of `bytes` (`shm_shim_hash` in CShmShims: eight XXH3-style lanes, AVX2 when the CPU has it,
+    /// then a finaliser). Not cryptographic: it only has to make an accidental collision between two states of one
+    /// block vanishingly rare.
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        let p1: UInt64 = 0x9E37_79B1_85EB_CA87
-        let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
-        @inline(__always) func round(_ acc: UInt64, _ word: UInt64) -> UInt64 {
-            let x = acc &+ word &* p2
-            return ((x << 31) | (x >> 33)) &* p1
-        }
-        let n = bytes.count
-        var a: UInt64 = p1 &+ p2
-        var b: UInt64 = p2
-        var c: UInt64 = 0
-        var d: UInt64 = 0 &- p1
-        var i = 0
-        if let base = bytes.baseAddress {
-            while i + 32 <= n {
-                a = round(a, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                b = round(b, base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
-                c = round(c, base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
-                d = round(d, base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
-                i += 32
-            }
-            while i + 8 <= n {
-                a = round(a, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                i += 8
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n {
-                tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
-                shift += 8
-                i += 1
-            }
-            b = round(b, tail)
-        }
-        var h = ((a << 1) | (a >> 63)) &+ ((b << 7) | (b >> 57)) &+ ((c << 12) | (c >> 52)) &+ ((d << 18) | (d >> 46))
-        h ^= UInt64(n)
-        h ^= h >> 33
-        h = h &* 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33
-        h = h &* 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 33
-        return h
+        guard let base = bytes.baseAddress else { return shm_shim_hash(nil, 0) }
+        return shm_shim_hash(base, bytes.count)
     }
 }

@@ -48,6 +48,12 @@ public final class SegmentFollower: FollowedSegment {
 
     public func isHole(offset: Int, count: Int) -> Bool { memory.isHole(offset: offset, count: count) }
 
+    public func hashBlocks(
+        offset: Int, count: Int, blockSize: Int, into hashes: UnsafeMutableBufferPointer<UInt64>
+    ) throws -> Bool {
+        try memory.hashBlocks(offset: offset, count: count, blockSize: blockSize, into: hashes)
+    }
+
     /// Detaches and attaches again in `mode` (read-only → read-write when the user chooses to edit or lock), and
     /// follows the segment in that mode from then on. A read-write attach takes Qt's lifecycle lock (and creates
     /// it) as Qt does, which is why a view attaches read-only first and only asks for this when it must.

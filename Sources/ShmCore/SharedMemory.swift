@@ -1,4 +1,5 @@
 import Glibc
+import CShmShims
 
 /// A shared-memory segment, with the API and behaviour of `QSharedMemory`: name it, `create` or `attach`,
 /// read and write bytes, `lock`/`unlock` it with the same lock its peers use, `detach`.
@@ -253,6 +254,22 @@ public final class SharedMemory {
         if !m.copySparse(to: buffer.baseAddress!, offset: offset, count: buffer.count) {
             throw truncated(m, operation: "read")
         }
+    }
+
+    /// Hashes blocks in place (see `ByteReader.hashBlocks`) when every page of the range is known to exist, so the
+    /// read can never fault a hole in; otherwise returns false and the caller copies with `read(into:offset:)`.
+    public func hashBlocks(
+        offset: Int, count: Int, blockSize: Int, into hashes: UnsafeMutableBufferPointer<UInt64>
+    ) throws(ShmError) -> Bool {
+        let m = try attachedMapping("read")
+        try checkRange(offset: offset, count: count, size: m.size, operation: "read")
+        guard count > 0, let base = m.base, hashes.count >= (count + blockSize - 1) / blockSize,
+            m.extents.isAllData(offset..<(offset + count))
+        else { return false }
+        if shm_shim_safe_hash_blocks(base + offset, count, blockSize, hashes.baseAddress) != 0 {
+            throw truncated(m, operation: "read")
+        }
+        return true
     }
 
     /// True when `count` bytes at `offset` are known to be a hole (no pages: zeros), so a scan can skip them.

@@ -1,7 +1,7 @@
 import Glibc
 
 /// `watch --log`: polls a `SegmentWatcher` and prints one line per changed run and per event, paced so scanning a
-/// big segment stays under 40% of a core. The loop lives here so tests drive it without the binary; the command
+/// big segment stays under 20% of a core. The loop lives here so tests drive it without the binary; the command
 /// only supplies where lines go and how to wait (its signal handling).
 public final class WatchLog {
     public struct Settings: Sendable {
@@ -59,6 +59,7 @@ public final class WatchLog {
         var changes = 0
         while true {
             let scanStart = monotonicSeconds()
+            let scanCPUStart = threadCPUSeconds()
             var stop: StopReason?
             watcher.poll(now: wallClockSeconds()) { event in
                 guard stop == nil else { return }
@@ -76,10 +77,13 @@ public final class WatchLog {
             }
             if let observer, observer.afterPoll(time: wallClockSeconds()) { return .observer }
             if let stop { return stop }
-            // Sleep 1.5 times as long as the scan took (at least): a scan of a big segment then uses at most 40%
-            // of a core, safely under half even with the wake-ups and output around it.
+            // Sleep four times as long as the scan used the CPU (at least): a scan of a big segment then uses at most
+            // 20% of a core. CPU time, not wall time: on a busy machine a scan waits for the CPU too, and that wait
+            // costs nothing. With in-place hashing a 1 GiB pass takes about as long as reading it, so a change still
+            // shows within a few tenths of a second.
             let took = monotonicSeconds() - scanStart
-            var pause = max(settings.interval - took, took * 1.5)
+            let used = threadCPUSeconds() - scanCPUStart
+            var pause = max(settings.interval - took, used * 4)
             if let duration = settings.duration {
                 let left = duration - (monotonicSeconds() - started)
                 if left <= 0 { return .limit }
@@ -255,6 +259,13 @@ public func jsonString(_ s: String) -> String {
         }
     }
     return out + "\""
+}
+
+/// CPU time the calling thread has used, in seconds, for pacing scans to a share of a core.
+public func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 /// Monotonic clock in seconds, for pacing and the hex view's loop.

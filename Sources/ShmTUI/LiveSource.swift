@@ -231,6 +231,12 @@ package final class SharedMemorySource: LiveSource {
 
     package func read(offset: Int, count: Int) throws -> [UInt8] { try memory.read(offset: offset, count: count) }
     package func isHole(offset: Int, count: Int) -> Bool { memory.isHole(offset: offset, count: count) }
+
+    package func hashBlocks(
+        offset: Int, count: Int, blockSize: Int, into hashes: UnsafeMutableBufferPointer<UInt64>
+    ) throws -> Bool {
+        try memory.hashBlocks(offset: offset, count: count, blockSize: blockSize, into: hashes)
+    }
     package func write(_ bytes: [UInt8], at offset: Int) throws { try memory.write(bytes, at: offset) }
     package func tryLock(timeout: Duration) throws -> Bool { try memory.tryLock(timeout: timeout) }
     package func unlock() throws { try memory.unlock() }

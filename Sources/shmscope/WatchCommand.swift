@@ -15,7 +15,7 @@ struct Watch: ParsableCommand {
 
             OLD is `?` (null in JSON) when the block was not in the 32 MiB cache of block contents: the run is then the whole 4 KiB block, and later changes to it are exact.
 
-            The whole segment (or --range) is scanned every interval; after each scan it sleeps at least 1.5 times as long as the scan took, so scanning stays under 40% of a core. SIGINT, SIGTERM, SIGHUP and a closed pipe end the log with status 0.
+            The whole segment (or --range) is scanned every interval; after each scan it sleeps at least four times as long as the scan took, so scanning stays under 20% of a core. SIGINT, SIGTERM, SIGHUP and a closed pipe end the log with status 0.
 
             --until COND stops at the first poll where COND holds (e.g. `state == 3`, `u32@0x40 != 0`, `changed(counter) && counter >= 1000`; README "Data breakpoints"), prints the hit and exits 0; it exits 1 when --duration or --count end first. --freeze then holds the segment's lock (an existing one; never created) until Enter or --hold ends; --exec runs `sh -c CMD` with SHMSCOPE_HIT_TIME, SHMSCOPE_HIT_OFFSET, SHMSCOPE_HIT_FIELDS and SHMSCOPE_HIT_PIDS set. --record FILE writes every change into a compressed recording for `shmscope replay`. Both run without the hex view; --log adds change lines.
 

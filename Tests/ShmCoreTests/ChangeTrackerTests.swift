@@ -188,4 +188,53 @@ import Testing
         #expect(runs[1].old == nil, "block 3 was evicted")
         #expect(t.cachedBytes == 2 * 4096)
     }
+
+    /// Hashing in place (as a mapping is) and copying chunks out find the same runs, budget and cold blocks
+    /// included, over random rounds of writes to a 3 MiB + 100 bytes buffer (several strides, a short last block).
+    @Test func inPlaceHashingFindsWhatCopyingFinds() throws {
+        var rng = SystemRandomNumberGenerator()
+        let size = 3 << 20 + 100
+        var start = [UInt8](repeating: 0, count: size)
+        for i in stride(from: 0, to: size, by: 7) { start[i] = UInt8.random(in: 1...255, using: &rng) }
+        let inPlace = InMemoryBytes(start)
+        let copied = InMemoryBytes(start)
+        copied.hashesInPlace = false
+        let a = ChangeTracker(length: size, cacheBudget: 1 << 20)
+        let b = ChangeTracker(length: size, cacheBudget: 1 << 20)
+        _ = try a.scan(inPlace, now: 0)
+        _ = try b.scan(copied, now: 0)
+        for round in 1...20 {
+            for _ in 0..<Int.random(in: 1...40, using: &rng) {
+                let at = Int.random(in: 0..<size, using: &rng)
+                let value = UInt8.random(in: 0...255, using: &rng)
+                inPlace.bytes[at] = value
+                copied.bytes[at] = value
+            }
+            let x = try a.scan(inPlace, now: Double(round))
+            let y = try b.scan(copied, now: Double(round))
+            #expect(x == y, "round \(round)")
+        }
+        #expect(a.changeCount == b.changeCount)
+    }
+
+    /// Words that trade places between stripes, or lanes within one, still change the hash (the key is salted
+    /// per stripe), as does any single bit.
+    @Test func hashSeesWordsTradingPlaces() {
+        var block = [UInt8](repeating: 0, count: 4096)
+        for i in block.indices { block[i] = UInt8(truncatingIfNeeded: i &* 31 &+ i >> 8) }
+        let base = block.withUnsafeBytes { ChangeTracker.hash($0) }
+        var swapped = block
+        for i in 0..<8 { swapped.swapAt(64 + i, 640 + i) }  // lane 0 of stripe 1 with lane 0 of stripe 10
+        #expect(swapped.withUnsafeBytes { ChangeTracker.hash($0) } != base)
+        var lanes = block
+        for i in 0..<8 { lanes.swapAt(i, 8 + i) }  // lanes 0 and 1 of stripe 0
+        #expect(lanes.withUnsafeBytes { ChangeTracker.hash($0) } != base)
+        var seen = Set([base])
+        for bit in stride(from: 0, to: 4096 * 8, by: 97) {
+            var flipped = block
+            flipped[bit / 8] ^= UInt8(1 << (bit % 8))
+            seen.insert(flipped.withUnsafeBytes { ChangeTracker.hash($0) })
+        }
+        #expect(seen.count == 1 + (4096 * 8 + 96) / 97)
+    }
 }

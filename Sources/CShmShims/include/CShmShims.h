@@ -2,6 +2,7 @@
 #define CSHMSHIMS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
@@ -38,6 +39,12 @@ int shm_shim_rename_noreplace(const char *from, const char *to);
    (a POSIX segment truncated by a peer while we have it mapped). The fault handler is installed
    once, process-wide, and chains to whatever handler was there before for faults outside a copy. */
 int shm_shim_safe_memcpy(void *dst, const void *src, size_t n);
+
+/* The change tracker's 64-bit block hash (see shims.c). shm_shim_safe_hash_blocks hashes each `block`-sized piece
+   of `n` bytes (the last may be shorter) into out[], straight from a mapping, guarded like shm_shim_safe_memcpy:
+   -1 when a page faulted (out[] is then partly written). */
+uint64_t shm_shim_hash(const void *bytes, size_t n);
+int shm_shim_safe_hash_blocks(const void *src, size_t n, size_t block, uint64_t *out);
 
 /* The registry of POSIX semaphores this process holds. A fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE,
    SIGTRAP: a Swift trap on arm64)

@@ -96,6 +96,14 @@ final class ExtentMap {
         return true
     }
 
+    /// True when every byte of `range` is known to have a page (so reading it in place allocates nothing): always
+    /// without extent information (every byte counts as data), else when `mincore` says all of it is resident.
+    /// False only means "not known": the caller then reads with `visit`, which asks the kernel.
+    func isAllData(_ range: Range<Int>) -> Bool {
+        guard descriptor >= 0 else { return true }
+        return allResident(range)
+    }
+
     /// True when all of `range` is a hole (asks the kernel once when the cache cannot tell).
     func isHole(_ range: Range<Int>) -> Bool {
         guard descriptor >= 0, !range.isEmpty else { return false }
