@@ -14,6 +14,9 @@ public final class RecordingPlayer {
 
     public let target: String
     public let kind: String
+    /// When the recording began (its header).
+    public let recordingStarted: Double
+    /// The time of its first contents: `+0s`, where offsets (`+12.5s`) count from.
     public let startTime: Double
     public let intervalMS: Int
     public let endTime: Double
@@ -38,7 +41,7 @@ public final class RecordingPlayer {
         }
         self.target = target
         self.kind = kind
-        startTime = start
+        recordingStarted = start
         intervalMS = interval
         truncation = recording.truncation
         var steps: [Step] = []
@@ -61,6 +64,7 @@ public final class RecordingPlayer {
         // Anything before the first keyframe cannot be shown; the first keyframe is step 0.
         let kept = Array(steps[first...])
         self.steps = kept
+        startTime = kept[0].time
         endTime = end
         self.whos = whos
         changeSteps = kept.indices.filter { if case .change = kept[$0].kind { true } else { false } }
