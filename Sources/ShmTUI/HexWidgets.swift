@@ -138,7 +138,7 @@ package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: 
         if s.staged[offset] != nil {
             style = theme.staged
         } else if s.debug.hitCovers(offset) {
-            style = theme.statusAlert
+            style = theme.breakpointHit
         } else if s.differsFromSnapshot(offset) {
             style = theme.diff
         } else {

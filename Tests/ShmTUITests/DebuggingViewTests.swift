@@ -181,7 +181,7 @@ import Testing
         let frame = live.session.render()
         #expect(frame.bell, "a hit rings the bell once")
         #expect(!live.session.render().bell)
-        #expect(frame[HexLayout.fitting(width: 80).hexX(3), 1].style == Theme(useColor: false).statusAlert)
+        #expect(frame[HexLayout.fitting(width: 80).hexX(3), 1].style == Theme(useColor: false).breakpointHit)
         // Listed in the Breakpoints pane (F7 cycles to it), with its hit count; D removes it.
         for _ in 0..<3 { live.press(.function(7)) }
         #expect(live.session.state.panel == .breakpoints)
