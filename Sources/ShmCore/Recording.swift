@@ -284,14 +284,29 @@ public final class RecordingWriter {
         return Array(head) == RecordingCodec.magic
     }
 
+    /// The most raw bytes in one block: a keyframe of a big segment is split over several, so a reader never
+    /// needs more than this at once for a block (and refuses a bigger one as damage).
+    static let maxBlock = 4 << 20
+
     public func append(_ entry: RecordingEntry) throws(ShmError) {
         pending += RecordingCodec.encode(entry)
         if pending.count >= 256 << 10 || monotonicSeconds() - lastFlush >= 1 { try flush() }
     }
 
-    /// Compresses what is pending into one block and writes it.
+    /// Compresses what is pending into blocks of at most `maxBlock` raw bytes and writes them.
     public func flush() throws(ShmError) {
         lastFlush = monotonicSeconds()
+        let all = pending
+        var start = 0
+        while start < all.count {
+            pending = Array(all[start..<min(all.count, start + Self.maxBlock)])
+            try writeBlock()
+            start += Self.maxBlock
+        }
+        pending = []
+    }
+
+    private func writeBlock() throws(ShmError) {
         guard !pending.isEmpty else { return }
         var bound = compressBound(uLong(pending.count))
         var block = [UInt8](repeating: 0, count: Int(bound) + 8)
@@ -372,9 +387,12 @@ public struct Recording: Sendable {
             var header = RecordingCodec.Reader(data: Array(data[at..<(at + 8)]))
             let compressed = Int((try? header.int(4)) ?? 0)
             let raw = Int((try? header.int(4)) ?? 0)
-            guard at + 8 + compressed <= data.count, raw <= 1 << 31 else {
+            guard at + 8 + compressed <= data.count else {
                 cut = true
                 break
+            }
+            guard raw <= RecordingWriter.maxBlock else {
+                throw RecordingFormatError("block at byte \(at) claims \(raw) bytes, more than a recorder writes: the file is damaged")
             }
             var out = [UInt8](repeating: 0, count: raw)
             var outLength = uLong(raw)

@@ -27,6 +27,9 @@ public final class RecordingPlayer {
     public let changeSteps: [Int]
     private let whos: [(time: Double, who: RecordedWho)]
     private let keyframeSteps: [Int]
+    /// The largest keyframe: a size event never grows the state past it (a recorder always follows one with a
+    /// keyframe, so only a damaged or cut-off file could ask for more, and it must not make us allocate it).
+    private let largestKeyframe: Int
 
     /// The position: the state after `steps[position]` is applied.
     public private(set) var position = 0
@@ -69,6 +72,7 @@ public final class RecordingPlayer {
         self.whos = whos
         changeSteps = kept.indices.filter { if case .change = kept[$0].kind { true } else { false } }
         keyframeSteps = kept.indices.filter { if case .keyframe = kept[$0].kind { true } else { false } }
+        largestKeyframe = kept.reduce(0) { if case .keyframe(let b) = $1.kind { max($0, b.count) } else { $0 } }
         seek(step: 0)
     }
 
@@ -149,11 +153,12 @@ public final class RecordingPlayer {
         case .keyframe(let b):
             bytes = b
         case .change(let offset, let new, _):
-            guard offset >= 0, offset + new.count <= bytes.count else { return }
+            guard offset >= 0, new.count <= bytes.count, offset <= bytes.count - new.count else { return }
             bytes.replaceSubrange(offset..<(offset + new.count), with: new)
         case .event(.removed):
             removed = true
-        case .event(.resized(_, let to)), .event(.reattached(let to)):
+        case .event(.resized(_, let size)), .event(.reattached(let size)):
+            let to = min(size, largestKeyframe)
             if to < bytes.count {
                 bytes.removeLast(bytes.count - to)
             } else {
@@ -176,7 +181,9 @@ public final class RecordingPlayer {
             switch step.kind {
             case .change(let offset, let new, let oldKnown):
                 var old: [UInt8]?
-                if oldKnown, offset + new.count <= state.count { old = Array(state[offset..<(offset + new.count)]) }
+                if oldKnown, new.count <= state.count, offset <= state.count - new.count {
+                    old = Array(state[offset..<(offset + new.count)])
+                }
                 lines += log.lines(for: .change(ByteChange(offset: offset, old: old, new: new)), time: step.time)
             case .event(let event):
                 lines += log.lines(for: event, time: step.time)
