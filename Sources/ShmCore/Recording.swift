@@ -369,7 +369,7 @@ public struct Recording: Sendable {
     public static func read(fromFile path: String) throws(ShmError) -> Recording {
         let data = try readFile(path)
         do { return try decode(data) } catch {
-            throw ShmError(.unknown, operation: "read", target: path, message: "\(path): \(error.message)")
+            throw ShmError(.unknown, operation: "read", target: path, message: error.message)
         }
     }
 

@@ -422,6 +422,9 @@ package final class RecordedWhoProvider: WhoProvider {
 package final class BreakpointSet {
     private(set) var items: [(item: BreakpointItem, evaluator: ConditionEvaluator)] = []
     private var nextID = 1
+    /// Whether each condition held at the last check, by id: a live view stops when one becomes true, not on every
+    /// refresh while it stays true (resuming with `p` would otherwise stop again at once).
+    private var held: [Int: Bool] = [:]
 
     package init() {}
 
@@ -439,12 +442,21 @@ package final class BreakpointSet {
         return (items.map(\.item), before - items.count)
     }
 
-    /// The first breakpoint that holds on the bytes `read` gives (each reads only its own bytes).
+    /// Evaluates a new breakpoint once on the bytes now: its baseline for `changed()` and for becoming true.
+    func baseline(_ id: Int, read: (Int, Int) throws -> [UInt8]) {
+        guard let evaluator = items.first(where: { $0.item.id == id })?.evaluator else { return }
+        held[id] = evaluator.evaluate(read: read)
+    }
+
+    /// The first breakpoint whose condition became true on the bytes `read` gives (each reads only its own bytes).
     func check(read: (Int, Int) throws -> [UInt8], time: Double) -> BreakpointHit? {
         var hit: BreakpointHit?
         // Every evaluator sees every refresh, so `changed()` compares consecutive refreshes.
         for (item, evaluator) in items {
-            if evaluator.evaluate(read: read), hit == nil {
+            let holds = evaluator.evaluate(read: read)
+            let before = held[item.id] ?? false
+            held[item.id] = holds
+            if holds, !before, hit == nil {
                 hit = BreakpointHit(
                     id: item.id, text: item.text, time: time, values: evaluator.values(), ranges: evaluator.ranges)
             }

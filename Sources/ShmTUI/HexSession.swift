@@ -457,9 +457,9 @@ extension HexSession {
             }
             let (item, evaluator) = added
             guard state.debug.timeline != nil else {
-                // The baseline for changed(): the bytes now.
+                // The baseline for changed() and for becoming true: the bytes now.
                 let source = self.source
-                _ = evaluator.evaluate { try source.read(offset: $0, count: $1) }
+                breakpoints.baseline(item.id) { try source.read(offset: $0, count: $1) }
                 dispatch(.debug(.breakpointAdded(item, message: nil)))
                 return
             }

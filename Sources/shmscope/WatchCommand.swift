@@ -38,10 +38,10 @@ struct Watch: ParsableCommand {
     @Option(name: .long, help: "With --log: watch only OFF:LEN (e.g. 0x100:64, 4K:1K).")
     var range: String?
 
-    @Option(name: .long, help: "With --log: stop after N changes.")
+    @Option(name: .long, help: "With --log, --until or --record: stop after N changes.")
     var count: String?
 
-    @Option(name: .long, help: "With --log: stop after this long: 500ms, 30s, 5m, 1h (a bare number is seconds).")
+    @Option(name: .long, help: "With --log, --until or --record: stop after this long: 500ms, 30s, 5m, 1h (a bare number is seconds).")
     var duration: String?
 
     @OptionGroup var debugging: WatchDebuggingOptions

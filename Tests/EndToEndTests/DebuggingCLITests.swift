@@ -228,4 +228,67 @@ import Testing
         #expect(bytes[0] == 9 && bytes[4096..<8192].allSatisfy { $0 == 0xab })
         #expect(qt.ask("quit") == "ok")
     }
+
+    /// Resize, removal and re-creation of a POSIX object are recorded (each followed by the whole segment), and
+    /// replay shows each state and prints the same events as the live log.
+    @Test(.enabled(if: PythonPeer.available)) func recordingFollowsResizeRemovalAndRecreation() throws {
+        let name = "/" + uniqueName("recevents")
+        defer { cleanUp(.posix(name: name)) }
+        let py = try PythonPeer.start()
+        #expect(py.ask("create \(name.dropFirst()) 64") == "ok")
+        let file = temporaryPath("events") + ".shmrec"
+        defer { unlink(file) }
+        let watch = try ShmscopeBinary.start(["watch", name, "--record", file, "--log", "--interval", "20ms"])
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let maps = try? readFile("/proc/\(watch.pid)/maps"),
+                String(decoding: maps, as: UTF8.self).contains("/dev/shm" + name)
+            {
+                break
+            }
+            usleep(10_000)
+        }
+        usleep(150_000)
+        var live: [String] = []
+        #expect(py.ask("write 4 ab") == "ok")
+        live.append(try #require(watch.readLine()))
+        #expect(truncate("/dev/shm" + name, 16) == 0)
+        live.append(try #require(watch.readLine()))
+        #expect(live.last?.hasSuffix(" event resized 64 16") == true)
+        let afterResize = temporaryPath("afterresize")
+        defer { unlink(afterResize) }
+        #expect(py.ask("unlink") == "ok")
+        live.append(try #require(watch.readLine()))
+        #expect(live.last?.hasSuffix(" event removed") == true)
+        let other = try PythonPeer.start()
+        #expect(other.ask("create \(name.dropFirst()) 32") == "ok")
+        live.append(try #require(watch.readLine()))
+        #expect(live.last?.hasSuffix(" event reattached 32") == true)
+        usleep(100_000)
+        #expect(other.ask("write 20 Z") == "ok")
+        live.append(try #require(watch.readLine()))
+        watch.signal(SIGINT)
+        let end = watch.finish()
+        #expect(end.status == 0)
+        live += end.stdout.split(separator: "\n").map(String.init)
+
+        let replayed = try ShmscopeBinary.run(["replay", file, "--log"])
+        #expect(replayed.stdout == live.map { $0 + "\n" }.joined())
+        // The states: 16 bytes with "ab" after the resize, then the new 32-byte object with its Z.
+        let times = live.map { String($0.prefix(24)) }
+        let resized = temporaryPath("resized")
+        defer { unlink(resized) }
+        #expect(try ShmscopeBinary.run(["replay", file, "--at", times[1], "--snapshot", resized]).status == 0)
+        #expect(try Snapshot.read(fromFile: resized).bytes == [0, 0, 0, 0, 0x61, 0x62] + [UInt8](repeating: 0, count: 10))
+        let last = temporaryPath("last")
+        defer { unlink(last) }
+        #expect(try ShmscopeBinary.run(["replay", file, "--at", "+1h", "--snapshot", last]).status == 0)
+        var expected = [UInt8](repeating: 0, count: 32)
+        expected[20] = 0x5a
+        #expect(try Snapshot.read(fromFile: last).bytes == expected)
+        #expect(other.ask("unlink") == "ok")
+        #expect(py.ask("quit") == "ok")
+        #expect(other.ask("quit") == "ok")
+    }
+
 }

@@ -201,6 +201,34 @@ import Testing
         #expect(live.session.state.message?.text == "breakpoint: column 6: `=` is not a comparison: write `==` in `u8@2 = 1`")
     }
 
+    @Test func aLiveBreakpointStopsWhenItsConditionBecomesTrueNotWhileItStaysTrue() {
+        let live = Live()
+        live.source.bytes[5] = 1
+        live.press(.char("B"))
+        clearPrompt(live.session)
+        live.type("u8@5 == 1")
+        live.press(.enter)
+        live.tick()
+        live.tick()
+        #expect(!live.session.state.paused, "true when set: not a hit until it becomes true again")
+        live.source.bytes[5] = 0
+        live.tick()
+        live.source.bytes[5] = 1
+        live.tick()
+        #expect(live.session.state.paused)
+        #expect(live.session.state.debug.breakpoints.first?.hits == 1)
+        live.press(.char("p"))
+        live.tick()
+        live.tick()
+        #expect(!live.session.state.paused, "resuming while it stays true does not stop again")
+        live.source.bytes[5] = 2
+        live.tick()
+        live.source.bytes[5] = 1
+        live.tick()
+        #expect(live.session.state.paused)
+        #expect(live.session.state.debug.breakpoints.first?.hits == 2)
+    }
+
     @Test func tabInThePromptMakesAHitFreezeTheLock() {
         let live = Live()
         live.press(.char("B"), .tab)
