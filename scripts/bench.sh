@@ -1,62 +1,136 @@
 #!/usr/bin/env bash
-# Benchmarks shmscope side by side with the tools users would otherwise use, and prints medians and ratios.
-#   dump of a 32 MiB segment     vs  xxd and hexdump -C on the same bytes (output to /dev/null)
-#   list                         vs  ipcs -a
-#   Qt-lock cycle (lock+unlock)  vs  a Qt 5 QSharedMemory lock loop on the same key
-# Usage: scripts/bench.sh [RUNS]   (default 7). Needs a release build: swift build -c release.
+# Every row of the performance table, shmscope side by side with what users would otherwise run, on the same data,
+# interleaved, in one run; prints medians and ratios as a Markdown table (the README's performance section).
+#
+#   idle open, 10 s at 10 Hz, 4 KiB and 1 GiB   vs  watch -n0.1 xxd -l 4096 FILE          (scripts/idle-bench.sh)
+#   watch --log on 1 GiB, one byte flipped      latency, CPU, RssAnon                     (scripts/watch-bench.sh)
+#   a whole-segment change pass on 1 GiB        vs  a plain loop reading the same mapping (shmbench scanpass)
+#   list, 1,000 System V segments               vs  lsipc -m, ipcs -m, lsfd
+#   list, nothing to list; --version            vs  ipcs -m
+#   dump of 32 MiB of random bytes into a pipe  vs  cat of the same text, xxd, hexdump -C
+#   Qt lock+unlock                              vs  Qt 5's QSharedMemory lock()/unlock() loop
+#
+# Output always goes through a pipe or into a file, never /dev/null. The list rows run in a private IPC and mount
+# namespace (unshare, tmpfs on /dev/shm and /tmp), so only the benchmark's segments are there for every tool.
+# The binary measured is the one `make dist` ships: release, Swift's runtime linked statically (.build-static).
+# Usage: scripts/bench.sh [--quick]   (quick: fewer runs, shorter idle windows, 64 MiB instead of 1 GiB)
+# Needs root (unshare), python3, tmux, xxd, procps, util-linux; the Qt row needs qtbase5-dev and g++.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs="${1:-7}"
-swift build -c release --product shmscope >/dev/null
-swift build -c release --product shmbench >/dev/null
-bin="$(swift build -c release --show-bin-path)"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+if [ "$quick" = 1 ]; then runs=9; idle_secs=3; idle_runs=1; flips=5; big=64M; lockn=50000
+else runs=31; idle_secs=10; idle_runs=3; flips=15; big=1G; lockn=200000; fi
+
+scratch=.build-static
+swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product shmscope >/dev/null
+swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product shmbench >/dev/null
+bindir="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)"
+export SHMSCOPE_BIN="$bindir/shmscope"
 tag="bench_$$"
-data="$(mktemp /tmp/shmscope-bench.XXXXXX)"
-qtpeer="$(mktemp /tmp/shmscope-qtpeer.XXXXXX)"
+work="$(mktemp -d /tmp/shmscope-bench.XXXXXX)"
 cleanup() {
-  "$bin/shmscope" rm "/$tag" >/dev/null 2>&1 || true
-  "$bin/shmscope" rm "$tag" --force >/dev/null 2>&1 || true
-  rm -f "$data" "$qtpeer"
+  "$SHMSCOPE_BIN" rm "/$tag" >/dev/null 2>&1 || true
+  "$SHMSCOPE_BIN" rm "$tag" --force >/dev/null 2>&1 || true
+  rm -f "/dev/shm/${tag}_scan"
+  rm -rf "$work"
 }
 trap cleanup EXIT
+rows=()
+row() { rows+=("$(printf '| %s | %s | %s | %s | %s |' "$@")"); }
 
-# median SECONDS of running "$@" $runs times
-median() {
-  local times=()
-  for _ in $(seq "$runs"); do
-    local s e
-    s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N)
-    times+=($(( e - s )))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.4f", a[int((NR+1)/2)]/1e9}'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", b/a}'; }
+# Runs each command RUNS times interleaved (stdout into a file), prints each one's median wall time in ms.
+cat > "$work/times.py" <<'EOF'
+import statistics, subprocess, sys, time
+runs, out, cmds = int(sys.argv[1]), sys.argv[2], [c.split("\x1f") for c in sys.argv[3:]]
+times = [[] for _ in cmds]
+for _ in range(runs):
+    for i, c in enumerate(cmds):
+        with open(out, "wb") as f:
+            t = time.perf_counter(); subprocess.run(c, stdout=f, stderr=subprocess.DEVNULL, check=False)
+            times[i].append((time.perf_counter() - t) * 1000)
+print(" ".join(f"{statistics.median(t):.2f}" for t in times))
+EOF
+times() { local n="$1"; shift; local args=(); for c in "$@"; do args+=("${c// /$'\x1f'}"); done; python3 "$work/times.py" "$n" "$work/out" "${args[@]}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f×", (b > 0 ? a / b : 0)}'; }
 
-head -c 32M /dev/urandom > "$data"
-"$bin/shmscope" create "/$tag" --from "$data" >/dev/null
+# --- idle view
+while read -r size o w r; do
+  row "\`open\` idle ${idle_secs} s at 10 Hz, $size" "$o CPU ticks, RssAnon $r MiB" "\`watch -n0.1 xxd -l 4096\` $w ticks" \
+    "$(ratio "$o" "$w")" "≤ 0.20×, RssAnon ≤ 48 MiB"
+done < <(BENCH_MACHINE=1 BENCH_BIG="$big" scripts/idle-bench.sh "$idle_secs" "$idle_runs")
 
-echo "runs: $runs (median wall time)"
-d=$(median "$bin/shmscope" dump "/$tag")
-x=$(median xxd "$data")
-h=$(median hexdump -C "$data")
-printf 'dump 32 MiB  shmscope %ss  xxd %ss (%s faster)  hexdump -C %ss (%s faster)\n' "$d" "$x" "$(ratio "$d" "$x")" "$h" "$(ratio "$d" "$h")"
-dx=$(median "$bin/shmscope" dump "/$tag" --format xxd)
-printf 'dump 32 MiB --format xxd  shmscope %ss  xxd %ss (%s faster)\n' "$dx" "$x" "$(ratio "$dx" "$x")"
+# --- watch --log latency and CPU; a whole pass against a plain read loop
+read -r lat cpu rss < <(BENCH_MACHINE=1 scripts/watch-bench.sh "$flips" "$big")
+row "\`watch --log\` on $big, one byte flipped" "latency median $lat ms at $cpu% of a core, RssAnon $rss MiB" "—" "—" \
+  "≤ 300 ms at ≤ 20%, ≤ 48 MiB"
+head -c "$big" /dev/urandom > "/dev/shm/${tag}_scan"
+read -r pass readloop < <("$bindir/shmbench" scanpass "${tag}_scan" $((quick ? 3 : 7)) | sed 's/pass_ms=\([0-9]*\) read_ms=\([0-9]*\).*/\1 \2/')
+rm -f "/dev/shm/${tag}_scan"
+row "whole-segment change pass, $big" "$pass ms" "plain read loop over the mapping $readloop ms" "$(ratio "$pass" "$readloop")" "≤ 2×"
 
-l=$(median "$bin/shmscope" list)
-i=$(median ipcs -a)
-printf 'list         shmscope %ss  ipcs -a %ss (ratio %s; list also scans /proc/*/maps and /dev/shm)\n' "$l" "$i" "$(ratio "$l" "$i")"
+# --- list, in a private namespace
+cat > "$work/list.sh" <<EOF
+set -euo pipefail
+mount -t tmpfs -o mode=1777 none /dev/shm
+mount -t tmpfs -o mode=1777 none /tmp
+cat > /tmp/times.py < /proc/self/fd/3
+times() { local n="\$1"; shift; local args=(); for c in "\$@"; do args+=("\${c// /\$'\\x1f'}"); done; python3 /tmp/times.py "\$n" /tmp/out "\${args[@]}"; }
+echo nothing \$(times $runs "$SHMSCOPE_BIN list" "$SHMSCOPE_BIN --version" "ipcs -m")
+python3 -c "
+import ctypes; libc = ctypes.CDLL(None)
+for i in range(1000):
+    assert libc.shmget(0x5EB00000 + i, 4096, 0o1600) >= 0
+"
+echo thousand \$(times $runs "$SHMSCOPE_BIN list" "lsipc -m" "ipcs -m" "lsfd")
+EOF
+while read -r what a b c d; do
+  if [ "$what" = nothing ]; then
+    row "\`list\`, nothing to list" "$a ms (\`--version\` $b ms)" "\`ipcs -m\` $c ms" "$(ratio "$a" "$c")" "≤ 5×"
+  else
+    row "\`list\`, 1,000 System V segments" "$a ms" "\`lsipc -m\` $b ms, \`ipcs -m\` $c ms, \`lsfd\` $d ms" "$(ratio "$a" "$b")" "≤ 1.5× lsipc"
+  fi
+done < <(unshare --ipc --mount bash "$work/list.sh" 3< "$work/times.py")
 
+# --- dump through a pipe
+head -c 32M /dev/urandom > "$work/data"
+"$SHMSCOPE_BIN" create "/$tag" --from "$work/data" >/dev/null
+"$SHMSCOPE_BIN" dump "/$tag" > "$work/text"
+cat > "$work/pipe.py" <<'EOF'
+import statistics, subprocess, sys, time
+runs, cmds = int(sys.argv[1]), [c.split("\x1f") for c in sys.argv[2:]]
+times = [[] for _ in cmds]
+for _ in range(runs):
+    for i, c in enumerate(cmds):
+        t = time.perf_counter()
+        p = subprocess.Popen(c, stdout=subprocess.PIPE)
+        w = subprocess.run(["wc", "-c"], stdin=p.stdout, capture_output=True)
+        p.stdout.close(); p.wait()
+        times[i].append((time.perf_counter() - t) * 1000)
+print(" ".join(f"{statistics.median(t):.1f}" for t in times))
+EOF
+pipeargs=()
+for c in "$SHMSCOPE_BIN dump /$tag" "cat $work/text" "xxd $work/data" "hexdump -C $work/data"; do pipeargs+=("${c// /$'\x1f'}"); done
+read -r d c x h < <(python3 "$work/pipe.py" $((quick ? 5 : 15)) "${pipeargs[@]}")
+row "\`dump\` 32 MiB through a pipe" "$d ms" "\`cat\` of the same text $c ms, \`xxd\` $x ms, \`hexdump -C\` $h ms" "$(ratio "$d" "$c")" "≤ 1.3× cat"
+"$SHMSCOPE_BIN" rm "/$tag" >/dev/null
+
+# --- the lock
 if pkg-config --exists Qt5Core 2>/dev/null; then
-  g++ -std=c++17 -O2 -fPIC Tests/Peers/qtpeer.cpp $(pkg-config --cflags --libs Qt5Core) -o "$qtpeer"
-  n=200000
-  coproc QT { "$qtpeer"; }
+  g++ -std=c++17 -O2 -fPIC Tests/Peers/qtpeer.cpp $(pkg-config --cflags --libs Qt5Core) -o "$work/qtpeer"
+  coproc QT { "$work/qtpeer"; }
   read -r _ <&"${QT[0]}"
   echo "key $tag" >&"${QT[1]}"; read -r _ <&"${QT[0]}"
   echo "create 4096" >&"${QT[1]}"; read -r _ <&"${QT[0]}"
-  echo "lockloop $n" >&"${QT[1]}"; read -r qt <&"${QT[0]}"
-  ours=$("$bin/shmbench" lockloop "$tag" "$n")
+  echo "lockloop $lockn" >&"${QT[1]}"; read -r qt <&"${QT[0]}"
+  ours=$("$bindir/shmbench" lockloop "$tag" "$lockn")
   echo "quit" >&"${QT[1]}"; wait "$QT_PID" 2>/dev/null || true
   q=${qt#ok ns_per_cycle=}; o=${ours#ns_per_cycle=}
-  printf 'lock+unlock  shmscope %s ns  Qt 5 QSharedMemory %s ns (ratio %s)\n' "$o" "$q" "$(ratio "$o" "$q")"
+  row "Qt lock+unlock" "$o ns" "Qt 5 \`QSharedMemory\` $q ns" "$(ratio "$o" "$q")" "≤ 1×"
 fi
+
+echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), $(date -u +%Y-%m-%d), medians$([ "$quick" = 1 ] && echo ", quick mode")"
+echo
+echo "| measure | shmscope | reference, same run | ratio | goal |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"

@@ -4,12 +4,17 @@
 # same time. CPU is utime+stime (+ children's, for watch) in clock ticks from /proc/PID/stat; RssAnon from
 # /proc/PID/status. Both run on a 4 KiB and a 1 GiB POSIX segment of random bytes; prints medians of RUNS.
 # Usage: scripts/idle-bench.sh [SECONDS] [RUNS]   (defaults 10 and 3). Needs tmux, xxd, procps, a release build.
+# scripts/bench.sh sets SHMSCOPE_BIN (the binary to measure: no build here), BENCH_BIG (the big segment's size)
+# and BENCH_MACHINE=1 (one line per size: SIZE OURS_TICKS REFERENCE_TICKS RSSANON_MIB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
 runs="${2:-3}"
-swift build -c release --product shmscope >/dev/null
-bin="$(swift build -c release --show-bin-path)/shmscope"
+if [ -n "${SHMSCOPE_BIN:-}" ]; then bin="$SHMSCOPE_BIN"; else
+  swift build -c release --product shmscope >/dev/null
+  bin="$(swift build -c release --show-bin-path)/shmscope"
+fi
+big="${BENCH_BIG:-1G}"
 tag="idlebench_$$"
 sock="idlebench_$$"
 cleanup() {
@@ -18,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 head -c 4096 /dev/urandom > "/dev/shm/${tag}_small"
-head -c 1G /dev/urandom > "/dev/shm/${tag}_big"
+head -c "$big" /dev/urandom > "/dev/shm/${tag}_big"
 
 # ticks PID: utime+stime+cutime+cstime
 ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13 + $14 + $15}'; }
@@ -30,7 +35,8 @@ measure() {
   tmux -L "$sock" -f /dev/null new-session -d -s main -x 100 -y 30 "env LANG=C.UTF-8 TERM=xterm-256color $*"
   sleep 2
   local pid
-  pid=$(pgrep -f -n -- "$1" | head -n1)
+  # The pane's own process: `env` execs the command, so this is shmscope or watch itself (never a look-alike).
+  pid=$(tmux -L "$sock" list-panes -t main -F '#{pane_pid}')
   local a b rss
   a=$(ticks "$pid"); sleep "$secs"; b=$(ticks "$pid"); rss=$(rss_anon "$pid")
   tmux -L "$sock" kill-server 2>/dev/null || true
@@ -40,7 +46,7 @@ measure() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf 'idle for %s s, %s runs, medians (clock ticks: 100 per second of one core)\n' "$secs" "$runs"
+[ -n "${BENCH_MACHINE:-}" ] || printf 'idle for %s s, %s runs, medians (clock ticks: 100 per second of one core)\n' "$secs" "$runs"
 for seg in small big; do
   ours=(); theirs=(); rss=()
   for _ in $(seq "$runs"); do
@@ -51,7 +57,8 @@ for seg in small big; do
   done
   o=$(printf '%s\n' "${ours[@]}" | median); w=$(printf '%s\n' "${theirs[@]}" | median)
   r=$(printf '%s\n' "${rss[@]}" | median)
-  size=$([ "$seg" = small ] && echo "4 KiB" || echo "1 GiB")
+  size=$([ "$seg" = small ] && echo "4KiB" || echo "${big}iB")
+  if [ -n "${BENCH_MACHINE:-}" ]; then awk -v s="$size" -v o="$o" -v w="$w" -v r="$r" 'BEGIN {printf "%s %d %d %.1f\n", s, o, w, r / 1024}'; continue; fi
   awk -v s="$size" -v o="$o" -v w="$w" -v r="$r" \
     'BEGIN {printf "%-6s shmscope open %3d ticks  watch xxd %3d ticks  ratio %.2f  shmscope RssAnon %.1f MiB\n", s, o, w, (w ? o / w : 0), r / 1024}'
 done

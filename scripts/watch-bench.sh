@@ -5,13 +5,16 @@
 #   RssAnon   the watcher's private anonymous resident memory, from /proc/PID/status (no full shadow copy:
 #             block hashes, the 32 MiB block cache and the runtime; the mapped segment is RssShmem)
 # and prints the medians. Usage: scripts/watch-bench.sh [FLIPS] [SIZE]   (defaults 15 and 1G).
-# Needs a release build (made here) and python3. Removes its segment on exit.
+# Needs a release build (made here) and python3. Removes its segment on exit. scripts/bench.sh sets SHMSCOPE_BIN
+# (the binary to measure: no build here) and BENCH_MACHINE=1 (one line: LATENCY_MS CPU_PERCENT RSSANON_MIB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flips="${1:-15}"
 size="${2:-1G}"
-swift build -c release --product shmscope >/dev/null
-bin="$(swift build -c release --show-bin-path)"
+if [ -n "${SHMSCOPE_BIN:-}" ]; then bin="$(dirname "$SHMSCOPE_BIN")"; else
+  swift build -c release --product shmscope >/dev/null
+  bin="$(swift build -c release --show-bin-path)"
+fi
 name="watchbench_$$"
 cleanup() { rm -f "/dev/shm/$name"; }
 trap cleanup EXIT
@@ -20,10 +23,10 @@ trap cleanup EXIT
 # so the cache budget is really exercised and every block is hashed for real).
 head -c "$size" /dev/urandom > "/dev/shm/$name"
 
-python3 - "$bin/shmscope" "/$name" "$flips" <<'EOF'
+python3 - "$bin/shmscope" "/$name" "$flips" "${BENCH_MACHINE:-}" <<'EOF'
 import json, mmap, os, random, select, statistics, subprocess, sys, time
 
-binary, name, flips = sys.argv[1], sys.argv[2], int(sys.argv[3])
+binary, name, flips, machine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 ticks = os.sysconf("SC_CLK_TCK")
 watcher = subprocess.Popen([binary, "watch", name, "--log", "--json"], stdout=subprocess.PIPE)
 
@@ -67,6 +70,9 @@ watcher.terminate()
 watcher.wait()
 m.close()
 os.close(fd)
+if machine:
+    print(f"{statistics.median(latencies)*1000:.0f} {statistics.median(cpu_shares)*100:.0f} {statistics.median(rss)/1024:.1f}")
+    sys.exit(0)
 print(f"segment {size} bytes, {flips} flips at random offsets")
 print(f"latency  median {statistics.median(latencies)*1000:.0f} ms  max {max(latencies)*1000:.0f} ms")
 print(f"cpu      median {statistics.median(cpu_shares)*100:.0f}% of a core  max {max(cpu_shares)*100:.0f}%")

@@ -128,7 +128,11 @@ public struct Catalog: Sendable {
     public static func scan(_ sources: Sources) -> Catalog {
         let segments = ProcViews.systemVSegments()
         let semaphores = ProcViews.systemVSemaphores()
-        let attachments = AttachmentScan.scan()
+        let shmFiles = listDirectory(sources.devShm)
+        // Who is attached comes from every process's maps, the costliest read of all: skip it when nothing can be
+        // attached (no System V segment with attaches, nothing in /dev/shm), as with ipcmk's segments.
+        let attachments =
+            segments.contains { $0.nattch > 0 } || !shmFiles.isEmpty ? AttachmentScan.scan() : AttachmentScan()
         var entries: [CatalogEntry] = []
         var claimedSegments = Set<Int32>()
         var claimedSemaphores = Set<Int32>()
@@ -139,7 +143,7 @@ public struct Catalog: Sendable {
 
         // Qt System V keys: key files in the temp dir.
         let tmp = sources.temporaryDirectory.isEmpty ? "/" : sources.temporaryDirectory
-        for file in listDirectory(tmp) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
+        for file in listDirectory(tmp, prefix: QtNaming.sharedMemoryPrefix) {
             guard let parsed = QtNaming.parseLegacyName(file) else { continue }
             let path = (tmp == "/" ? "" : tmp) + "/" + file
             guard let st = try? Sys.lstat(path), st.st_mode & S_IFMT == S_IFREG else { continue }
@@ -170,7 +174,6 @@ public struct Catalog: Sendable {
 
         // POSIX objects; glibc's `sem.*` files are semaphores.
         var posixSemaphores: [String] = []
-        let shmFiles = listDirectory(sources.devShm)
         let posixSemaphoreNames = Set(shmFiles.filter { $0.hasPrefix("sem.") })
         for file in shmFiles {
             let path = sources.devShm + "/" + file
@@ -301,7 +304,7 @@ public struct Catalog: Sendable {
         guard key != 0 else { return nil }
         let tmp = sources.temporaryDirectory.isEmpty ? "/" : sources.temporaryDirectory
         let dir = tmp == "/" ? "" : tmp
-        for file in listDirectory(tmp) where file.hasPrefix(QtNaming.sharedMemoryPrefix) {
+        for file in listDirectory(tmp, prefix: QtNaming.sharedMemoryPrefix) {
             guard let parsed = QtNaming.parseLegacyName(file), parsed.prefix == QtNaming.sharedMemoryPrefix,
                 let st = try? Sys.lstat(dir + "/" + file), st.st_mode & S_IFMT == S_IFREG,
                 (try? Sys.ftok(dir + "/" + file, QtNaming.ftokProjectID)) == key
@@ -387,6 +390,8 @@ public struct Catalog: Sendable {
 }
 
 /// Names in a directory (no `.`/`..`), sorted; empty when it cannot be read.
-func listDirectory(_ path: String) -> [String] {
-    ((try? Sys.directoryEntries(path)) ?? []).sorted()
+func listDirectory(_ path: String, prefix: String = "") -> [String] {
+    let names = (try? Sys.directoryEntries(path)) ?? []
+    // Filter before sorting: a busy /tmp holds thousands of names and only Qt's matter.
+    return (prefix.isEmpty ? names : names.filter { $0.hasPrefix(prefix) }).sorted()
 }

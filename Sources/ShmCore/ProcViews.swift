@@ -35,34 +35,84 @@ public struct SystemVSemaphoreRecord: Equatable, Sendable {
 /// Parsers for the kernel's text views. The key column is signed decimal (keys ≥ 0x80000000 print negative).
 public enum ProcViews {
     public static func parseSystemVSegments(_ text: String) -> [SystemVSegmentRecord] {
-        rows(text).compactMap { f in
-            guard f.count >= 14, let key = Int64(f[0]), let id = Int32(f[1]), let perms = UInt32(f[2], radix: 8),
-                let size = Int(f[3])
-            else { return nil }
-            return SystemVSegmentRecord(
-                key: key_t(truncatingIfNeeded: key), shmid: id, perms: perms, size: size,
-                cpid: Int32(f[4]) ?? 0, lpid: Int32(f[5]) ?? 0, nattch: Int(f[6]) ?? 0,
-                uid: UInt32(f[7]) ?? 0, gid: UInt32(f[8]) ?? 0,
-                atime: Int(f[11]) ?? 0, dtime: Int(f[12]) ?? 0, ctime: Int(f[13]) ?? 0,
-                rss: f.count > 14 ? Int(f[14]) ?? 0 : 0, swap: f.count > 15 ? Int(f[15]) ?? 0 : 0)
+        var out: [SystemVSegmentRecord] = []
+        numericRows(text, octalField: 2) { f in
+            guard f.count >= 14, let key = f[0], let id = f[1], let perms = f[2], let size = f[3],
+                let id32 = Int32(exactly: id), let perms32 = UInt32(exactly: perms), size >= 0
+            else { return }
+            func int32(_ v: Int64?) -> Int32 { v.flatMap { Int32(exactly: $0) } ?? 0 }
+            func uint32(_ v: Int64?) -> UInt32 { v.flatMap { UInt32(exactly: $0) } ?? 0 }
+            out.append(
+                SystemVSegmentRecord(
+                    key: key_t(truncatingIfNeeded: key), shmid: id32, perms: perms32, size: Int(size),
+                    cpid: int32(f[4]), lpid: int32(f[5]), nattch: Int(f[6] ?? 0),
+                    uid: uint32(f[7]), gid: uint32(f[8]),
+                    atime: Int(f[11] ?? 0), dtime: Int(f[12] ?? 0), ctime: Int(f[13] ?? 0),
+                    rss: f.count > 14 ? Int(f[14] ?? 0) : 0, swap: f.count > 15 ? Int(f[15] ?? 0) : 0))
         }
+        return out
     }
 
     public static func parseSystemVSemaphores(_ text: String) -> [SystemVSemaphoreRecord] {
-        rows(text).compactMap { f in
-            guard f.count >= 6, let key = Int64(f[0]), let id = Int32(f[1]), let perms = UInt32(f[2], radix: 8)
-            else { return nil }
-            return SystemVSemaphoreRecord(
-                key: key_t(truncatingIfNeeded: key), semid: id, perms: perms, nsems: Int(f[3]) ?? 0,
-                uid: UInt32(f[4]) ?? 0, gid: UInt32(f[5]) ?? 0)
+        var out: [SystemVSemaphoreRecord] = []
+        numericRows(text, octalField: 2) { f in
+            guard f.count >= 6, let key = f[0], let id = f[1], let perms = f[2], let id32 = Int32(exactly: id),
+                let perms32 = UInt32(exactly: perms)
+            else { return }
+            out.append(
+                SystemVSemaphoreRecord(
+                    key: key_t(truncatingIfNeeded: key), semid: id32, perms: perms32, nsems: Int(f[3] ?? 0),
+                    uid: f[4].flatMap { UInt32(exactly: $0) } ?? 0, gid: f[5].flatMap { UInt32(exactly: $0) } ?? 0))
         }
+        return out
     }
 
-    /// The table's rows as fields, split on bytes: these files are ASCII numbers, and splitting by Character
-    /// (grapheme breaking) made a thousand segments cost milliseconds.
-    private static func rows(_ text: String) -> [[Substring]] {
-        text.utf8.split(separator: UInt8(ascii: "\n")).dropFirst().map { line in
-            line.split(separator: UInt8(ascii: " ")).map { Substring($0) }
+    /// The table's rows after the header, each as its fields parsed as integers (nil: not a number), straight
+    /// from the bytes: these files are ASCII numbers, and making a Substring of every field (or splitting by
+    /// Character) made a thousand segments cost milliseconds. `octalField` is read in base 8 (the permissions).
+    static func numericRows(_ text: String, octalField: Int, _ row: ([Int64?]) -> Void) {
+        var text = text
+        text.withUTF8 { bytes in
+            var fields: [Int64?] = []
+            fields.reserveCapacity(16)
+            var i = 0
+            // Skip the header: the first line that is not empty.
+            while i < bytes.count && bytes[i] == UInt8(ascii: "\n") { i += 1 }
+            while i < bytes.count && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+            i += 1
+            while i < bytes.count {
+                fields.removeAll(keepingCapacity: true)
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\n") {
+                    if bytes[i] == UInt8(ascii: " ") {
+                        i += 1
+                        continue
+                    }
+                    let radix: Int64 = fields.count == octalField ? 8 : 10
+                    var negative = false
+                    if bytes[i] == UInt8(ascii: "-") {
+                        negative = true
+                        i += 1
+                    }
+                    var value: Int64 = 0
+                    var digits = 0
+                    var valid = true
+                    while i < bytes.count && bytes[i] != UInt8(ascii: " ") && bytes[i] != UInt8(ascii: "\n") {
+                        let d = Int64(bytes[i]) - 48
+                        if d < 0 || d >= radix {
+                            valid = false
+                        } else if valid {
+                            let (m, o1) = value.multipliedReportingOverflow(by: radix)
+                            let (a, o2) = m.addingReportingOverflow(d)
+                            if o1 || o2 { valid = false } else { value = a }
+                        }
+                        digits += 1
+                        i += 1
+                    }
+                    fields.append(valid && digits > 0 ? (negative ? -value : value) : nil)
+                }
+                i += 1
+                if !fields.isEmpty { row(fields) }
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import ShmTUI
 /// `shmscope` with no arguments: the segment browser.
 struct Browse: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "browse",
         abstract: "Browse all shared-memory segments and open one (the default command).",
         discussion: """
             Enter opens the view (attached read-only; e or L in it re-attaches read-write), r opens it read-only \

@@ -4,6 +4,7 @@ import ShmCore
 
 struct Create: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "create",
         abstract: "Create a segment (Qt-compatible for Qt keys) and leave it in place.",
         discussion: """
             The segment stays until removed with `shmscope rm`. A Qt peer that attaches and then detaches as the \

@@ -8,6 +8,7 @@ import ShmTUI
 /// `shmscope demo`: a Qt-compatible segment, a writer that behaves like a Qt peer, and the live view on it.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Try shmscope on live data: a Qt-compatible demo segment, a writer process, and the hex view.",
         discussion: """
             Creates the Qt key `shmscope-demo` (512 bytes; its layout is built in: press t), starts a writer \

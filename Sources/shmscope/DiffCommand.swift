@@ -44,6 +44,7 @@ struct SnapshotCommand: ParsableCommand {
 /// `shmscope diff TARGET FILE`: what changed in a segment since a snapshot.
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare a segment with a snapshot file: one line per differing run of bytes.",
         discussion: """
             Text: one line per run, `OFFSET LENGTH OLD NEW` (old = the snapshot, new = the segment now, as hex), then a summary line `N runs, M bytes differ`. If the sizes differ, the common prefix is compared and a `size SNAPSHOT -> NOW` line says so.

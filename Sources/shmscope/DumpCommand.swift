@@ -5,6 +5,7 @@ import ShmCore
 
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dump",
         abstract: "Print a segment's bytes: `hexdump -C` format (byte for byte), xxd, raw or JSON.",
         discussion: """
             The segment is attached read-only for the dump.

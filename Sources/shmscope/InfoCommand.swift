@@ -3,6 +3,7 @@ import ShmCore
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "info",
         abstract: "Show everything about one segment: names, size, owner, attached processes and lock state.",
         discussion: """
             Examples:

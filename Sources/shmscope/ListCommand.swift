@@ -3,6 +3,7 @@ import ShmCore
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List every segment: System V, POSIX and Qt keys, with attached processes and lock state.",
         discussion: """
             Qt segments are labelled with their real key when a known key hashes to their name (keys you opened \

@@ -4,6 +4,7 @@ import ShmCore
 
 struct Lock: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "lock",
         abstract: "Hold a segment's lock for a while or while a command runs (to freeze a Qt peer), then release it.",
         discussion: """
             The lock is released on every exit: when the time is up, when COMMAND ends, and on SIGINT, SIGTERM or \

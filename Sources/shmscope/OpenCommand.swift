@@ -7,6 +7,7 @@ import ShmTUI
 /// `shmscope open TARGET`: the live hex view.
 struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "open",
         abstract: "Watch and edit one segment in a live hex view.",
         discussion: """
             Keys: F1 inside the view. Opens in view mode, attached read-only: no key writes. e (or Insert) enters \

@@ -7,6 +7,7 @@ import ShmTUI
 /// `shmscope watch TARGET`: the hex view attached read-only, or with `--log` a headless change log.
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "watch",
         abstract: "Watch a segment read-only: the live hex view, or with --log one line per change.",
         discussion: """
             The segment is mapped read-only (SHM_RDONLY, or O_RDONLY + PROT_READ): nothing can be written through it.

@@ -3,6 +3,7 @@ import ShmCore
 
 struct Write: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "write",
         abstract: "Write bytes into a segment under its lock (Qt-compatible for Qt keys): all of them or none.",
         discussion: """
             Examples:
