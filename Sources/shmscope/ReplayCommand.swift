@@ -7,6 +7,7 @@ import ShmTUI
 /// snapshot of one moment.
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "replay",
         abstract: "Replay a recording made by `watch --record`: the hex view with a timeline, --log, or --snapshot.",
         discussion: """
             The hex view shows the segment as recorded, with the layout, inspector and activity panes as live; the status line shows the position (+12.345s), the time and `change n of N`. Keys: `.` and `,` next/previous change, `:` then `@+12.5s` or an ISO time seeks, `p` plays (again: faster, up to 16x; `P` stops), `B` a breakpoint jumps to the next step where its condition holds. The Who pane shows who was attached, as recorded.
