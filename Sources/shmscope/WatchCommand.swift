@@ -55,10 +55,10 @@ struct Watch: ParsableCommand {
         _ = try timeLimit()
         _ = try watchedRange()
         try debugging.validate()
-        if !log && !debugging.isHeadless && (json || range != nil || count != nil || duration != nil) {
-            throw ValidationError("--json, --range, --count and --duration go with --log, --until or --record")
-        }
         if json && !log { throw ValidationError("--json goes with --log") }
+        if !log && !debugging.isHeadless && (range != nil || count != nil || duration != nil) {
+            throw ValidationError("--range, --count and --duration go with --log, --until or --record")
+        }
         if log && view.bytesPerRow != nil {
             throw ValidationError("--bytes-per-row is for the hex view; --log prints changed runs, not rows")
         }
