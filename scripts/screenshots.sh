@@ -77,9 +77,24 @@ tmux_ send-keys -t shot Escape
 # 4. The browser, listing the demo segment and a POSIX object among whatever else exists.
 "$bin" create "/$key-sensors" --size 4K --fill 0x2a >/dev/null
 tmux_ new-window -t shot "env -u NO_COLOR XDG_STATE_HOME=$state LANG=C.UTF-8 TERM=xterm-256color $bin; sleep 30"
-wait_for "KIND"
+wait_for "ATTACHED"
 sleep 0.3
 shot browser
+# 4b. The demo segment's info pane (what `shmscope info` prints), then the remove confirmation (nothing removed).
+tmux_ send-keys -t shot /
+tmux_ send-keys -t shot -l "$key"
+tmux_ send-keys -t shot Enter
+wait_for "2 match"
+# The Qt segment sorts after its POSIX neighbour.
+tmux_ send-keys -t shot G i
+wait_for "─ info:"
+sleep 0.3
+shot browser-info
+tmux_ send-keys -t shot i D
+wait_for "removes anyway"
+sleep 0.3
+shot browser-remove
+tmux_ send-keys -t shot Escape
 tmux_ kill-window -t shot:1
 
 # 5. Watch mode (read-only) on the same segment, with the who pane and then the inspector and the layout table.

@@ -40,6 +40,33 @@ public enum NumberParser {
         try byteQuantity(text, noun: "an offset", label: label, in: range)
     }
 
+    /// An offset people type to go somewhere (the TUI's `:` and go-to prompt): an offset as `offset` takes it
+    /// (`123`, `0x7b`, `4K`), `$` (`end`, the last byte), a sum or difference of those (`0x40+8`, `$-16`, `4K - 1K`),
+    /// or a move from `cursor` (`+16`, `-16`). The result may lie outside the segment (the caller clamps and says
+    /// so); a sum past `Int`'s range saturates.
+    public static func offsetExpression(_ text: String, cursor: Int, end: Int) throws(NumberSyntaxError) -> Int {
+        var s = Substring(text.trimmingSpaces())
+        var total = 0
+        if s.hasPrefix("+") || s.hasPrefix("-") {
+            total = cursor
+        } else {
+            // The first term has no sign of its own.
+            s = "+" + s
+        }
+        while !s.isEmpty {
+            let sign = s.first == "-" ? -1 : 1
+            s = s.dropFirst()
+            let stop = s.firstIndex(where: { $0 == "+" || $0 == "-" }) ?? s.endIndex
+            let term = String(s[s.startIndex..<stop]).trimmingSpaces()
+            s = s[stop...]
+            let value = term == "$" ? end : try offset(term)
+            let (sum, overflow) = total.addingReportingOverflow(sign * value)
+            if overflow { return sign > 0 ? .max : .min }
+            total = sum
+        }
+        return total
+    }
+
     /// A size in bytes, same syntax as `offset`.
     public static func size(_ text: String, label: String? = nil, in range: ClosedRange<Int> = 0...Int.max)
         throws(NumberSyntaxError) -> Int

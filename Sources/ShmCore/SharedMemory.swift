@@ -116,6 +116,10 @@ public final class SharedMemory {
     /// Whether this object has a lock mechanism at all (a raw System V segment has one only when named).
     public var hasLock: Bool { lockImpl != nil }
 
+    /// The lock object `remove()` removes with the segment (Qt keys only, and only when it exists), read without
+    /// taking it; nil when `remove()` leaves every lock alone.
+    public var lockRemovedWithSegment: LockState? { followsQt ? lockImpl?.state() : nil }
+
     private var displayName: String { target.description }
 
     // MARK: Lifecycle

@@ -7,22 +7,23 @@ package final class BrowserSession: TUIProgram {
     package private(set) var hex: HexSession?
     package private(set) var isFinished = false
     package var wantsFullRedraw = false
-    let provider: () -> [BrowserRow]
+    /// The rows, `info`'s lines, removal and Qt key naming.
+    let directory: any SegmentDirectory
     /// Builds the hex view of whichever segment is opened: the same composition `open` and `demo` use.
     let views: HexViewComposer
     var theme: Theme { views.theme }
     private var lastReload: Double
-    /// The table is rescanned this often (seconds); scanning /proc is cheap but not free.
-    package static let reloadSeconds = 1.0
+    /// The hex views' prompt history (`:`, `/`, file names), kept from one opened view to the next.
+    private var hexHistory = PromptHistory()
 
-    package init(views: HexViewComposer, now: Double = 0, provider: @escaping () -> [BrowserRow]) {
-        self.provider = provider
+    package init(views: HexViewComposer, directory: any SegmentDirectory, now: Double = 0) {
+        self.directory = directory
         self.views = views
-        state = BrowserState(rows: provider())
+        state = BrowserState(rows: directory.rows())
         lastReload = now
     }
 
-    package var pollIntervalMS: Int { hex?.pollIntervalMS ?? 100 }
+    package var pollIntervalMS: Int { hex?.pollIntervalMS ?? min(100, state.intervalMS) }
 
     package func send(_ key: Key, now: Double) {
         if let hex {
@@ -45,12 +46,34 @@ package final class BrowserSession: TUIProgram {
                 do {
                     hex = try views.session(
                         for: target, readOnly: readOnly, width: state.width, height: state.height, now: now)
+                    hex?.adoptHistory(hexHistory)
                     wantsFullRedraw = true
                 } catch {
                     _ = reduce(&state, .openFailed("cannot open \(target): \(error)"))
                 }
+            case .planRemoval(let target):
+                do {
+                    dispatch(.removalPlanned(try directory.removal(target)), now: now)
+                } catch {
+                    dispatch(.report(.error("\(error)")), now: now)
+                }
+            case .remove(let target, let force):
+                do {
+                    dispatch(.report(.info(try directory.remove(target, force: force))), now: now)
+                } catch {
+                    dispatch(.report(.error("\(error)")), now: now)
+                }
+                reload(now: now)
+            case .nameSegment(let target, let key):
+                do {
+                    let named = try directory.name(target, qtKey: key)
+                    dispatch(.named(named, key: key), now: now)
+                } catch {
+                    dispatch(.report(.error("\(error)")), now: now)
+                }
             }
         }
+        updateInfo(force: false)
     }
 
     package func tick(now: Double) {
@@ -62,7 +85,7 @@ package final class BrowserSession: TUIProgram {
             }
             return
         }
-        if now - lastReload >= Self.reloadSeconds { reload(now: now) }
+        if now - lastReload >= Double(state.intervalMS) / 1000 - 0.001 { reload(now: now) }
     }
 
     package func render() -> ScreenBuffer {
@@ -77,11 +100,20 @@ package final class BrowserSession: TUIProgram {
 
     private func reload(now: Double) {
         lastReload = now
-        _ = reduce(&state, .rows(provider()))
+        _ = reduce(&state, .rows(directory.rows()))
+        updateInfo(force: true)
+    }
+
+    /// The info pane follows the selection, and is read again with every rescan.
+    private func updateInfo(force: Bool) {
+        guard state.showInfo, let target = state.selected?.target else { return }
+        guard force || target != state.infoTarget else { return }
+        _ = reduce(&state, .info(target, directory.info(target)))
     }
 
     private func closeHexIfDone(now: Double) {
         guard let hex, hex.isFinished else { return }
+        hexHistory = hex.state.history
         hex.shutdown()
         self.hex = nil
         wantsFullRedraw = true

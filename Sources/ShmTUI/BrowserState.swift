@@ -14,11 +14,14 @@ package struct BrowserRow: Equatable, Sendable {
     package var attached: [String]
     package var lock: String
     package var target: SegmentTarget
+    /// A Qt segment whose key is not known: its Qt name (`letters "abc", sha1 …`), for `K` (name its key).
+    package var unnamedQt: String?
 
     package init(
         kind: String, key: String, id: String, size: Int, perms: String, owner: String, nattch: Int?,
-        attached: [String], lock: String, target: SegmentTarget
+        attached: [String], lock: String, target: SegmentTarget, unnamedQt: String? = nil
     ) {
+        self.unnamedQt = unnamedQt
         self.kind = kind
         self.key = key
         self.id = id
@@ -91,12 +94,68 @@ package enum BrowserColumn: Int, CaseIterable, Sendable {
 
 package enum BrowserPromptKind: Equatable, Sendable {
     case filter, open
+    /// `K`: the Qt key of an unnamed Qt segment (its row's target and Qt name).
+    case qtKey(SegmentTarget, name: String)
+    /// `d`: how often the table is rescanned.
+    case interval
+
+    /// The history a prompt keeps (Up/Down).
+    var historyName: String {
+        switch self {
+        case .filter: "filter"
+        case .open: "open"
+        case .qtKey: "qtKey"
+        case .interval: "interval"
+        }
+    }
+
+    var label: String {
+        switch self {
+        case .filter: "Filter: "
+        case .open: "Open (qt:KEY, /name, sysv:0xKEY, shmid:N): "
+        // The letters Qt kept of the key help to recall it; the hash does not.
+        case .qtKey(let target, let name): "Qt key for \(target) (\(name.split(separator: ",").first ?? "")): "
+        case .interval: "Rescan every (250ms, 2s; a bare number is seconds): "
+        }
+    }
+}
+
+package struct BrowserPrompt: Equatable, Sendable {
+    package var kind: BrowserPromptKind
+    package var line: LineEditor
+
+    package init(_ kind: BrowserPromptKind, text: String = "") {
+        self.kind = kind
+        line = LineEditor(text)
+    }
+
+    package var text: String { line.text }
+}
+
+/// What the remove key (F9, `D`) will do, shown before anything is removed: the objects `shmscope rm` would remove
+/// and the processes attached (who keep their mapping until they detach).
+package struct RemovalPreview: Equatable, Sendable {
+    package var target: SegmentTarget
+    package var objects: [String]
+    /// `pid N command (access)`, one per process found in /proc.
+    package var attached: [String]
+    /// The larger of the kernel's attach count and the processes found.
+    package var attachedCount: Int
+
+    package init(target: SegmentTarget, objects: [String], attached: [String], attachedCount: Int) {
+        self.target = target
+        self.objects = objects
+        self.attached = attached
+        self.attachedCount = attachedCount
+    }
 }
 
 package enum BrowserMode: Equatable, Sendable {
     case normal
-    case prompt(BrowserPromptKind, String)
+    case prompt(BrowserPrompt)
     case help(scroll: Int)
+    /// F9 / `D`: remove this? `y` when nobody is attached, `!` (as `rm --force`) when someone is.
+    case confirmRemove(RemovalPreview)
 }
 
 package struct BrowserState: Equatable, Sendable {
@@ -111,6 +170,15 @@ package struct BrowserState: Equatable, Sendable {
     package var height = 24
     package var mode: BrowserMode = .normal
     package var message: Message?
+    /// The table is rescanned this often (`d` changes it).
+    package var intervalMS = 1000
+    /// F2 / `i`: the info pane under the table, with what `shmscope info` prints about the selected segment.
+    package var showInfo = false
+    /// The info pane's lines and the segment they describe (filled in by the session).
+    package var infoTarget: SegmentTarget?
+    package var infoLines: [String] = []
+    /// Each prompt's earlier lines (Up/Down).
+    package var history = PromptHistory()
 
     package init(rows: [BrowserRow] = []) { self.rows = rows }
 
@@ -129,8 +197,17 @@ package struct BrowserState: Equatable, Sendable {
         return ascending ? sorted : sorted.reversed()
     }
 
-    /// Table rows on screen: everything but the title, header, message line and key bar.
-    package var tableRows: Int { max(1, height - 4) }
+    /// Rows the info pane takes (its title included): as many as its lines need, leaving the table at least
+    /// `minTableRows`; 0 when it is closed.
+    package var infoRows: Int {
+        guard showInfo else { return 0 }
+        let room = max(0, height - 4 - Self.minTableRows)
+        return min(room, 1 + max(1, infoLines.count))
+    }
+    package static let minTableRows = 5
+
+    /// Table rows on screen: everything but the title, header, message line, key bar and the info pane.
+    package var tableRows: Int { max(1, height - 4 - infoRows) }
     package var selected: BrowserRow? {
         let v = visible
         return selection < v.count ? v[selection] : nil
@@ -145,6 +222,8 @@ package enum BrowserAction: Equatable, Sendable {
     case openPrompt(BrowserPromptKind)
     case promptInput(Character)
     case promptBackspace
+    /// A line-editing key at a prompt (cursor, Ctrl-A/E/W/U/K, history).
+    case promptEdit(LineEdit)
     case promptSubmit
     case escape
     case sortNext
@@ -159,12 +238,34 @@ package enum BrowserAction: Equatable, Sendable {
     case scroll(Int)
     case resize(width: Int, height: Int)
     case openFailed(String)
+    /// F2 / `i`: show or hide the info pane.
+    case toggleInfo
+    /// The info pane's lines for a segment (from the session).
+    case info(SegmentTarget, [String])
+    /// F9 / `D`: ask to remove the selected segment.
+    case remove
+    /// What removing would do (from the session): opens the confirmation.
+    case removalPlanned(RemovalPreview)
+    /// In the confirmation: `y` (false) or `!` (true: remove although processes are attached, as `rm --force`).
+    case confirmRemove(force: Bool)
+    /// `K`: type the Qt key of the selected unnamed Qt segment.
+    case nameKey
+    /// A typed Qt key matched (from the session): the segment is now known as `target`.
+    case named(SegmentTarget, key: String)
+    /// A result to report on the message line (removed, or why not).
+    case report(Message)
 }
 
 package enum BrowserEffect: Equatable, Sendable {
     case open(SegmentTarget, readOnly: Bool)
     case reload
     case quit
+    /// Work out what removing `target` would remove and who is attached, then report `.removalPlanned`.
+    case planRemoval(SegmentTarget)
+    /// Remove `target` under `rm`'s rule (nobody attached unless `force`), then report and rescan.
+    case remove(SegmentTarget, force: Bool)
+    /// Try `key` as the Qt key of `target`: remembered (and reported with `.named`) only when it matches.
+    case nameSegment(SegmentTarget, key: String)
 }
 
 package func reduce(_ s: inout BrowserState, _ action: BrowserAction) -> [BrowserEffect] {
@@ -181,35 +282,36 @@ package func reduce(_ s: inout BrowserState, _ action: BrowserAction) -> [Browse
         }
         return [.open(row.target, readOnly: readOnly)]
     case .openPrompt(let kind):
-        s.mode = .prompt(kind, kind == .filter ? s.filter : "")
+        s.mode = .prompt(BrowserPrompt(kind, text: kind == .filter ? s.filter : ""))
+        s.message = nil
     case .promptInput(let ch):
-        guard case .prompt(let kind, let text) = s.mode else { return [] }
-        s.mode = .prompt(kind, text + String(ch))
-        if kind == .filter { setFilter(&s, text + String(ch)) }
+        return reduce(&s, .promptEdit(.insert(ch)))
     case .promptBackspace:
-        guard case .prompt(let kind, var text) = s.mode else { return [] }
-        if text.isEmpty {
+        guard case .prompt(let p) = s.mode else { return [] }
+        // Backspace on an empty line closes the prompt, as in less and vim.
+        if p.line.isEmpty {
             s.mode = .normal
             return []
         }
-        text.removeLast()
-        s.mode = .prompt(kind, text)
-        if kind == .filter { setFilter(&s, text) }
+        return reduce(&s, .promptEdit(.backspace))
+    case .promptEdit(let edit):
+        guard case .prompt(var p) = s.mode else { return [] }
+        p.line.apply(edit, history: s.history.lines(p.kind.historyName))
+        s.mode = .prompt(p)
+        if p.kind == .filter { setFilter(&s, p.text) }
     case .promptSubmit:
-        guard case .prompt(let kind, let text) = s.mode else { return [] }
+        guard case .prompt(let p) = s.mode else { return [] }
         s.mode = .normal
-        if kind == .open {
-            do {
-                return [.open(try SegmentTarget.parse(text), readOnly: false)]
-            } catch {
-                s.message = .error(error.message)
-            }
-        }
+        s.history.add(p.text, to: p.kind.historyName)
+        return submit(&s, p)
     case .escape:
         switch s.mode {
-        case .prompt(.filter, _):
+        case .prompt(let p) where p.kind == .filter:
             s.mode = .normal
             setFilter(&s, "")
+        case .confirmRemove(let plan):
+            s.mode = .normal
+            s.message = .info("kept \(plan.target)")
         case .prompt, .help:
             s.mode = .normal
         case .normal:
@@ -257,8 +359,89 @@ package func reduce(_ s: inout BrowserState, _ action: BrowserAction) -> [Browse
         select(&s, s.selection, count: count)
     case .openFailed(let m):
         s.message = .error(m)
+    case .toggleInfo:
+        s.showInfo.toggle()
+        if !s.showInfo {
+            s.infoTarget = nil
+            s.infoLines = []
+        }
+        // The table shrinks or grows: keep the selection on screen.
+        select(&s, s.selection, count: count)
+    case .info(let target, let lines):
+        s.infoTarget = target
+        s.infoLines = lines
+        select(&s, s.selection, count: count)
+    case .remove:
+        guard let row = s.selected else {
+            s.message = .error("no segment selected")
+            return []
+        }
+        return [.planRemoval(row.target)]
+    case .removalPlanned(let plan):
+        s.mode = .confirmRemove(plan)
+        s.message = nil
+    case .confirmRemove(let force):
+        guard case .confirmRemove(let plan) = s.mode else { return [] }
+        if !force && plan.attachedCount > 0 {
+            let n = plan.attachedCount
+            s.message = .error("\(n) process\(n == 1 ? " is" : "es are") attached: ! removes anyway, Esc keeps it")
+            return []
+        }
+        s.mode = .normal
+        return [.remove(plan.target, force: force)]
+    case .nameKey:
+        guard let row = s.selected else {
+            s.message = .error("no segment selected")
+            return []
+        }
+        guard let name = row.unnamedQt else {
+            s.message = .error("K names the key of a Qt segment whose key is unknown; \(row.key) needs none")
+            return []
+        }
+        s.mode = .prompt(BrowserPrompt(.qtKey(row.target, name: name)))
+    case .named(let target, let key):
+        s.message = .info("\(target): key matches, remembered in the key store")
+        // The row's KEY column becomes the key: a filter that found it by its hash would hide it now.
+        if !s.filter.isEmpty { setFilter(&s, key) }
+        return [.reload]
+    case .report(let m):
+        s.message = m
     }
     return []
+}
+
+private func submit(_ s: inout BrowserState, _ p: BrowserPrompt) -> [BrowserEffect] {
+    switch p.kind {
+    case .filter:
+        return []
+    case .open:
+        do {
+            return [.open(try SegmentTarget.parse(p.text), readOnly: false)]
+        } catch {
+            s.message = .error(error.message)
+        }
+    case .qtKey(let target, _):
+        guard !p.text.isEmpty else {
+            s.message = .error("no key given")
+            return []
+        }
+        return [.nameSegment(target, key: p.text)]
+    case .interval:
+        do {
+            let d = try NumberParser.duration(
+                p.text, label: "rescan interval", defaultUnit: .seconds, in: .milliseconds(100) ... .seconds(3600))
+            s.intervalMS = Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+            s.message = .info("rescanning every \(rescanText(s.intervalMS))")
+        } catch {
+            s.message = .error(error.message)
+        }
+    }
+    return []
+}
+
+/// `1 s`, `250 ms`, `2.5 s`.
+package func rescanText(_ ms: Int) -> String {
+    ms < 1000 ? "\(ms) ms" : NumberParser.format(.milliseconds(ms), .seconds) + " s"
 }
 
 private func setFilter(_ s: inout BrowserState, _ text: String) {
@@ -277,19 +460,27 @@ private func select(_ s: inout BrowserState, _ index: Int, count: Int) {
 package func browserAction(for key: Key, in s: BrowserState) -> BrowserAction? {
     if case .resize(let w, let h) = key { return .resize(width: w, height: h) }
     switch s.mode {
-    case .prompt:
+    case .prompt(let p):
         switch key {
-        case .char(let c): return .promptInput(c)
-        case .backspace, .delete: return .promptBackspace
         case .enter: return .promptSubmit
-        case .escape, .ctrl("c"): return .escape
-        default: return nil
+        case .escape, .ctrl("c"), .ctrl("g"): return .escape
+        case .backspace where p.line.isEmpty: return .promptBackspace
+        default: return LineEdit(key).map(BrowserAction.promptEdit)
         }
     case .help:
+        // Scroll keys scroll; any other key closes the overlay (as less's help does).
         switch key {
-        case .escape, .enter, .char("q"), .char("?"), .function(1), .function(10): return .escape
         case .up, .char("k"), .wheelUp: return .helpScroll(-1)
         case .down, .char("j"), .wheelDown: return .helpScroll(1)
+        case .pageUp: return .helpScroll(-8)
+        case .pageDown, .char(" "): return .helpScroll(8)
+        default: return .escape
+        }
+    case .confirmRemove:
+        switch key {
+        case .char("y"), .char("Y"): return .confirmRemove(force: false)
+        case .char("!"): return .confirmRemove(force: true)
+        case .char("n"), .char("N"), .escape, .ctrl("c"), .char("q"): return .escape
         default: return nil
         }
     case .normal:
@@ -298,16 +489,22 @@ package func browserAction(for key: Key, in s: BrowserState) -> BrowserAction? {
     switch key {
     case .up, .char("k"): return .move(-1)
     case .down, .char("j"): return .move(1)
-    case .pageUp: return .page(-1)
-    case .pageDown: return .page(1)
+    case .pageUp, .ctrl("b"): return .page(-1)
+    case .pageDown, .ctrl("f"), .char(" "): return .page(1)
+    case .ctrl("d"): return .move(max(1, s.tableRows / 2))
+    case .ctrl("u"): return .move(-max(1, s.tableRows / 2))
     case .home, .char("g"): return .first
     case .end, .char("G"): return .last
     case .enter: return .attach(readOnly: false)
     case .char("r"): return .attach(readOnly: true)
+    case .char("i"), .function(2): return .toggleInfo
     case .char("/"), .function(3): return .openPrompt(.filter)
     case .char("o"), .function(4): return .openPrompt(.open)
     case .char("s"), .function(6): return .sortNext
     case .char("S"): return .reverseSort
+    case .char("d"): return .openPrompt(.interval)
+    case .char("K"): return .nameKey
+    case .char("D"), .function(9): return .remove
     case .function(5), .ctrl("l"): return .reload
     case .char("q"), .function(10), .ctrl("c"): return .quit
     case .char("?"), .function(1): return .help
@@ -320,21 +517,30 @@ package func browserAction(for key: Key, in s: BrowserState) -> BrowserAction? {
 }
 
 package let browserHelpLines: [String] = [
-    "Move        arrows  j k  PgUp PgDn",
+    "Move        arrows  j k  PgUp PgDn  Space Ctrl-F Ctrl-B",
+    "Half page   Ctrl-D  Ctrl-U",
     "First/last  g G  Home End",
-    "Attach      Enter (read-write)",
-    "Read-only   r",
+    "Attach      Enter (read-only until e or L in the view)",
+    "Read-only   r     (never writes)",
+    "Info        i  F2  (what shmscope info prints)",
     "Filter      /  F3   (Esc clears)",
     "Open name   o  F4   (qt:KEY /name sysv:0x… shmid:N)",
     "Sort        s  F6   next column;  S reverses",
-    "Rescan      F5  Ctrl-L",
+    "Rescan      F5  Ctrl-L    every…  d  (250ms, 2s)",
+    "Qt key      K  names an unnamed Qt segment",
+    "Remove      D  F9  asks first (! if attached)",
+    "Prompts     ← → Home End  Ctrl-A E W U K  ↑ ↓ history",
     "Mouse       click: select, header: sort",
     "Help        ?  F1     Quit  q  F10",
     "In the hex view, q comes back here.",
 ]
 
+/// Enter first (the main action), then the F-keys in F-number order; `priority` decides what a narrow terminal
+/// drops first (Quit last).
 package let browserKeyBar: [KeyBarItem] = [
-    KeyBarItem("F1", "Help ? "), KeyBarItem("F3", "Filter / "), KeyBarItem("F4", "Open o "),
-    KeyBarItem("F5", "Rescan "), KeyBarItem("F6", "Sort s "), KeyBarItem("Enter", "Attach "),
-    KeyBarItem("r", "Read-only "), KeyBarItem("F10", "Quit q "),
+    KeyBarItem("Enter", "Attach ", priority: 7), KeyBarItem("F1", "Help ", priority: 6),
+    KeyBarItem("F2", "Info i ", priority: 4), KeyBarItem("F3", "Filter / ", priority: 5),
+    KeyBarItem("F4", "Open o ", priority: 2), KeyBarItem("F5", "Rescan ", priority: 1),
+    KeyBarItem("F6", "Sort s ", priority: 2), KeyBarItem("F9", "Remove D ", priority: 3),
+    KeyBarItem("F10", "Quit q ", priority: 9),
 ]

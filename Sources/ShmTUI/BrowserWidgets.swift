@@ -49,6 +49,7 @@ package func renderBrowserScreen(_ s: BrowserState, theme: Theme) -> ScreenBuffe
     var title = " shmscope │ \(s.rows.count) segment\(s.rows.count == 1 ? "" : "s")"
     if !s.filter.isEmpty { title += " │ \(visible.count) match \"\(s.filter)\"" }
     title += " │ sorted by \(s.sortColumn.title.lowercased()) \(s.ascending ? "↑" : "↓")"
+    if s.intervalMS != BrowserState().intervalMS { title += " │ rescan every \(rescanText(s.intervalMS))" }
     b.put(title, x: 0, y: 0, style: theme.status)
 
     let columns = browserColumns(width: s.width, rows: visible)
@@ -82,20 +83,67 @@ package func renderBrowserScreen(_ s: BrowserState, theme: Theme) -> ScreenBuffe
             b.put(aligned(column.text(row), width: w, right: column.rightAligned), x: x, y: y, style: style)
         }
     }
+    if s.infoRows > 0 { drawInfoPane(s, theme: theme, into: &b, y: 2 + s.tableRows, rows: s.infoRows) }
     let messageY = s.height - 2
     switch s.mode {
-    case .prompt(let kind, let text):
-        let label = kind == .filter ? "Filter: " : "Open (qt:KEY, /name, sysv:0xKEY, shmid:N): "
-        let x = b.put(label + text, x: 0, y: messageY, style: theme.heading)
-        b.put(" ", x: x, y: messageY, style: theme.cursor)
+    case .prompt(let p):
+        drawPromptLine(label: p.kind.label.terminalSafe(), line: p.line, theme: theme, into: &b, y: messageY)
+    case .confirmRemove(let plan):
+        if let m = s.message, m.isError {
+            b.put(m.text, x: 0, y: messageY, style: theme.error)
+        } else {
+            b.put(
+                plan.attachedCount > 0 ? "Remove although attached? (!/n)" : "Remove? (y/n)", x: 0, y: messageY,
+                style: theme.error)
+        }
     default:
         if let m = s.message { b.put(m.text, x: 0, y: messageY, style: m.isError ? theme.error : .plain) }
     }
     drawKeyBar(browserKeyBar, theme: theme, into: &b, y: s.height - 1)
-    if case .help(let scroll) = s.mode {
+    switch s.mode {
+    case .help(let scroll):
         drawOverlay(title: "Keys", lines: browserHelpLines, scroll: scroll, theme: theme, into: &b)
+    case .confirmRemove(let plan):
+        drawOverlay(title: "Remove", lines: removalLines(plan), scroll: 0, theme: theme, into: &b)
+    default:
+        break
     }
     return b
+}
+
+/// The info pane: a title rule naming the segment, then what `shmscope info` prints (cut to the rows it has).
+func drawInfoPane(_ s: BrowserState, theme: Theme, into b: inout ScreenBuffer, y: Int, rows: Int) {
+    var name = s.infoTarget.map { "\($0)".terminalSafe() } ?? "…"
+    let lines = s.selected == nil ? ["no segment selected"] : s.infoLines.isEmpty ? ["looking…"] : s.infoLines
+    let hidden = max(0, lines.count - (rows - 1))
+    var rest = hidden > 0 ? "(\(hidden) more line\(hidden == 1 ? "" : "s")) " : ""
+    rest += "─ i closes "
+    // A long name is cut, never how to close the pane.
+    let room = s.width - "─ info:  ".count - rest.count - 2
+    if name.count > room { name = String(name.prefix(max(1, room - 1))) + "…" }
+    let title = "─ info: \(name) " + rest
+    b.put(title + String(repeating: "─", count: max(0, s.width - title.count)), x: 0, y: y, style: theme.border)
+    for (i, line) in lines.prefix(rows - 1).enumerated() {
+        b.put(line.terminalSafe(), x: 1, y: y + 1 + i, limit: s.width - 1)
+    }
+}
+
+/// The remove confirmation: what goes, who is attached, and which key removes.
+package func removalLines(_ plan: RemovalPreview) -> [String] {
+    var lines = ["Remove \(plan.target)? This removes:"]
+    lines += plan.objects.map { "  " + $0 }
+    let n = plan.attachedCount
+    if n == 0 {
+        lines.append("Attached: no process")
+        lines.append("y removes   Esc/n keeps it")
+        return lines.map { $0.terminalSafe() }
+    }
+    lines.append("Attached: \(n) process\(n == 1 ? "" : "es") (they keep their mapping until they detach)")
+    let shown = 6
+    lines += plan.attached.prefix(shown).map { "  " + $0 }
+    if plan.attached.count > shown { lines.append("  … and \(plan.attached.count - shown) more") }
+    lines.append("! removes anyway (as rm --force)   Esc/n keeps it")
+    return lines.map { $0.terminalSafe() }
 }
 
 /// Pads or cuts `text` to exactly `width` columns; a cut shows `…`.

@@ -22,6 +22,12 @@ package enum HexAction: Equatable, Sendable {
     case promptInput(Character)
     case promptBackspace
     case promptSubmit
+    /// A line-editing key at a prompt (cursor, Ctrl-A/E/W/U/K, history).
+    case promptEdit(LineEdit)
+    /// Tab at a prompt that takes a file: complete the path.
+    case promptComplete
+    /// What completing the path found.
+    case promptCompleted(PathCompletion)
     case escape
     case help
     case helpScroll(Int)
@@ -92,7 +98,7 @@ package enum HexAction: Equatable, Sendable {
         switch self {
         case .frame, .lockAttempt, .lockStatus, .wrote, .unlocked, .searchResult, .tick, .who, .activity,
             .snapshotTaken, .snapshotSaved, .differenceResult, .layoutValues, .segmentEvent, .failed, .lockFailed,
-            .commitPlan, .attachedReadWrite, .reverted, .stagedSaved, .resize:
+            .commitPlan, .attachedReadWrite, .reverted, .stagedSaved, .resize, .promptCompleted:
             true
         case .debug(let a):
             switch a {
@@ -130,6 +136,8 @@ package enum HexEffect: Equatable, Sendable {
     /// Save our copy with the staged bytes applied as a snapshot file (a removed segment cannot be written).
     case saveStaged(path: String, runs: [WriteRun])
     case search(SearchQuery, from: Int, forward: Bool)
+    /// List the directory of a typed path and report `.promptCompleted`.
+    case completePath(String)
     /// Read the whole segment into a snapshot.
     case takeSnapshot
     case saveSnapshot(path: String, replace: Bool)

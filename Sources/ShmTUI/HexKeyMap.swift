@@ -7,23 +7,25 @@
 package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
     if case .resize(let w, let h) = key { return .resize(width: w, height: h) }
     switch s.mode {
-    case .prompt:
+    case .prompt(let p):
         switch key {
-        case .char(let c): return .promptInput(c)
-        case .backspace, .delete: return .promptBackspace
         case .enter: return .promptSubmit
-        case .tab: return .debug(.toggleFreeze)
         case .escape, .ctrl("c"), .ctrl("g"): return .escape
-        default: return nil
+        case .tab:
+            // A breakpoint's prompt has no file to complete: Tab toggles freezing on a hit there.
+            if case .breakpoint = p.kind { return .debug(.toggleFreeze) }
+            return p.kind.takesFile ? .promptComplete : nil
+        case .backspace where p.line.isEmpty: return .promptBackspace
+        default: return LineEdit(key).map(HexAction.promptEdit)
         }
     case .help:
+        // Scroll keys scroll; any other key closes the overlay (as less's help does) and does nothing else.
         switch key {
-        case .escape, .enter, .char("q"), .char("?"), .function(1), .function(10): return .escape
         case .up, .char("k"), .wheelUp: return .helpScroll(-1)
         case .down, .char("j"), .wheelDown: return .helpScroll(1)
-        case .pageUp: return .helpScroll(-8)
-        case .pageDown, .char(" "): return .helpScroll(8)
-        default: return nil
+        case .pageUp, .ctrl("b"): return .helpScroll(-8)
+        case .pageDown, .char(" "), .ctrl("f"): return .helpScroll(8)
+        default: return .escape
         }
     case .confirmQuit:
         switch key {
@@ -177,6 +179,8 @@ package let helpLines: [String] = [
     "            ! without a lock, Esc/n cancels",
     "Commands    :q  :q! (discard)  :w",
     "Redraw      Ctrl-L   Mouse: click, wheel",
+    "Prompts     ← → Ctrl-A E W U K  ↑ ↓ history",
+    "            Tab completes file names, ~ is home",
     "Breakpoint  B  (prompt: Tab toggles freeze)",
     "            D removes   pane: F7 / Who shows hits",
     "Replay      . , next/prev change   T seek",

@@ -67,24 +67,39 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             return []
         }
         s.mode = .prompt(Prompt(kind: kind))
+        s.message = nil
         return []
     case .promptInput(let ch):
-        guard case .prompt(var p) = s.mode else { return [] }
-        p.text.append(ch)
-        s.mode = .prompt(p)
-        return []
+        return reduce(&s, .promptEdit(.insert(ch)))
     case .promptBackspace:
+        guard case .prompt(let p) = s.mode else { return [] }
+        // Backspace on an empty line closes the prompt, as in less and vim.
+        if p.line.isEmpty { s.mode = .normal; return [] }
+        return reduce(&s, .promptEdit(.backspace))
+    case .promptEdit(let edit):
         guard case .prompt(var p) = s.mode else { return [] }
-        if p.text.isEmpty {
-            s.mode = .normal
-        } else {
-            p.text.removeLast()
-            s.mode = .prompt(p)
-        }
+        p.line.apply(edit, history: p.kind.historyName.map { s.history.lines($0) } ?? [])
+        p.candidates = []
+        s.mode = .prompt(p)
+        s.message = nil
+        return []
+    case .promptComplete:
+        guard case .prompt(let p) = s.mode, p.kind.takesFile else { return [] }
+        return [.completePath(p.text)]
+    case .promptCompleted(let completion):
+        guard case .prompt(var p) = s.mode, p.kind.takesFile else { return [] }
+        let unchanged = completion.text == p.text
+        if !unchanged { p.line.set(completion.text) }
+        p.candidates = completion.candidates
+        s.mode = .prompt(p)
+        s.message =
+            unchanged && completion.candidates.isEmpty
+            ? .error("no file matches \(p.text.isEmpty ? "here" : p.text.terminalSafe())") : nil
         return []
     case .promptSubmit:
         guard case .prompt(let p) = s.mode else { return [] }
         s.mode = .normal
+        if let name = p.kind.historyName { s.history.add(p.text, to: name) }
         return submit(&s, p)
     case .escape:
         switch s.mode {

@@ -91,6 +91,9 @@ package final class HexSession: TUIProgram {
         if let action = hexAction(for: key, in: state) { dispatch(action) }
     }
 
+    /// The prompts' history a previous view left (the browser hands it from one view to the next).
+    package func adoptHistory(_ history: PromptHistory) { state.history = history }
+
     package func dispatch(_ action: HexAction) {
         for effect in reduce(&state, action) { perform(effect) }
     }
@@ -287,7 +290,12 @@ package final class HexSession: TUIProgram {
                 dispatch(.lockStatus(source.lockStatus()))
             }
             dispatch(.reverted(count: record.byteCount, error: failure))
-        case .saveStaged(let path, let runs):
+        case .completePath(let typed):
+            dispatch(.promptCompleted(PathCompletion.complete(typed, home: processEnvironment()["HOME"]) {
+                DirectoryListing.entries($0)
+            }))
+        case .saveStaged(let typed, let runs):
+            let path = expandingTilde(typed)
             // Our mapping of a removed segment stays valid: save it with the staged bytes applied, as a snapshot
             // that O (or `shmscope diff`) can load.
             do {
@@ -483,8 +491,5 @@ extension HexSession {
 
 /// `~` and `~/…` in a path typed at a prompt, as a shell would expand them ($HOME); other text is unchanged.
 package func expandingTilde(_ path: String) -> String {
-    guard path == "~" || path.hasPrefix("~/"), let home = processEnvironment()["HOME"], !home.isEmpty else {
-        return path
-    }
-    return home + path.dropFirst()
+    expandTilde(path, home: processEnvironment()["HOME"])
 }

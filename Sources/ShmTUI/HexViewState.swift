@@ -91,9 +91,37 @@ package enum PromptKind: Equatable, Sendable {
     case seekTime, playSpeed, deleteBreakpoint
 }
 
+extension PromptKind {
+    /// The history a prompt shares (Up/Down); nil for a one-off question.
+    package var historyName: String? {
+        switch self {
+        case .goto, .command: "goto"
+        case .search, .searchBackward: "search"
+        case .saveStaged, .saveSnapshot, .loadSnapshot: "file"
+        case .value: "value"
+        case .replaceSnapshot: nil
+        case .breakpoint: "breakpoint"
+        case .seekTime: "time"
+        case .playSpeed, .deleteBreakpoint: nil
+        }
+    }
+
+    /// Prompts that take a file name: Tab completes paths, `~` is expanded.
+    package var takesFile: Bool { historyName == "file" }
+}
+
 package struct Prompt: Equatable, Sendable {
     package var kind: PromptKind
-    package var text: String = ""
+    package var line = LineEditor()
+    /// What Tab found when more than one file matches (shown on the key bar line).
+    package var candidates: [String] = []
+
+    package init(kind: PromptKind, text: String = "") {
+        self.kind = kind
+        line = LineEditor(text)
+    }
+
+    package var text: String { line.text }
 }
 
 package enum HexMode: Equatable, Sendable {
@@ -178,6 +206,8 @@ package struct HexViewState: Equatable, Sendable {
     package var layoutChangedAt: [String: Double] = [:]
     /// A peer removed the segment; we still show the copy we have mapped.
     package var removed = false
+    /// Each prompt's earlier lines (Up/Down).
+    package var history = PromptHistory()
     /// Breakpoints, the last hit and a replay's timeline.
     package var debug = DebugViewState()
 

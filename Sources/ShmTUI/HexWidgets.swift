@@ -11,7 +11,13 @@ package func renderHexScreen(_ s: HexViewState, theme: Theme) -> ScreenBuffer {
     for row in 0..<s.visibleRows { drawHexRow(s, row: row, theme: theme, into: &buffer, y: 1 + row) }
     drawPanel(s, theme: theme, into: &buffer, y: 1 + s.visibleRows, rows: s.panelRows)
     drawMessageLine(s, theme: theme, into: &buffer, y: s.height - 2)
-    drawKeyBar(keyBar(for: s), theme: theme, into: &buffer, y: s.height - 1)
+    if case .prompt(let p) = s.mode, !p.candidates.isEmpty {
+        drawCandidates(p.candidates, theme: theme, into: &buffer, y: s.height - 1)
+    } else if case .prompt = s.mode, let m = s.message, m.isError {
+        buffer.put(m.text, x: 0, y: s.height - 1, style: theme.error)
+    } else {
+        drawKeyBar(keyBar(for: s), theme: theme, into: &buffer, y: s.height - 1)
+    }
     switch s.mode {
     case .help(let scroll):
         drawOverlay(title: "Keys", lines: helpLines, scroll: scroll, theme: theme, into: &buffer)
@@ -99,21 +105,44 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     }
     let rate = 1000 % s.intervalMS == 0 ? "\(1000 / s.intervalMS) Hz" : "every \(s.intervalMS) ms"
     let mode = s.readOnly ? "RO" : s.editing ? "EDIT" : "VIEW"
-    var x = buffer.put(" \(s.target) (\(s.kind)) \(s.size) B ", x: 0, y: y, style: theme.status)
+    // What a narrow terminal gives up, in order: the rate, the kind, the size, the DIFF and PAUSED flags; then the
+    // target and the lock are cut (each to a floor, then further). The mode, the staged count and the cursor
+    // offset stay to the last.
+    var target = s.target
+    var kind: String? = " (\(s.kind))"
+    var size: String? = " \(s.size) B"
+    // A replay has no lock: its place shows the timeline (position, time of day, change n of N).
+    var lock = s.debug.timeline.map { $0.text + (s.debug.playing.map { " ▶ \(speedText($0))" } ?? "") } ?? lockText
+    var rateText: String? = " │ \(rate)"
+    var paused: String? = s.paused ? " │ PAUSED" : nil
+    var diff: String? = s.diffMode ? " │ DIFF" : nil
+    let removed = s.removed ? " │ REMOVED" : ""
+    let staged = s.staged.isEmpty ? "" : " │ \(s.staged.count) staged"
+    let cursor = " │ @0x\(hexPadded(s.cursor, width: 8))"
+    func total() -> Int {
+        1 + target.count + (kind?.count ?? 0) + (size?.count ?? 0) + 1 + mode.count + 3 + lock.count + cursor.count
+            + (rateText?.count ?? 0) + (paused?.count ?? 0) + (diff?.count ?? 0) + removed.count + staged.count
+    }
+    func cut(_ text: String, to floor: Int) -> String {
+        let over = total() - buffer.width
+        guard over > 0, text.count > floor else { return text }
+        let keep = max(floor, text.count - over)
+        return keep <= 1 ? String(text.prefix(keep)) : String(text.prefix(keep - 1)) + "…"
+    }
+    if total() > buffer.width { rateText = nil }
+    if total() > buffer.width { kind = nil }
+    if total() > buffer.width { size = nil }
+    if total() > buffer.width { diff = nil }
+    if total() > buffer.width { paused = nil }
+    target = cut(target, to: 12)
+    lock = cut(lock, to: 12)
+    target = cut(target, to: 1)
+    lock = cut(lock, to: 0)
+    var x = buffer.put(" \(target)\(kind ?? "")\(size ?? "") ", x: 0, y: y, style: theme.status)
     x = buffer.put(mode, x: x, y: y, style: s.editing ? theme.statusAlert : theme.status)
     x = buffer.put(" │ ", x: x, y: y, style: theme.status)
-    if let timeline = s.debug.timeline {
-        // A replay has no lock: its place shows the timeline (position, time of day, change n of N).
-        let playing = s.debug.playing.map { " ▶ \(speedText($0))" } ?? ""
-        x = buffer.put(timeline.text + playing, x: x, y: y, style: theme.statusOurs)
-    } else {
-        x = buffer.put(lockText, x: x, y: y, style: lockStyle)
-    }
-    var tail = " │ @0x\(hexPadded(s.cursor, width: 8)) │ \(rate)"
-    if s.paused { tail += " │ PAUSED" }
-    if s.diffMode { tail += " │ DIFF" }
-    if s.removed { tail += " │ REMOVED" }
-    if !s.staged.isEmpty { tail += " │ \(s.staged.count) staged" }
+    x = buffer.put(lock, x: x, y: y, style: s.debug.timeline != nil ? theme.statusOurs : lockStyle)
+    let tail = cursor + (rateText ?? "") + (paused ?? "") + (diff ?? "") + removed + staged
     buffer.put(tail, x: x, y: y, style: theme.status)
 }
 
@@ -182,8 +211,7 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
         case .playSpeed: label = "Play at speed (1 as recorded, 4, 0.5): "
         case .deleteBreakpoint: label = "Remove breakpoints (numbers, or * for all): "
         }
-        let x = buffer.put(label + p.text, x: 0, y: y, style: theme.heading)
-        buffer.put(" ", x: x, y: y, style: theme.cursor)
+        drawPromptLine(label: label, line: p.line, theme: theme, into: &buffer, y: y)
         return
     case .confirmQuit:
         let n = s.staged.count
@@ -213,42 +241,99 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
     if let m = s.message { buffer.put(m.text, x: 0, y: y, style: m.isError ? theme.error : .plain) }
 }
 
+/// A prompt: its label, the line being typed and the cursor in it. A line too long for the screen scrolls so the
+/// cursor stays in view (the label goes first).
+package func drawPromptLine(label: String, line: LineEditor, theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
+    let chars = line.characters.map { String($0).terminalSafe() }
+    var labelText = label
+    // Room for the text and the cursor cell after it: up to 10 columns are taken from the label's start.
+    let want = min(10, chars.count + 1)
+    if labelText.count + want > buffer.width {
+        labelText = "…" + String(labelText.suffix(max(0, buffer.width - want - 1)))
+    }
+    let room = buffer.width - labelText.count - 1
+    var first = 0
+    if line.cursor > room { first = line.cursor - room }
+    var x = buffer.put(labelText, x: 0, y: y, style: theme.heading)
+    if first > 0 { x = buffer.put("…", x: x, y: y, style: theme.heading) ; first += 1 }
+    for (i, c) in chars.enumerated().dropFirst(first) where x < buffer.width {
+        x = buffer.put(c, x: x, y: y, style: i == line.cursor ? theme.cursor : theme.heading)
+    }
+    if line.cursor == chars.count, x < buffer.width { buffer.put(" ", x: x, y: y, style: theme.cursor) }
+}
+
+/// Tab's candidates at a file prompt, on the key bar's line while there are several.
+package func drawCandidates(_ candidates: [String], theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
+    buffer.fill(y: y, style: .plain)
+    var x = buffer.put("\(candidates.count) match: ", x: 0, y: y, style: theme.keyName)
+    for (i, c) in candidates.enumerated() {
+        let name = c.terminalSafe()
+        let rest = candidates.count - i
+        if x + name.count + 2 > buffer.width - (rest > 1 ? 8 : 0) {
+            buffer.put("+\(rest) more", x: x, y: y, style: theme.keyName)
+            return
+        }
+        x = buffer.put(name + "  ", x: x, y: y, style: .plain)
+    }
+}
+
 /// htop's bottom bar: `F1` then its label with the letter alias.
 package struct KeyBarItem: Equatable, Sendable {
     package var key: String
     package var label: String
+    /// Where the bar is too narrow, the lowest priority goes first (Quit, at 9, last of all).
+    package var priority: Int
 
-    package init(_ key: String, _ label: String) {
+    package init(_ key: String, _ label: String, priority: Int = 5) {
         self.key = key
         self.label = label
+        self.priority = priority
     }
+
+    var width: Int { key.count + label.count }
 }
 
-/// View mode: every key navigates or inspects; `e` enters edit mode.
+/// View mode: every key navigates or inspects; `e` enters edit mode. F-keys in F-number order, as htop's.
 package let hexKeyBar: [KeyBarItem] = [
-    KeyBarItem("F1", "Help "), KeyBarItem("e", "Edit "), KeyBarItem("F2", "Lock L "), KeyBarItem("F3", "Unlock U "),
-    KeyBarItem("F4", "Goto : "), KeyBarItem("F6", "Find / "), KeyBarItem("F8", "Commit "),
-    KeyBarItem("F10", "Quit q "), KeyBarItem("F5", "Pause p "), KeyBarItem("F7", "Pane "), KeyBarItem("F9", "Snap s "),
+    KeyBarItem("F1", "Help ", priority: 8), KeyBarItem("e", "Edit ", priority: 7),
+    KeyBarItem("F2", "Lock L ", priority: 3), KeyBarItem("F3", "Unlock U ", priority: 2),
+    KeyBarItem("F4", "Goto : ", priority: 5), KeyBarItem("F5", "Pause p ", priority: 2),
+    KeyBarItem("F6", "Find / ", priority: 5), KeyBarItem("F7", "Pane ", priority: 1),
+    KeyBarItem("F8", "Commit ", priority: 6), KeyBarItem("F9", "Snap s ", priority: 1),
+    KeyBarItem("F10", "Quit q ", priority: 9),
 ]
 
 /// Edit mode: the bar says EDIT first; keys stage bytes, Esc returns to view mode.
 package let editKeyBar: [KeyBarItem] = [
-    KeyBarItem("EDIT", " "), KeyBarItem("Esc", "View "), KeyBarItem("BS", "Undo "), KeyBarItem("F8", "Commit "),
-    KeyBarItem("Tab", "Pane "), KeyBarItem("F1", "Help "), KeyBarItem("F2", "Lock "), KeyBarItem("F4", "Goto "),
-    KeyBarItem("F10", "Quit "),
+    KeyBarItem("EDIT", " ", priority: 10), KeyBarItem("Esc", "View ", priority: 8),
+    KeyBarItem("BS", "Undo ", priority: 6), KeyBarItem("Tab", "Pane ", priority: 3),
+    KeyBarItem("F1", "Help ", priority: 5), KeyBarItem("F2", "Lock ", priority: 2),
+    KeyBarItem("F4", "Goto ", priority: 4), KeyBarItem("F8", "Commit ", priority: 7),
+    KeyBarItem("F10", "Quit ", priority: 9),
 ]
 
 /// Read-only (`watch`, `open --read-only`): no Edit, Lock, Unlock or Commit; those keys answer "read-only".
 package let readOnlyKeyBar: [KeyBarItem] = [
-    KeyBarItem("F1", "Help "), KeyBarItem("F4", "Goto : "), KeyBarItem("F5", "Pause p "),
-    KeyBarItem("F6", "Find / "), KeyBarItem("F7", "Pane "), KeyBarItem("F9", "Snap s "), KeyBarItem("F10", "Quit q "),
+    KeyBarItem("F1", "Help ", priority: 8), KeyBarItem("F4", "Goto : ", priority: 5),
+    KeyBarItem("F5", "Pause p ", priority: 3), KeyBarItem("F6", "Find / ", priority: 5),
+    KeyBarItem("F7", "Pane ", priority: 2), KeyBarItem("F9", "Snap s ", priority: 2),
+    KeyBarItem("F10", "Quit q ", priority: 9),
 ]
+
+/// The items that fit `width`, in their order: while too wide, the lowest priority goes (the rightmost of equals).
+package func fittingKeyBar(_ items: [KeyBarItem], width: Int) -> [KeyBarItem] {
+    var shown = items
+    while !shown.isEmpty, shown.reduce(0, { $0 + $1.width }) > width {
+        let lowest = shown.map(\.priority).min()!
+        shown.remove(at: shown.lastIndex { $0.priority == lowest }!)
+    }
+    return shown
+}
 
 package func drawKeyBar(_ items: [KeyBarItem], theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
     var x = 0
-    for item in items {
-        // Only whole items: a cut-off label reads as a different key.
-        guard x + item.key.count + item.label.count <= buffer.width else { break }
+    // Only whole items: a cut-off label reads as a different key.
+    for item in fittingKeyBar(items, width: buffer.width) {
         x = buffer.put(item.key, x: x, y: y, style: theme.keyName)
         x = buffer.put(item.label, x: x, y: y, style: theme.keyLabel)
     }

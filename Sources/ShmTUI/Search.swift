@@ -110,28 +110,8 @@ package func findBytes(
     return nil
 }
 
-/// The go-to prompt's text: an offset (`123`, `0x7b`, `4K`), `$` (the last byte), a sum or difference of those
-/// (`0x40+8`, `$-16`), or a move relative to the cursor (`+16`, `-16`). Every number goes through `NumberParser`.
+/// The go-to prompt's text (`123`, `0x7b`, `4K`, `$`, `0x40+8`, `$-16`, `+16`, `-16`): `NumberParser.offsetExpression`
+/// with the cursor and the segment's last byte.
 package func parseGoto(_ text: String, cursor: Int, size: Int = 0) throws(NumberSyntaxError) -> Int {
-    var s = Substring(text.trimmingSpaces())
-    var base = 0
-    if s.hasPrefix("+") || s.hasPrefix("-") {
-        base = cursor
-    } else {
-        // The first term has no sign of its own.
-        s = "+" + s
-    }
-    var total = base
-    while !s.isEmpty {
-        let sign = s.first == "-" ? -1 : 1
-        s = s.dropFirst()
-        let end = s.firstIndex(where: { $0 == "+" || $0 == "-" }) ?? s.endIndex
-        let term = String(s[s.startIndex..<end]).trimmingSpaces()
-        s = s[end...]
-        let value = term == "$" ? max(0, size - 1) : try NumberParser.offset(term)
-        let (sum, overflow) = total.addingReportingOverflow(sign * value)
-        if overflow { return sign > 0 ? .max : .min }
-        total = sum
-    }
-    return total
+    try NumberParser.offsetExpression(text, cursor: cursor, end: max(0, size - 1))
 }

@@ -31,7 +31,7 @@ struct Browse: ParsableCommand {
         requireTerminal("browse")
         let context = try resolution.context()
         let session = BrowserSession(
-            views: try view.composer(context: context), provider: { scanBrowserRows(context) })
+            views: try view.composer(context: context), directory: CatalogDirectory(context: context))
         runTerminalProgram(session)
     }
 }

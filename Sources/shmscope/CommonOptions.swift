@@ -20,18 +20,4 @@ extension String {
     func padded(to width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }
 
-/// `0640` for a mode: four octal digits.
-func octalMode(_ mode: UInt32) -> String {
-    let digits = String(mode & 0o7777, radix: 8)
-    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-}
-
-/// `rw-r-----` for a mode.
-func permissionString(_ mode: UInt32) -> String {
-    let chars: [Character] = ["r", "w", "x"]
-    var out = ""
-    for shift in stride(from: 6, through: 0, by: -3) {
-        for (i, c) in chars.enumerated() { out.append(mode >> UInt32(shift) & (4 >> UInt32(i)) != 0 ? c : "-") }
-    }
-    return out
-}
+// `octalMode` and `permissionString` live in ShmCore (SegmentInfo.swift): `info` and the browser share them.

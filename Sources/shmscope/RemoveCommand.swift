@@ -23,15 +23,14 @@ struct Remove: ParsableCommand {
     func run() throws {
         let resolved = try target.resolved()
         let parsed = resolved.target
-        let catalog = Catalog.scan(resolved.catalogSources())
-        if let entry = resolved.entry(in: catalog), !entry.attached.isEmpty || entry.nattch > 0, !force {
-            let who = entry.attached.map { "\($0.command)(\($0.pid))" }.joined(separator: ", ")
+        let removal = SegmentRemoval(resolved)
+        if !removal.allowed(force: force) {
+            let who = removal.attached.map { "\($0.command)(\($0.pid))" }.joined(separator: ", ")
             throw CommandError(
-                message: "\(parsed): \(max(entry.nattch, entry.attached.count)) process(es) attached"
+                message: "\(parsed): \(removal.attachedCount) process(es) attached"
                     + (who.isEmpty ? "" : " (\(who))") + ": pass --force to remove anyway")
         }
-        let memory = resolved.memory()
-        try memory.remove()
+        try removal.perform()
         Output.standard.print("removed \(parsed)")
     }
 }

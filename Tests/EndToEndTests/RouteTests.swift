@@ -38,7 +38,7 @@ struct RouteTests {
             return try TmuxScreen(environment: env, arguments: ["demo", "--key", key])
         case .browserEnter, .browserReadOnly, .browserOpenByName:
             let screen = try TmuxScreen(environment: env, arguments: ["browse", "--key", key, "--layout", layout])
-            try #require(screen.waitFor("KIND ") != nil)
+            try #require(screen.waitFor("ATTACHED") != nil)
             // --key names the segment in the table with its real key.
             #expect(
                 screen.waitFor { $0.split(separator: "\n").contains { $0.hasPrefix("qt ") && $0.contains(key.prefix(12)) } }
@@ -107,7 +107,7 @@ struct RouteTests {
 
         view.send("q")
         if route.rawValue.hasPrefix("browser") {
-            try #require(view.waitFor("KIND ") != nil)
+            try #require(view.waitFor("ATTACHED") != nil)
             view.send("q")
         }
         #expect(view.waitFor("EXIT=0") != nil, "\(route): \(view.capture())")

@@ -19,8 +19,8 @@ import Testing
         let r = try run("/bin/bash", [script, dir], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         for name in [
-            "hex-view-live", "lock-and-edit", "commit-dialog", "help", "browser", "watch-who", "watch-inspector",
-            "watch-layout", "replay-timeline",
+            "hex-view-live", "lock-and-edit", "commit-dialog", "help", "browser", "browser-info", "browser-remove",
+            "watch-who", "watch-inspector", "watch-layout", "replay-timeline",
         ] {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name).png"))
             let bytes = [UInt8](data)

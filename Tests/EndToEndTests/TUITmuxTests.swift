@@ -350,7 +350,7 @@ struct TUITmuxTests {
 
         let screen = try TmuxScreen(arguments: [])
         defer { screen.kill() }
-        try #require(screen.waitFor("KIND ") != nil)
+        try #require(screen.waitFor("ATTACHED") != nil)
         #expect(screen.waitFor(String(name.prefix(30))) != nil)
         screen.send("/")
         screen.send("-l", String(name.dropFirst()))
@@ -361,11 +361,11 @@ struct TUITmuxTests {
         let hex = try #require(screen.waitFor("|browse me"))
         #expect(hex.contains("\(name) (POSIX) 256 B VIEW"))
         screen.send("q")
-        #expect(screen.waitFor("KIND ") != nil)
+        #expect(screen.waitFor("ATTACHED") != nil)
         screen.send("r")
         #expect(screen.waitFor("256 B RO") != nil)
         screen.send("q")
-        try #require(screen.waitFor("KIND ") != nil)
+        try #require(screen.waitFor("ATTACHED") != nil)
         screen.send("q")
         #expect(screen.waitFor("EXIT=0") != nil)
         #expect(screen.display("#{alternate_on}") == "0")

@@ -71,6 +71,19 @@ import Testing
                 == "`zz` is not an offset (e.g. 4096, 0x1000, 4K)")
     }
 
+    /// The go-to prompt's expressions: units, sums, `$` for the end and moves from the cursor.
+    @Test func offsetExpressions() {
+        let table: [(String, String)] = [
+            ("4K", "4096"), ("0x40+8", "72"), ("$", "99"), ("$-16", "83"), ("4K - 1K", "3072"), ("+16", "21"),
+            ("-10", "-5"), (" 1M ", "1048576"), ("0x10+0x10+1", "33"), ("+0x7fffffffffffffff", "\(Int.max)"),
+            ("", "nothing is not an offset (e.g. 4096, 0x1000, 4K)"), ("0x40+", "nothing is not an offset (e.g. 4096, 0x1000, 4K)"),
+            ("4Q", "`4Q` is not an offset (e.g. 4096, 0x1000, 4K)"),
+        ]
+        for (text, expected) in table {
+            #expect(outcome { () throws(NumberSyntaxError) in try NumberParser.offsetExpression(text, cursor: 5, end: 99) } == expected, "\(text)")
+        }
+    }
+
     @Test func ranges() {
         let table: [(String, String)] = [
             ("8:4", "(offset: 8, length: 4)"),

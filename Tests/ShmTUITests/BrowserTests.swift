@@ -36,7 +36,7 @@ import Testing
                 "SysV    0x5100c078           5  1 KiB 0644  alice    0 -               -",
                 "", "", "",
                 "",
-                "F1Help ? F3Filter / F4Open o F5Rescan F6Sort s EnterAttach rRead-only F10Quit q",
+                "EnterAttach F1Help F2Info i F3Filter / F4Open o F5Rescan F6Sort s F9Remove D F10Quit q",
             ])
         #expect(b.style(x: 0, y: 0) == Style(reverse: true))
         #expect(b.style(x: 0, y: 1) == Style(bold: true, underline: true))  // sorted column
@@ -278,7 +278,8 @@ import Testing
             opened.append((resolved.target, readOnly))
             return (source, NoWho(reason: "in-memory test source"))
         }
-        let session = BrowserSession(views: views, provider: { rows })
+        let directory = MemoryDirectory(rows: rows)
+        let session = BrowserSession(views: views, directory: directory)
         session.send(.resize(width: 100, height: 12), now: 0)
         session.send(.enter, now: 0)
         #expect(opened.count == 1 && opened[0].0 == .posix(name: "/scratch") && opened[0].1 == false)
@@ -290,6 +291,7 @@ import Testing
         #expect(!session.isFinished)
         #expect(session.render().line(1).hasPrefix("KIND"))
         rows.removeFirst()
+        directory.segments = rows
         session.tick(now: 5)
         #expect(session.state.rows.count == 2)
         session.send(.char("q"), now: 5)
@@ -300,7 +302,7 @@ import Testing
         let views = HexViewComposer(theme: theme, settings: HexViewSettings(), layout: .none, context: TargetContext()) {
             _, _ in throw SourceError("permission denied")
         }
-        let session = BrowserSession(views: views, provider: { Self.rows })
+        let session = BrowserSession(views: views, directory: MemoryDirectory(rows: Self.rows))
         session.send(.resize(width: 100, height: 12), now: 0)
         session.send(.enter, now: 0)
         #expect(session.hex == nil)

@@ -314,7 +314,7 @@ final class ClosureWho: WhoProvider {
         h.tick()
         #expect(h.state.removed)
         #expect(h.message == "segment removed by a peer: showing the copy we still have mapped")
-        #expect(renderHexScreen(h.state, theme: Theme(useColor: false)).line(0).contains("│ 10 Hz │ REMOVED │"))
+        #expect(renderHexScreen(h.state, theme: Theme(useColor: false)).line(0).hasSuffix("│ @0x000003ff │ REMOVED │ 1 staged"))
         h.source.bytes = Array(repeating: 1, count: 100)
         h.source.pendingEvent = .resized(from: 1024, to: 100)
         h.tick()
