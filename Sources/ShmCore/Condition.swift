@@ -98,28 +98,22 @@ public struct NoFields: ConditionFieldLookup {
 }
 
 extension StructLayout: ConditionFieldLookup {
-    /// A scalar field by name, an array element as `name[i]`, a text or byte field (for `changed`).
+    /// A number field by its path (`state`, `hdr.state`), an array element as `name[i]`; any other field (text,
+    /// bytes, a whole array) by path for `changed()` only. Written without an exhaustive switch over field types,
+    /// so types a layout gains later are `changed()`-only until they are taught here.
     public func conditionField(_ path: String) -> ConditionField? {
-        var name = path
-        var index: Int?
-        if path.hasSuffix("]"), let open = path.firstIndex(of: "[") {
-            guard let i = Int(path[path.index(after: open)..<path.index(before: path.endIndex)]) else { return nil }
-            index = i
-            name = String(path[..<open])
-        }
-        guard let field = fields.first(where: { $0.name == name }) else { return nil }
-        switch field.type {
-        case .scalar(let t, let order):
-            if let index {
-                guard let count = field.count, index >= 0, index < count else { return nil }
-                return ConditionField(offset: field.offset + index * t.size, size: t.size, type: t, order: order)
+        if let field = fields.first(where: { $0.name == path }) {
+            if case .scalar(let t, let order) = field.type, field.count == nil {
+                return ConditionField(offset: field.offset, size: t.size, type: t, order: order)
             }
-            // A whole array is bytes: `changed(temps)` works, a comparison asks for an element.
-            return ConditionField(offset: field.offset, size: field.size, type: field.count == nil ? t : nil, order: order)
-        case .chars, .bytes:
-            guard index == nil else { return nil }
             return ConditionField(offset: field.offset, size: field.size, type: nil)
         }
+        guard path.hasSuffix("]"), let open = path.lastIndex(of: "["),
+            let index = Int(path[path.index(after: open)..<path.index(before: path.endIndex)]),
+            let field = fields.first(where: { $0.name == String(path[..<open]) }),
+            case .scalar(let t, let order) = field.type, let count = field.count, index >= 0, index < count
+        else { return nil }
+        return ConditionField(offset: field.offset + index * t.size, size: t.size, type: t, order: order)
     }
 
     public var conditionFieldNames: [String] { fields.map(\.name) }
