@@ -138,20 +138,31 @@ struct WatchDebuggingOptions: ParsableArguments {
             let what = reason == .limit ? (log.settings.count != nil ? "within --count" : "within --duration") : "before the watch was stopped"
             throw CommandError(message: "--until: `\(breakpoint.evaluator.text)` did not hold \(what)")
         }
-        try report(hit: hit, evaluator: breakpoint.evaluator, memory: memory, who: who(), signals: signals)
+        try report(
+            hit: hit, evaluator: breakpoint.evaluator, memory: memory, who: who(), signals: signals, json: log.settings.json)
         Glibc.exit(0)
     }
 
     private func report(
         hit: (time: Double, values: [ConditionValue]), evaluator: ConditionEvaluator, memory: SharedMemory,
-        who: RecordedWho?, signals: sigset_t
+        who: RecordedWho?, signals: sigset_t, json: Bool
     ) throws {
         let out = Output.standard
         let fields = hit.values.map { ($0.display).terminalSafe() }.joined(separator: " ")
-        out.print("hit \(iso8601(hit.time)) \((evaluator.text).terminalSafe()): \(fields)")
-        out.print("attached: \((who?.attachedText ?? "unknown").terminalSafe())")
-        let last = who?.lastPID.map { pid in "\(pid)" + " (\(ProcessInfoReader.command(pid: pid).terminalSafe()))" }
-        out.print("last pid: \(last ?? "unknown")")
+        if json {
+            // With --log --json the hit is one more NDJSON object, so a `jq` reading the log reads it too.
+            let values = hit.values.map { "\(jsonString($0.name)):\(jsonString($0.text))" }.joined(separator: ",")
+            let pids = who?.attached.map { "{\"pid\":\($0.pid),\"command\":\(jsonString($0.command))}" }
+            let lastPID = who?.lastPID.map(String.init) ?? "null"
+            out.print(
+                "{\"time\":\"\(iso8601(hit.time))\",\"type\":\"hit\",\"condition\":\(jsonString(evaluator.text)),\"values\":{\(values)},\"attached\":\(pids.map { "[" + $0.joined(separator: ",") + "]" } ?? "null"),\"last_pid\":\(lastPID)}"
+            )
+        } else {
+            out.print("hit \(iso8601(hit.time)) \((evaluator.text).terminalSafe()): \(fields)")
+            out.print("attached: \((who?.attachedText ?? "unknown").terminalSafe())")
+            let last = who?.lastPID.map { pid in "\(pid)" + " (\(ProcessInfoReader.command(pid: pid).terminalSafe()))" }
+            out.print("last pid: \(last ?? "unknown")")
+        }
         out.flush()
         var held = false
         if freeze {

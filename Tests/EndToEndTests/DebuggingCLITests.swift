@@ -59,6 +59,28 @@ import Testing
         #expect(qt.ask("quit") == "ok")
     }
 
+    @Test func untilWithJSONLogPrintsTheHitAsOneMoreObject() throws {
+        let (key, qt) = try qtSegment("untiljson")
+        defer { cleanUp(.qt(key: key, backend: .systemV)) }
+        let watch = try ShmscopeBinary.start([
+            "watch", key, "--until", "u16@2 == 0x4242", "--log", "--json", "--interval", "20ms", "--duration", "30",
+        ])
+        try waitUntilAttached(watch.pid)
+        #expect(qt.ask("writehex 2 4242") == "ok")
+        let end = watch.finish()
+        #expect(end.status == 0, "\(end.stderr)")
+        let lines = end.stdout.split(separator: "\n").map(String.init)
+        try #require(lines.count == 2, "\(end.stdout)")
+        #expect(lines[0].contains(#""type":"change","offset":2,"length":2,"old":"0000","new":"4242""#))
+        let hit = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect(hit["type"] as? String == "hit")
+        #expect(hit["condition"] as? String == "u16@2 == 0x4242")
+        #expect(hit["values"] as? [String: String] == ["u16@2": "16962"])
+        #expect((hit["attached"] as? [[String: Any]])?.contains { $0["pid"] as? Int == Int(qt.pid) } == true)
+        #expect(hit["last_pid"] is Int)
+        #expect(qt.ask("quit") == "ok")
+    }
+
     @Test func untilExitsOneWhenDurationOrCountEndsFirst() throws {
         let (key, qt) = try qtSegment("untilno")
         defer { cleanUp(.qt(key: key, backend: .systemV)) }
