@@ -74,7 +74,8 @@ public struct ConditionField: Equatable, Sendable {
     /// Enum constants by name, when the layout knows the field's enum.
     public var enumCases: [String: Int64]
 
-    public init(offset: Int, size: Int, type: ScalarType?, order: ByteOrder = .little, enumCases: [String: Int64] = [:]) {
+    public init(offset: Int, size: Int, type: ScalarType?, order: ByteOrder = .little, enumCases: [String: Int64] = [:])
+    {
         self.offset = offset
         self.size = size
         self.type = type
@@ -207,7 +208,8 @@ private struct ConditionParser {
                         j += 1
                     }
                 }
-                tokens.append(ConditionToken(kind: .word(String(String.UnicodeScalarView(chars[i..<j]))), column: column))
+                tokens.append(
+                    ConditionToken(kind: .word(String(String.UnicodeScalarView(chars[i..<j]))), column: column))
                 i = j
                 continue
             }
@@ -226,7 +228,8 @@ private struct ConditionParser {
                     else { break }
                     j += 1
                 }
-                tokens.append(ConditionToken(kind: .number(String(String.UnicodeScalarView(chars[i..<j]))), column: column))
+                tokens.append(
+                    ConditionToken(kind: .number(String(String.UnicodeScalarView(chars[i..<j]))), column: column))
                 i = j
                 continue
             }
@@ -294,7 +297,8 @@ private struct ConditionParser {
             position += 1
             let inner = try parseOr()
             guard accept(")") else {
-                throw fail("`(` at column \(open) is not closed: expected `)`, found \(describe(current))", at: current.column)
+                throw fail(
+                    "`(` at column \(open) is not closed: expected `)`, found \(describe(current))", at: current.column)
             }
             return inner
         }
@@ -415,7 +419,8 @@ private struct ConditionParser {
             throw fail(error.message, at: column + typeName.count + 1)
         }
         return .bytes(
-            name: "\(typeName)@\(offsetText)", offset: offset, size: type.size, type: type, order: order, enumCases: [:])
+            name: "\(typeName)@\(offsetText)", offset: offset, size: type.size, type: type, order: order, enumCases: [:]
+        )
     }
 }
 
@@ -455,7 +460,8 @@ public final class ConditionEvaluator {
         ranges = merged
     }
 
-    public convenience init(parsing text: String, fields: any ConditionFieldLookup = NoFields()) throws(ConditionError) {
+    public convenience init(parsing text: String, fields: any ConditionFieldLookup = NoFields()) throws(ConditionError)
+    {
         self.init(try Condition.parse(text, fields: fields), text: text)
     }
 
@@ -491,7 +497,10 @@ public final class ConditionEvaluator {
     }
 
     private func slice(_ r: Range<Int>, in bytes: [Range<Int>: [UInt8]]) -> [UInt8]? {
-        guard let (range, data) = bytes.first(where: { $0.key.lowerBound <= r.lowerBound && r.upperBound <= $0.key.upperBound })
+        guard
+            let (range, data) = bytes.first(where: {
+                $0.key.lowerBound <= r.lowerBound && r.upperBound <= $0.key.upperBound
+            })
         else { return nil }
         return Array(data[(r.lowerBound - range.lowerBound)..<(r.upperBound - range.lowerBound)])
     }

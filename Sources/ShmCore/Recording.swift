@@ -228,7 +228,8 @@ enum RecordingCodec {
         case UInt8(ascii: "Z"):
             return .end(time: time, reason: try r.string())
         default:
-            throw RecordingFormatError("unknown entry `\(tag)` at byte \(r.at - 9) of the stream: not a recording shmscope can read")
+            throw RecordingFormatError(
+                "unknown entry `\(tag)` at byte \(r.at - 9) of the stream: not a recording shmscope can read")
         }
     }
 }
@@ -374,7 +375,8 @@ public struct Recording: Sendable {
     }
 
     public static func decode(_ data: [UInt8]) throws(RecordingFormatError) -> Recording {
-        guard data.count >= RecordingCodec.magic.count, Array(data.prefix(RecordingCodec.magic.count)) == RecordingCodec.magic
+        guard data.count >= RecordingCodec.magic.count,
+            Array(data.prefix(RecordingCodec.magic.count)) == RecordingCodec.magic
         else { throw RecordingFormatError("not a shmscope recording (it does not start with SHMSCOPE-RECORDING 1)") }
         var stream: [UInt8] = []
         var at = RecordingCodec.magic.count
@@ -392,7 +394,8 @@ public struct Recording: Sendable {
                 break
             }
             guard raw <= RecordingWriter.maxBlock else {
-                throw RecordingFormatError("block at byte \(at) claims \(raw) bytes, more than a recorder writes: the file is damaged")
+                throw RecordingFormatError(
+                    "block at byte \(at) claims \(raw) bytes, more than a recorder writes: the file is damaged")
             }
             var out = [UInt8](repeating: 0, count: raw)
             var outLength = uLong(raw)
@@ -402,7 +405,8 @@ public struct Recording: Sendable {
                 }
             }
             guard status == Z_OK, Int(outLength) == raw else {
-                throw RecordingFormatError("block at byte \(at) does not decompress (zlib \(status)): the file is damaged")
+                throw RecordingFormatError(
+                    "block at byte \(at) does not decompress (zlib \(status)): the file is damaged")
             }
             stream += out
             at += 8 + compressed

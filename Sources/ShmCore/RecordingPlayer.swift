@@ -54,9 +54,11 @@ public final class RecordingPlayer {
             end = max(end, entry.time)
             switch entry {
             case .keyframe(let t, let b): steps.append(Step(time: t, kind: .keyframe(b)))
-            case .change(let t, let o, let n, let k): steps.append(Step(time: t, kind: .change(offset: o, new: n, oldKnown: k)))
+            case .change(let t, let o, let n, let k):
+                steps.append(Step(time: t, kind: .change(offset: o, new: n, oldKnown: k)))
             case .event(let t, let e): steps.append(Step(time: t, kind: .event(e)))
-            case .gap(let t, let c, let b, let l): steps.append(Step(time: t, kind: .gap(droppedChanges: c, droppedBytes: b, limit: l)))
+            case .gap(let t, let c, let b, let l):
+                steps.append(Step(time: t, kind: .gap(droppedChanges: c, droppedBytes: b, limit: l)))
             case .who(let t, let w): whos.append((t, w))
             case .header, .end: break
             }
@@ -188,7 +190,9 @@ public final class RecordingPlayer {
             case .event(let event):
                 lines += log.lines(for: event, time: step.time)
             case .gap(let changes, let bytes, let limit):
-                lines.append(WatchLogLine.gap(time: step.time, droppedChanges: changes, droppedBytes: bytes, limit: limit, json: json))
+                lines.append(
+                    WatchLogLine.gap(
+                        time: step.time, droppedChanges: changes, droppedBytes: bytes, limit: limit, json: json))
             case .keyframe:
                 break
             }
@@ -205,13 +209,15 @@ extension RecordingPlayer {
         let trimmed = text.trimmingSpaces()
         if trimmed.hasPrefix("+") {
             let d = try NumberParser.duration(
-                String(trimmed.dropFirst()), label: label, defaultUnit: .seconds, in: .zero ... .seconds(100 * 365 * 86_400))
+                String(trimmed.dropFirst()), label: label, defaultUnit: .seconds,
+                in: .zero ... .seconds(100 * 365 * 86_400))
             let (s, a) = d.components
             return startTime + Double(s) + Double(a) / 1e18
         }
         guard let t = parseISO8601(trimmed) else {
             throw NumberSyntaxError(
-                "\(label): `\(text)` is not a time: write +12.5s (from the start) or an ISO 8601 time like \(iso8601(startTime))")
+                "\(label): `\(text)` is not a time: write +12.5s (from the start) or an ISO 8601 time like \(iso8601(startTime))"
+            )
         }
         // A time printed with milliseconds stands for the whole millisecond.
         return trimmed.contains(".") ? t + 0.000_999 : t

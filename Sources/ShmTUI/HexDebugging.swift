@@ -407,12 +407,17 @@ package final class RecordedWhoProvider: WhoProvider {
     package init(player: RecordingPlayer) { self.player = player }
 
     package func who() -> WhoInfo {
-        guard let recorded = player.who else { return WhoInfo(unavailable: "recorded: nobody was recorded as attached") }
+        guard let recorded = player.who else {
+            return WhoInfo(unavailable: "recorded: nobody was recorded as attached")
+        }
         var info = WhoInfo(
-            attached: recorded.attached.map { AttachedProcess(
-                    pid: $0.pid, command: $0.command, uid: $0.uid, access: $0.readWrite ? .readWrite : .readOnly) },
+            attached: recorded.attached.map {
+                AttachedProcess(
+                    pid: $0.pid, command: $0.command, uid: $0.uid, access: $0.readWrite ? .readWrite : .readOnly)
+            },
             lock: nil)
-        info.recorded = "as recorded at \(iso8601(player.time))"
+        info.recorded =
+            "as recorded at \(iso8601(player.time))"
             + (recorded.lock.map { "; lock \($0)" } ?? "") + (recorded.lastPID.map { "; last pid \($0)" } ?? "")
         return info
     }
@@ -428,7 +433,9 @@ package final class BreakpointSet {
 
     package init() {}
 
-    func add(_ text: String, freeze: Bool, layout: StructLayout?) throws(ConditionError) -> (BreakpointItem, ConditionEvaluator) {
+    func add(_ text: String, freeze: Bool, layout: StructLayout?) throws(ConditionError) -> (
+        BreakpointItem, ConditionEvaluator
+    ) {
         let evaluator = try ConditionEvaluator(parsing: text, fields: layout ?? StructLayout(fields: []))
         let item = BreakpointItem(id: nextID, text: text, freeze: freeze)
         nextID += 1

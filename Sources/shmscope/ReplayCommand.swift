@@ -31,7 +31,8 @@ struct Replay: ParsableCommand {
     @Flag(name: .long, help: "With --log: one JSON object per line (NDJSON).")
     var json = false
 
-    @Option(name: .long, help: "With --snapshot: the moment, +12.5s from the start or an ISO 8601 time (as --log prints).")
+    @Option(
+        name: .long, help: "With --snapshot: the moment, +12.5s from the start or an ISO 8601 time (as --log prints).")
     var at: String?
 
     @Option(name: .long, help: ArgumentHelp("Write the segment at --at as a snapshot file.", valueName: "OUT"))
@@ -69,12 +70,14 @@ struct Replay: ParsableCommand {
             do { time = try player.time(parsing: at) } catch { throw CommandError(message: error.message, code: 2) }
             guard time >= player.steps[0].time || at.trimmingSpaces().hasPrefix("+") else {
                 throw CommandError(
-                    message: "--at \(at) is before the recording's first contents (\(iso8601(player.steps[0].time)))", code: 1)
+                    message: "--at \(at) is before the recording's first contents (\(iso8601(player.steps[0].time)))",
+                    code: 1)
             }
             player.seek(step: player.step(atTime: time))
             try Snapshot(target: player.target, time: time, bytes: player.bytes).write(toFile: snapshot, replace: force)
             Output.standard.print(
-                "wrote \(snapshot): \(player.bytes.count) bytes at \(player.offsetText(time)) (change \(player.changesApplied) of \(player.changeCount))")
+                "wrote \(snapshot): \(player.bytes.count) bytes at \(player.offsetText(time)) (change \(player.changesApplied) of \(player.changeCount))"
+            )
             return
         }
         requireTerminal("replay", hint: "; add --log to print it, or --at TIME --snapshot OUT")

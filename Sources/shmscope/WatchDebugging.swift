@@ -13,22 +13,40 @@ struct WatchDebuggingOptions: ParsableArguments {
             valueName: "COND"))
     var until: String?
 
-    @Flag(name: .long, help: "With --until: on a hit, take the segment's lock (an existing one) and hold it until Enter or --hold.")
+    @Flag(
+        name: .long,
+        help: "With --until: on a hit, take the segment's lock (an existing one) and hold it until Enter or --hold.")
     var freeze = false
 
-    @Option(name: .long, help: "With --freeze: release the lock after this long: 500ms, 10s, 1m (a bare number is seconds).")
+    @Option(
+        name: .long, help: "With --freeze: release the lock after this long: 500ms, 10s, 1m (a bare number is seconds)."
+    )
     var hold: String?
 
-    @Option(name: .long, help: ArgumentHelp("With --until: on a hit run `sh -c CMD` with SHMSCOPE_HIT_TIME, SHMSCOPE_HIT_OFFSET, SHMSCOPE_HIT_FIELDS, SHMSCOPE_HIT_PIDS set.", valueName: "CMD"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --until: on a hit run `sh -c CMD` with SHMSCOPE_HIT_TIME, SHMSCOPE_HIT_OFFSET, SHMSCOPE_HIT_FIELDS, SHMSCOPE_HIT_PIDS set.",
+            valueName: "CMD"))
     var exec: String?
 
-    @Option(name: .long, help: ArgumentHelp("Record the starting contents and every change into FILE (compressed; `shmscope replay FILE`).", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Record the starting contents and every change into FILE (compressed; `shmscope replay FILE`).",
+            valueName: "FILE"))
     var record: String?
 
-    @Flag(name: .long, help: "With --record: replace FILE when it is an earlier recording (anything else is never replaced).")
+    @Flag(
+        name: .long,
+        help: "With --record: replace FILE when it is an earlier recording (anything else is never replaced).")
     var force = false
 
-    @Option(name: .long, help: ArgumentHelp("With --record: at most this many bytes of changes per second (default 1M); past it a gap marker and the whole segment are recorded.", valueName: "SIZE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --record: at most this many bytes of changes per second (default 1M); past it a gap marker and the whole segment are recorded.",
+            valueName: "SIZE"))
     var recordLimit: String?
 
     /// `--until` or `--record`: no hex view.
@@ -39,9 +57,12 @@ struct WatchDebuggingOptions: ParsableArguments {
             throw ValidationError("--freeze, --hold and --exec go with --until")
         }
         if hold != nil && !freeze { throw ValidationError("--hold goes with --freeze") }
-        if record == nil && (force || recordLimit != nil) { throw ValidationError("--force and --record-limit go with --record") }
+        if record == nil && (force || recordLimit != nil) {
+            throw ValidationError("--force and --record-limit go with --record")
+        }
         if freeze && hold == nil && isatty(0) != 1 {
-            throw ValidationError("--freeze without a terminal needs --hold (nobody could press Enter to release the lock)")
+            throw ValidationError(
+                "--freeze without a terminal needs --hold (nobody could press Enter to release the lock)")
         }
         if let until, until.trimmingSpaces().isEmpty { throw ValidationError("--until: empty condition") }
         _ = try holdDuration()
@@ -51,7 +72,7 @@ struct WatchDebuggingOptions: ParsableArguments {
     func holdDuration() throws -> Duration? {
         guard let hold else { return nil }
         return try usage { () throws(NumberSyntaxError) in
-            try NumberParser.duration(hold, label: "--hold", defaultUnit: .seconds, in: .zero ... longestWait)
+            try NumberParser.duration(hold, label: "--hold", defaultUnit: .seconds, in: .zero...longestWait)
         }
     }
 
@@ -84,7 +105,9 @@ struct WatchDebuggingOptions: ParsableArguments {
             }
             guard memory.lockState() != nil else {
                 throw CommandError(
-                    message: "--freeze: \(memory.target) has no lock object (no peer has created one): nothing to freeze with")
+                    message:
+                        "--freeze: \(memory.target) has no lock object (no peer has created one): nothing to freeze with"
+                )
             }
         }
         let who = { () -> RecordedWho? in recordedWho(resolved) }
@@ -92,7 +115,9 @@ struct WatchDebuggingOptions: ParsableArguments {
         if let record {
             let writer = try RecordingWriter(path: record, force: force)
             try writer.append(
-                .header(target: memory.target.description, kind: memory.target.kindName, time: wallClockSeconds(), intervalMS: interval))
+                .header(
+                    target: memory.target.description, kind: memory.target.kindName, time: wallClockSeconds(),
+                    intervalMS: interval))
             recorder = WatchRecorder(
                 writer: writer, segment: log.watcher.segment, limit: try limit(),
                 onGap: { message in
@@ -130,16 +155,20 @@ struct WatchDebuggingOptions: ParsableArguments {
                 throw CommandError(message: "--record: \(error.message)")
             }
             Output.errors.print(
-                "recorded \(recorder.changes) changes\(recorder.gaps > 0 ? " (\(recorder.gaps) gaps)" : "") into \(record!) (\(recorder.writer.fileBytes) bytes)")
+                "recorded \(recorder.changes) changes\(recorder.gaps > 0 ? " (\(recorder.gaps) gaps)" : "") into \(record!) (\(recorder.writer.fileBytes) bytes)"
+            )
             Output.errors.flush()
         }
         guard let breakpoint else { Glibc.exit(0) }
         guard let hit else {
-            let what = reason == .limit ? (log.settings.count != nil ? "within --count" : "within --duration") : "before the watch was stopped"
+            let what =
+                reason == .limit
+                ? (log.settings.count != nil ? "within --count" : "within --duration") : "before the watch was stopped"
             throw CommandError(message: "--until: `\(breakpoint.evaluator.text)` did not hold \(what)")
         }
         try report(
-            hit: hit, evaluator: breakpoint.evaluator, memory: memory, who: who(), signals: signals, json: log.settings.json)
+            hit: hit, evaluator: breakpoint.evaluator, memory: memory, who: who(), signals: signals,
+            json: log.settings.json)
         Glibc.exit(0)
     }
 
@@ -168,7 +197,8 @@ struct WatchDebuggingOptions: ParsableArguments {
         if freeze {
             held = try takeLock(memory, signals: signals)
             if held {
-                out.print("frozen: holding the lock of \(memory.target)" + (hold == nil ? "; press Enter to release" : ""))
+                out.print(
+                    "frozen: holding the lock of \(memory.target)" + (hold == nil ? "; press Enter to release" : ""))
                 out.flush()
             }
         }
@@ -177,7 +207,8 @@ struct WatchDebuggingOptions: ParsableArguments {
             setenv("SHMSCOPE_HIT_OFFSET", hit.values.first.map { "0x" + String($0.offset, radix: 16) } ?? "", 1)
             setenv("SHMSCOPE_HIT_FIELDS", hit.values.map(\.display).joined(separator: " "), 1)
             setenv("SHMSCOPE_HIT_PIDS", who?.attached.map { String($0.pid) }.joined(separator: " ") ?? "", 1)
-            let status = ChildProcess.wait(try ChildProcess.spawn(["/bin/sh", "-c", exec], searchPath: false, silent: false))
+            let status = ChildProcess.wait(
+                try ChildProcess.spawn(["/bin/sh", "-c", exec], searchPath: false, silent: false))
             if status != 0 {
                 Output.errors.print("--exec: the command exited with status \(status)")
                 Output.errors.flush()

@@ -46,7 +46,8 @@ import Testing
         #expect(end.status == 0, "\(end.stderr)")
         let lines = end.stdout.split(separator: "\n").map(String.init)
         try #require(lines.count == 3, "\(end.stdout)")
-        let hit = try #require(lines[0].firstMatch(of: try Regex(#"^hit (\S+) u32@8 == 3 && changed\(u32@8\): u32@8=3$"#)))
+        let hit = try #require(
+            lines[0].firstMatch(of: try Regex(#"^hit (\S+) u32@8 == 3 && changed\(u32@8\): u32@8=3$"#)))
         let time = String(try #require(hit.output[1].substring))
         #expect(lines[1].hasPrefix("attached: ") && lines[1].contains("\(qt.pid) (qtpeer-test)"))
         #expect(lines[2].contains(try Regex(#"^last pid: \d+ \(\S+\)$"#)))
@@ -88,7 +89,9 @@ import Testing
         #expect(timedOut.status == 1)
         #expect(timedOut.stdout.isEmpty)
         #expect(timedOut.stderr == "shmscope: --until: `u32@8 == 3` did not hold within --duration\n")
-        let counted = try ShmscopeBinary.start(["watch", key, "--until", "u32@8 == 3", "--count", "1", "--interval", "20"])
+        let counted = try ShmscopeBinary.start([
+            "watch", key, "--until", "u32@8 == 3", "--count", "1", "--interval", "20",
+        ])
         try waitUntilAttached(counted.pid)
         #expect(qt.ask("writehex 8 07000000") == "ok")
         let end = counted.finish()
@@ -141,7 +144,8 @@ import Testing
         #expect(try ShmscopeBinary.run(["create", "\(raw)", "--size", "16"]).status == 0)
         let refused = try ShmscopeBinary.run(["watch", "\(raw)", "--until", "u8@0 == 1", "--freeze", "--hold", "1"])
         #expect(refused.status == 1)
-        #expect(refused.stderr == "shmscope: --freeze: \(raw) has no lock of its own: name its semaphore set with --sem\n")
+        #expect(
+            refused.stderr == "shmscope: --freeze: \(raw) has no lock of its own: name its semaphore set with --sem\n")
         #expect(py.ask("quit") == "ok")
     }
 
@@ -218,7 +222,9 @@ import Testing
         #expect(stat(file, &st) == 0 && st.st_mode & 0o777 == 0o600)
         let refused = try ShmscopeBinary.run(["watch", key, "--record", file, "--duration", "100ms"])
         #expect(refused.status == 1)
-        #expect(refused.stderr == "shmscope: \(file): exists: give another file, or --force to replace an earlier recording\n")
+        #expect(
+            refused.stderr
+                == "shmscope: \(file): exists: give another file, or --force to replace an earlier recording\n")
         #expect(qt.ask("quit") == "ok")
     }
 
@@ -301,7 +307,8 @@ import Testing
         let resized = temporaryPath("resized")
         defer { unlink(resized) }
         #expect(try ShmscopeBinary.run(["replay", file, "--at", times[1], "--snapshot", resized]).status == 0)
-        #expect(try Snapshot.read(fromFile: resized).bytes == [0, 0, 0, 0, 0x61, 0x62] + [UInt8](repeating: 0, count: 10))
+        #expect(
+            try Snapshot.read(fromFile: resized).bytes == [0, 0, 0, 0, 0x61, 0x62] + [UInt8](repeating: 0, count: 10))
         let last = temporaryPath("last")
         defer { unlink(last) }
         #expect(try ShmscopeBinary.run(["replay", file, "--at", "+1h", "--snapshot", last]).status == 0)

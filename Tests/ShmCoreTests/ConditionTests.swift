@@ -134,7 +134,8 @@ import Testing
     }
 
     @Test func hitValuesNameEachOperand() throws {
-        let evaluator = try ConditionEvaluator(parsing: "state == 3 && flags != 0 && changed(name)", fields: Self.layout)
+        let evaluator = try ConditionEvaluator(
+            parsing: "state == 3 && flags != 0 && changed(name)", fields: Self.layout)
         _ = evaluator.evaluate(segment: Self.segment())
         #expect(evaluator.values().map(\.display) == ["state=3", "flags=258", "name=7065657200000000"])
         #expect(evaluator.values().map(\.offset) == [0, 24, 32])

@@ -11,7 +11,8 @@ import Testing
     func writeSample(_ path: String) throws {
         let writer = try RecordingWriter(path: path, force: false)
         try writer.append(.header(target: "qt:demo", kind: "Qt SysV", time: 100, intervalMS: 20))
-        try writer.append(.who(time: 100, RecordedWho(attached: [.init(pid: 42, command: "peer")], lastPID: 42, lock: "free")))
+        try writer.append(
+            .who(time: 100, RecordedWho(attached: [.init(pid: 42, command: "peer")], lastPID: 42, lock: "free")))
         try writer.append(.keyframe(time: 100.1, bytes: [0, 0, 0, 0, 0, 0, 0, 0]))
         try writer.append(.change(time: 101, offset: 0, new: [1], oldKnown: true))
         try writer.append(.change(time: 102, offset: 2, new: [2, 2], oldKnown: true))

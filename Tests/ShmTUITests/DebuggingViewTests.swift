@@ -133,7 +133,8 @@ import Testing
         clearPrompt(session)
         for ch in "state == 9" { session.send(.char(ch), now: 11) }
         session.send(.enter, now: 11)
-        #expect(session.state.message?.text == "breakpoint 2: state == 9 does not hold after this point of the recording")
+        #expect(
+            session.state.message?.text == "breakpoint 2: state == 9 does not hold after this point of the recording")
         #expect(session.state.debug.timeline?.change == 3)
     }
 
@@ -145,7 +146,8 @@ import Testing
         init() {
             session = HexSession(
                 source: source, who: NoWho(reason: "test"), timeline: LiveTimeline(), layout: .none,
-                settings: HexViewSettings(intervalMS: 20), theme: Theme(useColor: false), width: 80, height: 24, now: now)
+                settings: HexViewSettings(intervalMS: 20), theme: Theme(useColor: false), width: 80, height: 24,
+                now: now)
         }
 
         func press(_ keys: Key...) { for k in keys { session.send(k, now: now) } }
@@ -198,7 +200,9 @@ import Testing
         clearPrompt(live.session)
         live.type("u8@2 = 1")
         live.press(.enter)
-        #expect(live.session.state.message?.text == "breakpoint: column 6: `=` is not a comparison: write `==` in `u8@2 = 1`")
+        #expect(
+            live.session.state.message?.text
+                == "breakpoint: column 6: `=` is not a comparison: write `==` in `u8@2 = 1`")
     }
 
     @Test func aLiveBreakpointStopsWhenItsConditionBecomesTrueNotWhileItStaysTrue() {

@@ -7,7 +7,9 @@ import ShmCore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     let text = FuzzSupport.text(data, count)
-    let layout = (try? StructLayout.parse("state u32 @0\ncounter u64be @8\ntemps f32[4]\nname char[8]")) ?? StructLayout(fields: [])
+    let layout =
+        (try? StructLayout.parse("state u32 @0\ncounter u64be @8\ntemps f32[4]\nname char[8]"))
+        ?? StructLayout(fields: [])
     do {
         let evaluator = try ConditionEvaluator(parsing: text, fields: layout)
         let segment = bytes(data, count) + [UInt8](repeating: 0x5a, count: 64)
