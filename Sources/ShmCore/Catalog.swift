@@ -97,13 +97,35 @@ public struct CatalogEntry: Equatable, Sendable {
     }
 
     public var owner: String? { uid.map(Accounts.userName) }
+
+    /// Attachments the kernel counts (System V `nattch`) but no readable process accounts for: they are in
+    /// processes whose maps we may not read. Always 0 for POSIX objects, which have no kernel count.
+    public var unseenAttachments: Int { shmid == nil ? 0 : max(0, nattch - attached.count) }
+}
+
+extension Catalog {
+    /// The note `list` prints under the table, or nil. Processes we cannot read are named only when a kernel count
+    /// proves they hide an attachment; otherwise they say nothing about any segment and are not mentioned.
+    public func unseenAttachmentsNote(_ shown: [CatalogEntry]) -> String? {
+        let unseen = shown.reduce(0) { $0 + $1.unseenAttachments }
+        // Without unreadable processes the gap is a race with an attach or detach between the two scans: no note.
+        guard unseen > 0, !unreadablePIDs.isEmpty else { return nil }
+        let pids = unreadablePIDs.prefix(3).map(String.init).joined(separator: ", ")
+            + (unreadablePIDs.count > 3 ? ", …" : "")
+        let who = unreadablePIDs.isEmpty ? "" : ": pid\(unreadablePIDs.count == 1 ? "" : "s") \(pids)"
+        // Short enough for 80 columns (NATTCH counts them; ATTACHED cannot name them).
+        return "(\(unseen) attachment\(unseen == 1 ? "" : "s") in processes we cannot read\(who))"
+    }
 }
 
 /// The catalog of every segment shmscope can see: System V (`/proc/sysvipc`), POSIX (`/dev/shm`) and Qt keys (key
 /// files in Qt's temp dir matched through `ftok`), with attached processes and lock state.
 public struct Catalog: Sendable {
     public var entries: [CatalogEntry]
+    /// Processes whose maps could not be read: any segment they attach is missing from ATTACHED. They are not
+    /// counted as attachers: only a System V segment's kernel count (`unseenAttachments`) proves one is hidden.
     public var hiddenProcesses: Int
+    public var unreadablePIDs: [Int32] = []
     public var temporaryDirectory: String
     public var runtimeDirectory: String
 
@@ -283,8 +305,8 @@ public struct Catalog: Sendable {
             }
         }
         return Catalog(
-            entries: entries, hiddenProcesses: attachments.hiddenProcesses, temporaryDirectory: tmp,
-            runtimeDirectory: runtime)
+            entries: entries, hiddenProcesses: attachments.hiddenProcesses,
+            unreadablePIDs: attachments.unreadablePIDs.sorted(), temporaryDirectory: tmp, runtimeDirectory: runtime)
     }
 
     /// Qt's System V lock for a segment named by id or key, found without the Qt key: the segment's key is

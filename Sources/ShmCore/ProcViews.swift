@@ -149,6 +149,8 @@ public struct AttachmentScan: Sendable {
     public var byPosixName: [String: [AttachedProcess]] = [:]
     /// Processes whose maps we may not read (another user's, without privilege).
     public var hiddenProcesses = 0
+    /// Their pids (e.g. the pid 1 of a sandbox, which even root may not read).
+    public var unreadablePIDs: [Int32] = []
 
     public init() {}
 
@@ -158,7 +160,10 @@ public struct AttachmentScan: Sendable {
         for name in names {
             guard let pid = Int32(name) else { continue }
             guard let maps = readFileBytes("\(procRoot)/\(pid)/maps") else {
-                if (try? Sys.access("\(procRoot)/\(pid)", F_OK)) != nil { result.hiddenProcesses += 1 }
+                if (try? Sys.access("\(procRoot)/\(pid)", F_OK)) != nil {
+                    result.hiddenProcesses += 1
+                    result.unreadablePIDs.append(pid)
+                }
                 continue
             }
             // Most processes map no shared memory: find the few lines that matter in the bytes, and make text of

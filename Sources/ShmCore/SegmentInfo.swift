@@ -2,8 +2,9 @@
 /// disagree.
 extension CatalogEntry {
     /// `label   value` lines: names, size, mode, owner, pids, lock and every attached process.
-    /// `hiddenProcesses`: processes whose mappings could not be read (their attachments are unknown).
-    public func infoLines(hiddenProcesses: Int) -> [String] {
+    /// `unreadablePIDs`: processes whose mappings could not be read (their attachments are unknown); named only
+    /// where they matter (see below).
+    public func infoLines(unreadablePIDs unreadable: [Int32]) -> [String] {
         var rows: [(String, String)] = []
         rows.append(("target", target?.description ?? "-"))
         rows.append(("kind", kind.rawValue))
@@ -37,8 +38,15 @@ extension CatalogEntry {
                     ))
             }
         }
-        if hiddenProcesses > 0 {
-            rows.append(("", "(\(hiddenProcesses) process\(hiddenProcesses == 1 ? "" : "es") not readable)"))
+        // The kernel's count proves a System V attachment we cannot see; a POSIX object has no count, and a process
+        // we cannot read might map it (which `rm` advice should not ignore). Otherwise they are not mentioned: a
+        // process we could never read (the pid 1 of a sandbox) says nothing about this segment.
+        let pids = unreadable.prefix(3).map(String.init).joined(separator: ", ") + (unreadable.count > 3 ? ", …" : "")
+        if unseenAttachments > 0, !unreadable.isEmpty {
+            let n = unseenAttachments
+            rows.append(("", "(+\(n) attachment\(n == 1 ? "" : "s") in processes we cannot read: pid \(pids))"))
+        } else if shmid == nil, size != nil, !unreadable.isEmpty {
+            rows.append(("", "(processes we cannot read, pid \(pids), are not shown if they map it)"))
         }
         return rows.map { $0.0 + String(repeating: " ", count: max(0, 12 - $0.0.count)) + $0.1 }
     }

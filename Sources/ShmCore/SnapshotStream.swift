@@ -54,11 +54,11 @@ extension Snapshot {
     public static func differences(file path: String, against reader: any ByteReader) throws(ShmError)
         -> (header: Header, runs: [ByteChange])
     {
-        let fd: Int32
-        do { fd = try Sys.open(path, O_RDONLY | O_CLOEXEC) } catch let e {
-            throw ShmError.fromFileErrno(e.code, operation: "open", path: path, context: "cannot read the snapshot")
-        }
-        defer { Sys.close(fd) }
+        let file = try SnapshotFile(path: path)
+        // The descriptor is the file object's: keep it open until the end.
+        defer { withExtendedLifetime(file) {} }
+        let fd = file.fd
+        let header = file.header
         func failed(_ e: Errno) -> ShmError {
             ShmError.fromFileErrno(e.code, operation: "read", path: path, context: "cannot read the snapshot")
         }
@@ -67,23 +67,6 @@ extension Snapshot {
         defer {
             old.deallocate()
             new.deallocate()
-        }
-        let got: Int
-        let fileSize: Int
-        do {
-            got = try readFully(fd, UnsafeMutableRawBufferPointer(rebasing: old[0..<4096]))
-            fileSize = Int(try Sys.fstat(fd).st_size)
-        } catch { throw failed(error) }
-        let header: Header
-        do { header = try parseHeader(Array(old[0..<got])) } catch {
-            throw ShmError(.unknown, operation: "read", target: path, message: error.message)
-        }
-        guard fileSize - header.end == header.size else {
-            throw ShmError(
-                .unknown, operation: "read", target: path,
-                message:
-                    "snapshot is cut short or padded: header says \(header.size) bytes, file holds \(fileSize - header.end)"
-            )
         }
         let common = min(header.size, reader.byteCount)
         var runs: [ByteChange] = []
@@ -141,6 +124,79 @@ extension Snapshot {
         do { try reader.read(into: chunk, offset: offset) } catch let e as ShmError { throw e } catch {
             throw ShmError(.unknown, operation: "read", target: "segment", message: "\(error)")
         }
+    }
+}
+
+/// A snapshot file opened for reading, its bytes readable a chunk at a time like a segment's: so two snapshot files
+/// compare the way a snapshot and a segment do (`shmscope diff OLD.snap NEW.snap`), neither ever whole in memory.
+public final class SnapshotFile: ByteReader {
+    public let path: String
+    public let header: Snapshot.Header
+    let fd: Int32
+
+    /// Opens `path` and checks its header, and that the file holds exactly the bytes the header says.
+    public init(path: String) throws(ShmError) {
+        self.path = path
+        do { fd = try Sys.open(path, O_RDONLY | O_CLOEXEC) } catch let e {
+            throw ShmError.fromFileErrno(e.code, operation: "open", path: path, context: "cannot read the snapshot")
+        }
+        func failed(_ e: Errno) -> ShmError {
+            ShmError.fromFileErrno(e.code, operation: "read", path: path, context: "cannot read the snapshot")
+        }
+        let start = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+        defer { start.deallocate() }
+        let got: Int
+        let fileSize: Int
+        do throws(Errno) {
+            got = try readFully(fd, start)
+            fileSize = Int(try Sys.fstat(fd).st_size)
+        } catch {
+            Sys.close(fd)
+            throw failed(error)
+        }
+        do { header = try Snapshot.parseHeader(Array(start[0..<got])) } catch {
+            Sys.close(fd)
+            throw ShmError(.unknown, operation: "read", target: path, message: error.message)
+        }
+        guard fileSize - header.end == header.size else {
+            Sys.close(fd)
+            throw ShmError(
+                .unknown, operation: "read", target: path,
+                message:
+                    "snapshot is cut short or padded: header says \(header.size) bytes, file holds \(fileSize - header.end)"
+            )
+        }
+    }
+
+    deinit { Sys.close(fd) }
+
+    /// Whether the file at `path` starts like a snapshot (its magic line); false for anything unreadable.
+    public static func looksLikeSnapshot(_ path: String) -> Bool {
+        guard let fd = try? Sys.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) else { return false }
+        defer { Sys.close(fd) }
+        guard let st = try? Sys.fstat(fd), st.st_mode & S_IFMT == S_IFREG else { return false }
+        let magic = Array((Snapshot.magic + "\n").utf8)
+        let start = UnsafeMutableRawBufferPointer.allocate(byteCount: magic.count, alignment: 1)
+        defer { start.deallocate() }
+        let got = (try? readFully(fd, start)) ?? 0
+        return got == magic.count && Array(start) == magic
+    }
+
+    public var byteCount: Int { header.size }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws {
+        do throws(Errno) {
+            _ = try Sys.lseek(fd, header.end + offset, SEEK_SET)
+            if try readFully(fd, buffer) != buffer.count { throw Errno(code: EIO) }
+        } catch {
+            throw ShmError.fromFileErrno(error.code, operation: "read", path: path, context: "cannot read the snapshot")
+        }
+    }
+
+    /// A hole of the file (a sparse segment's hole saved as one) reads as zeros without being read.
+    public func isHole(offset: Int, count: Int) -> Bool {
+        guard let data = try? Sys.lseek(fd, header.end + offset, ExtentMap.seekData) else { return false }
+        return data >= header.end + offset + count
     }
 }
 

@@ -35,20 +35,6 @@ package struct BrowserRow: Equatable, Sendable {
     }
 }
 
-/// `512 B`, `4 KiB`, `1.5 MiB`, `32 MiB`: powers of 1024, one decimal only when it is not a whole number.
-package func humanSize(_ bytes: Int) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024 && unit < units.count - 1 {
-        value /= 1024
-        unit += 1
-    }
-    if unit == 0 || value == value.rounded() || value >= 100 { return "\(Int(value.rounded())) \(units[unit])" }
-    let tenths = Int((value * 10).rounded())
-    return tenths % 10 == 0 ? "\(tenths / 10) \(units[unit])" : "\(tenths / 10).\(tenths % 10) \(units[unit])"
-}
-
 package enum BrowserColumn: Int, CaseIterable, Sendable {
     case kind, key, id, size, perms, owner, nattch, attached, lock
 

@@ -82,7 +82,8 @@ package enum HexAction: Equatable, Sendable {
     case snapshotSaved(path: String, error: String?)
     /// Saving found a file at `path` and replaced nothing: ask before replacing it.
     case snapshotExists(path: String)
-    case differenceResult(offset: Int?)
+    /// The runs that differ from the snapshot now; with `jump`, `]` / `[` asked for them and the cursor moves.
+    case differenceRuns([DiffRun], truncated: Bool, jump: DiffJump?)
     case layoutValues([StructLayout.DecodedField], now: Double)
     /// The segment was removed, resized or created again (from the change-following engine).
     case segmentEvent(WatchEvent)
@@ -97,7 +98,7 @@ package enum HexAction: Equatable, Sendable {
     package var isResult: Bool {
         switch self {
         case .frame, .lockAttempt, .lockStatus, .wrote, .unlocked, .searchResult, .tick, .who, .activity,
-            .snapshotTaken, .snapshotSaved, .differenceResult, .layoutValues, .segmentEvent, .failed, .lockFailed,
+            .snapshotTaken, .snapshotSaved, .differenceRuns, .layoutValues, .segmentEvent, .failed, .lockFailed,
             .commitPlan, .attachedReadWrite, .reverted, .stagedSaved, .resize, .promptCompleted:
             true
         case .debug(let a):
@@ -107,6 +108,17 @@ package enum HexAction: Equatable, Sendable {
             }
         default: false
         }
+    }
+}
+
+/// Where `]` / `[` started from, and which way.
+package struct DiffJump: Equatable, Sendable {
+    package var from: Int
+    package var forward: Bool
+
+    package init(from: Int, forward: Bool) {
+        self.from = from
+        self.forward = forward
     }
 }
 
@@ -142,8 +154,8 @@ package enum HexEffect: Equatable, Sendable {
     case takeSnapshot
     case saveSnapshot(path: String, replace: Bool)
     case loadSnapshot(path: String)
-    /// Find the next/previous byte that differs from the snapshot, from `from`.
-    case findDifference(from: Int, forward: Bool)
+    /// Compare the segment with the snapshot (report `.differenceRuns`); with `jump`, for `]` / `[`.
+    case compareWithSnapshot(jump: DiffJump?)
     /// Repaint the whole terminal (Ctrl-L).
     case redraw
     case quit

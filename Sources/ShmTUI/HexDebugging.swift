@@ -90,7 +90,7 @@ package enum DebugAction: Equatable, Sendable {
     case togglePlay
     /// `P`: playback speed.
     case openSpeedPrompt
-    /// `D`: remove breakpoints.
+    /// `R`: remove breakpoints.
     case openDeletePrompt
     // Results
     case timelineMoved(TimelineStatus, message: String?)
@@ -259,7 +259,7 @@ package func breakpointLines(_ d: DebugViewState) -> [String] {
     if let hit = d.hit {
         lines.append("last hit: \(hit.id) at \(iso8601(hit.time)) " + hit.values.map(\.display).joined(separator: " "))
     }
-    lines.append("D removes (numbers or *)")
+    lines.append("R removes (numbers or *)")
     return lines
 }
 

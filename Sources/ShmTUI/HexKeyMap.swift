@@ -118,7 +118,7 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case "p": return s.debug.timeline != nil ? .debug(.togglePlay) : .togglePause
         case "P": return .debug(.openSpeedPrompt)
         case "B": return .debug(.openBreakpointPrompt)
-        case "D": return .debug(.openDeletePrompt)
+        case "R": return .debug(.openDeletePrompt)
         case "T": return .debug(.openSeekPrompt)
         case ".": return .debug(.step(n))
         case ",": return .debug(.step(-n))
@@ -132,6 +132,7 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case "m": return .togglePanel(.activity)
         case "i": return .togglePanel(.inspector)
         case "t": return .togglePanel(.layout)
+        case "D": return .togglePanel(.diff)
         case "s": return .takeSnapshot
         case "x": return .toggleDiff
         case "]": return .nextDifference(forward: true)
@@ -158,16 +159,18 @@ package let helpLines: [String] = [
     "Top/bottom  g G",
     "Go to       :  Ctrl-G F4  (0x40+8 4K $ +16)",
     "Search      /  F6   backward ?  (text, x de ad)",
-    "Next/prev   n N",
+    "  any case  \\c in the text (/hello\\c)",
+    "Next/prev   n N  (N: the other way)",
     "Switch pane Tab (never edits)",
     "Lock        L  F2     Unlock  U  F3",
     "Pause       p  F5",
     "Who         W  (attached processes, lock)",
     "Activity    m  (block map)  > < next/prev",
     "Inspector   i     Layout  t (--layout FILE)",
-    "Panes       F7 cycles who/map/inspector/layout",
+    "Panes       F7 cycles who/map/inspector/layout/diff",
     "Snapshot    s  F9   Save  S   Load  O",
-    "Diff        x  toggle   Next/prev diff  ] [",
+    "Diff        x  toggle   Next/prev run  ] [",
+    "Diff runs   D  (pane: offset, length, old -> new)",
     "Undo commit u  (if the bytes are unchanged)",
     "Discard     X  (every staged byte, asks)",
     "Edit mode   e  Insert   (status: EDIT)",
@@ -181,9 +184,7 @@ package let helpLines: [String] = [
     "Redraw      Ctrl-L   Mouse: click, wheel",
     "Prompts     ← → Ctrl-A E W U K  ↑ ↓ history",
     "            Tab completes file names, ~ is home",
-    "Breakpoint  B  (prompt: Tab toggles freeze)",
-    "            D removes   pane: F7 / Who shows hits",
-    "Replay      . , next/prev change   T seek",
-    "            p play/stop   P speed",
+    "Breakpoint  B (Tab: freeze)  R remove  F7 pane",
+    "Replay      . , change  T seek  p play  P speed",
     "Help        F1     Quit  q  F10",
 ]

@@ -31,12 +31,24 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         }
         return []
     case .click(let x, let y):
+        if s.panel == .diff, s.panelRows > 1, !s.diffRuns.isEmpty {
+            // The pane's title is at 1 + visibleRows; its runs start on the row below.
+            let row = y - (2 + s.visibleRows)
+            let top = diffPaneTop(s, rows: s.panelRows - 1)
+            if row >= 0, row < s.panelRows - 1, top + row < s.diffRuns.count {
+                let run = s.diffRuns[top + row]
+                s.message = .info(
+                    "diff run \(top + row + 1)/\(s.diffRuns.count) at 0x\(hexPadded(run.offset, width: 8)), \(run.length) byte\(run.length == 1 ? "" : "s")")
+                return moveCursor(&s, to: run.offset)
+            }
+        }
         if s.panel == .activity, s.panelRows > 0, s.activity.bytesPerCell > 0 {
             // The pane's title is at 1 + visibleRows; its cells start on the row below, one column in.
             let row = y - (2 + s.visibleRows)
-            let column = x - 1
-            let columns = activityColumns(width: s.width)
-            if row >= 0, column >= 0, column < columns {
+            let geometry = ActivityGeometry(width: s.width, size: s.size)
+            let column = x - geometry.x(column: 0)
+            let columns = geometry.columns
+            if row >= 0, row < activityCellRows(panelRows: s.panelRows), column >= 0, column < columns {
                 let cell = row * columns + column
                 if cell < s.activity.lastChange.count {
                     let target = min(s.size - 1, cell * s.activity.bytesPerCell)
@@ -156,7 +168,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         if !s.attachedReadWrite {
             // Locking is for writing: attach read-write now (Qt's lifecycle lock is taken then, not before).
             if s.removed {
-                s.message = .error("segment removed by a peer: there is nothing to lock")
+                s.message = .error("segment removed by another process: there is nothing to lock")
                 return []
             }
             return [.attachReadWrite(then: .lock)]
@@ -173,7 +185,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             return []
         }
         if s.removed {
-            s.message = .error("segment removed by a peer: edits could never be written")
+            s.message = .error("segment removed by another process: edits could never be written")
             return []
         }
         guard s.attachedReadWrite else { return [.attachReadWrite(then: .edit)] }
@@ -258,7 +270,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             // A write would go into a copy no peer can see: refuse, and offer to keep the bytes in a file.
             s.mode = .prompt(Prompt(kind: .saveStaged))
             s.message = .error(
-                "segment removed by a peer: not written; save the staged bytes to a file (Esc keeps them)")
+                "segment removed by another process: not written; save the staged bytes to a file (Esc keeps them)")
             return []
         }
         guard s.attachedReadWrite else {
@@ -313,7 +325,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             return []
         }
         if s.removed {
-            s.message = .error("segment removed by a peer: the commit cannot be undone")
+            s.message = .error("segment removed by another process: the commit cannot be undone")
             return []
         }
         guard s.lockWait == nil else {
@@ -408,17 +420,21 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.message = .error("not found: \(query.display)")
             return []
         }
-        s.message = .info("found \(query.display) at 0x\(hexPadded(offset, width: 8))" + (wrapped ? " (wrapped)" : ""))
+        // Where it is, and (as vim says "search hit BOTTOM, continuing at TOP") which way it wrapped.
+        let wrap = !wrapped ? "" : offset <= s.cursor ? " (wrapped past the end to the start)" : " (wrapped past the start to the end)"
+        s.message = .info("found \(query.display) at 0x\(hexPadded(offset, width: 8))\(wrap)")
         return moveCursor(&s, to: offset)
     case .togglePanel(let panel):
         if panel == .layout && s.structLayout == nil {
             s.message = .error("no layout: start with --layout FILE")
             return []
         }
-        return showPanel(&s, s.panel == panel ? nil : panel)
+        let effects = showPanel(&s, s.panel == panel ? nil : panel)
+        return s.panel == .diff && s.snapshot != nil ? effects + [.compareWithSnapshot(jump: nil)] : effects
     case .cyclePanel:
         let order: [Panel?] =
             [nil, .who, .activity, .inspector] + (s.structLayout == nil ? [] : [.layout])
+            + (s.snapshot == nil ? [] : [.diff])
             + (s.debug.breakpoints.isEmpty ? [] : [.breakpoints])
         let index = order.firstIndex(of: s.panel) ?? 0
         return showPanel(&s, order[(index + 1) % order.count])
@@ -438,7 +454,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.message = .error("no snapshot: press s to take one, or O to load one")
             return []
         }
-        return [.findDifference(from: s.cursor, forward: forward)]
+        return [.compareWithSnapshot(jump: DiffJump(from: s.cursor, forward: forward))]
     case .nextActiveBlock(let forward):
         let a = s.activity
         guard a.bytesPerCell > 0, !a.counts.isEmpty else {
@@ -468,21 +484,30 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         s.snapshotTime = time
         s.diffMode = true
         let size = bytes.count == s.size ? "" : " (snapshot is \(bytes.count) bytes, segment \(s.size))"
-        s.message = .info("snapshot \(origin)\(size): diff on; ] [ jump, x toggles, S saves")
-        return []
+        s.message = .info("snapshot \(origin)\(size): diff on; ] [ jump, D lists runs, x toggles, S saves")
+        s.diffRuns = []
+        s.diffRunsTruncated = false
+        return [.compareWithSnapshot(jump: nil)]
     case .snapshotSaved(let path, let error):
         s.message = error.map { .error("cannot save: \($0)") } ?? .info("snapshot saved to \(path)")
         return []
     case .snapshotExists(let path):
         s.mode = .prompt(Prompt(kind: .replaceSnapshot(path: path)))
         return []
-    case .differenceResult(let offset):
-        guard let offset else {
+    case .differenceRuns(let runs, let truncated, let jump):
+        s.diffRuns = runs
+        s.diffRunsTruncated = truncated
+        guard let jump else { return [] }
+        guard let (index, wrapped) = nextDiffRun(runs, from: jump.from, forward: jump.forward) else {
             s.message = .info("no differences from the snapshot")
             return []
         }
-        s.message = .info("differs from the snapshot at 0x\(hexPadded(offset, width: 8))")
-        return moveCursor(&s, to: offset)
+        let run = runs[index]
+        let of = "\(runs.count)\(truncated ? "+" : "")"
+        let wrap = wrapped ? (jump.forward ? " (wrapped to the start)" : " (wrapped to the end)") : ""
+        s.message = .info(
+            "diff run \(index + 1)/\(of) at 0x\(hexPadded(run.offset, width: 8)), \(run.length) byte\(run.length == 1 ? "" : "s")\(wrap)")
+        return moveCursor(&s, to: run.offset)
     case .layoutValues(let fields, let now):
         let old = Dictionary(s.layoutFields.map { ($0.field.name, $0.raw) }, uniquingKeysWith: { a, _ in a })
         for f in fields where old[f.field.name].map({ $0 != f.raw }) == true { s.layoutChangedAt[f.field.name] = now }
@@ -492,7 +517,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         switch event {
         case .removed:
             s.removed = true
-            s.message = .error("segment removed by a peer: showing the copy we still have mapped")
+            s.message = .error("segment removed by another process: showing the copy we still have mapped")
             return []
         case .resized(let from, let to):
             s.message = .info("segment resized by a peer from \(from) to \(to) bytes: mapped again")

@@ -34,6 +34,8 @@ package final class HexSession: TUIProgram {
     private let breakpoints = BreakpointSet()
     private var playStarted: Double?
     private var pendingBell = false
+    private var lastDiffCompare = -Double.infinity
+    private var diffCompareSeconds = 0.0
 
     /// Every dependency is required: a route cannot forget the Who pane or the layout. Build it through
     /// `HexViewComposer`, the one place that knows how a route's options become these values.
@@ -119,6 +121,13 @@ package final class HexSession: TUIProgram {
         }
         if now >= nextScan { scanActivity(now: now) }
         if let speed = state.debug.playing { advancePlayback(now: now, speed: speed) }
+        // The diff pane follows the segment: compared again at most twice a second while it is open, and a big
+        // segment no more than a fifth of the time (a compare reads the whole segment).
+        if state.panel == .diff, state.snapshot != nil, !state.paused,
+            now - lastDiffCompare >= max(0.5, diffCompareSeconds * 5)
+        {
+            compareWithSnapshot(jump: nil, now: now)
+        }
         if state.panel == .who, state.who == nil || now - lastWho >= 1 {
             dispatch(.who(whoProvider.who()))
             lastWho = now
@@ -157,8 +166,10 @@ package final class HexSession: TUIProgram {
     }
 
     private func publishActivity() {
-        let rows = state.panel == .activity ? max(1, state.panelRows - 1) : Panel.activity.wantedRows(fields: 0) - 1
-        let summary = ActivitySummary(tracker: tracker, cells: activityColumns(width: state.width) * rows)
+        let rows = activityCellRows(
+            panelRows: state.panel == .activity ? state.panelRows : Panel.activity.wantedRows(fields: 0))
+        let columns = ActivityGeometry(width: state.width, size: state.size).columns
+        let summary = ActivitySummary(tracker: tracker, cells: columns * rows)
         dispatch(.activity(summary, byteCounts: byteCounts()))
     }
 
@@ -209,6 +220,24 @@ package final class HexSession: TUIProgram {
             }
         }
         lastRefresh = now
+    }
+
+    /// Compares the segment now with the snapshot (which is in memory already, so the segment is read whole once)
+    /// and reports the runs that differ.
+    private func compareWithSnapshot(jump: DiffJump?, now: Double? = nil) {
+        guard let snapshot = state.snapshot else { return }
+        do {
+            let started = ContinuousClock.now
+            let bytes = try source.read(offset: 0, count: min(source.size, snapshot.count))
+            let changes = Snapshot.differences(snapshot, bytes)
+            let runs = changes.prefix(HexViewState.diffRunLimit).map(DiffRun.init)
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            diffCompareSeconds = Double(seconds) + Double(attoseconds) / 1e18
+            lastDiffCompare = now ?? state.now
+            dispatch(.differenceRuns(Array(runs), truncated: changes.count > runs.count, jump: jump))
+        } catch {
+            dispatch(.failed("diff failed: \(error)"))
+        }
     }
 
     private func attemptLock() {
@@ -314,12 +343,14 @@ package final class HexSession: TUIProgram {
         case .search(let query, let from, let forward):
             let hit: (offset: Int, wrapped: Bool)?
             if state.paused, state.frame.offset == 0, state.frame.bytes.count == source.size {
-                hit = findBytes(query.bytes, in: state.frame.bytes, from: from, forward: forward)
+                let hay = query.ignoreCase ? asciiLowercased(state.frame.bytes) : state.frame.bytes
+                hit = findBytes(query.needle, in: hay, from: from, forward: forward)
             } else {
                 // In chunks: a big (sparse) segment is never copied whole, and its holes are never faulted in.
                 do {
-                    hit = try findBytes(query.bytes, size: source.size, from: from, forward: forward) {
-                        try source.read(offset: $0, count: $1)
+                    hit = try findBytes(query.needle, size: source.size, from: from, forward: forward) {
+                        let bytes = try source.read(offset: $0, count: $1)
+                        return query.ignoreCase ? asciiLowercased(bytes) : bytes
                     }
                 } catch {
                     dispatch(.failed("search failed: \(error)"))
@@ -355,15 +386,8 @@ package final class HexSession: TUIProgram {
             } catch {
                 dispatch(.failed("cannot load: \(error.message)"))
             }
-        case .findDifference(let from, let forward):
-            guard let snapshot = state.snapshot else { return }
-            do {
-                let now = try source.read(offset: 0, count: source.size)
-                dispatch(
-                    .differenceResult(offset: Snapshot.nextDifference(snapshot, now, from: from, forward: forward)))
-            } catch {
-                dispatch(.failed("diff failed: \(error)"))
-            }
+        case .compareWithSnapshot(let jump):
+            compareWithSnapshot(jump: jump)
         case .debug(let effect):
             performDebug(effect)
         case .redraw:

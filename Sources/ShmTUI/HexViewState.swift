@@ -86,7 +86,7 @@ package enum PromptKind: Equatable, Sendable {
     /// The file `S` named exists: `y` + Enter replaces it, anything else keeps it.
     case replaceSnapshot(path: String)
     /// `B`: a breakpoint's condition (Tab toggles freezing on a hit); `T` a replay time; `P` a playback speed;
-    /// `D` breakpoints to remove.
+    /// `R` breakpoints to remove.
     case breakpoint(freeze: Bool)
     case seekTime, playSpeed, deleteBreakpoint
 }
@@ -200,11 +200,17 @@ package struct HexViewState: Equatable, Sendable {
     package var snapshotTime: Double?
     /// Highlight every byte that differs from the snapshot.
     package var diffMode = false
+    /// The runs that differ from the snapshot, as last compared (for the diff pane and `]` `[`); at most
+    /// `diffRunLimit`, `diffRunsTruncated` when there were more.
+    package var diffRuns: [DiffRun] = []
+    package var diffRunsTruncated = false
+    package static let diffRunLimit = 10_000
     /// The layout given with `--layout`, its decoded fields, and when each field last changed.
     package var structLayout: StructLayout?
     package var layoutFields: [StructLayout.DecodedField] = []
     package var layoutChangedAt: [String: Double] = [:]
-    /// A peer removed the segment; we still show the copy we have mapped.
+    /// Another process removed the segment (this view never removes one: it cannot tell a peer from `shmscope rm`
+    /// in another terminal, so it does not say "a peer"); we still show the copy we have mapped.
     package var removed = false
     /// Each prompt's earlier lines (Up/Down).
     package var history = PromptHistory()

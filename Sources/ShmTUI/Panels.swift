@@ -12,6 +12,8 @@ package enum Panel: Equatable, Sendable, CaseIterable {
     case layout
     /// Data breakpoints and their hits (F7 once one is set).
     case breakpoints
+    /// The runs of bytes that differ from the snapshot (`D`): offset, length, old → new.
+    case diff
 
     package var title: String {
         switch self {
@@ -20,6 +22,7 @@ package enum Panel: Equatable, Sendable, CaseIterable {
         case .inspector: "Inspector"
         case .layout: "Layout"
         case .breakpoints: "Breakpoints"
+        case .diff: "Diff"
         }
     }
 
@@ -31,6 +34,7 @@ package enum Panel: Equatable, Sendable, CaseIterable {
         case .inspector: 13
         case .layout: max(3, min(12, fields + 1))
         case .breakpoints: 6
+        case .diff: 8
         }
     }
 }
@@ -82,7 +86,10 @@ package struct ActivitySummary: Equatable, Sendable {
             self.init()
             return
         }
-        let perCell = (blocks + cells - 1) / cells
+        // A power of two blocks per cell (blocks are a power of two bytes): cells of 16 B, 4 KiB, 64 KiB, never 12 KiB,
+        // so every cell and every row of the map starts at a round offset.
+        var perCell = 1
+        while perCell * cells < blocks { perCell *= 2 }
         var last: [Double] = []
         var counts: [UInt32] = []
         var b = 0
@@ -111,8 +118,27 @@ package struct ActivitySummary: Equatable, Sendable {
     }
 }
 
-/// Cells per row of the activity pane: the width less one column on each side.
-package func activityColumns(width: Int) -> Int { max(1, width - 2) }
+/// Where the activity map's cells go: each row starts with its offset in hex (`labelWidth` columns with the space
+/// after it), then `columns` cells, a power of two so each row starts at a round offset too.
+package struct ActivityGeometry: Equatable, Sendable {
+    package var labelWidth: Int
+    package var columns: Int
+
+    package init(width: Int, size: Int) {
+        var digits = 4
+        while digits < 16 && max(0, size - 1) >> (4 * digits) > 0 { digits += 1 }
+        labelWidth = digits + 1
+        var c = 1
+        while c * 2 <= max(1, width - 2 - labelWidth) { c *= 2 }
+        columns = c
+    }
+
+    /// The x of a cell's column (the pane starts one column in).
+    package func x(column: Int) -> Int { 1 + labelWidth + column }
+}
+
+/// Rows of cells in an activity pane of `panelRows` rows: less the title and the legend.
+package func activityCellRows(panelRows: Int) -> Int { max(1, panelRows - 2) }
 
 /// Draws the open pane into rows `y ..< y + rows`.
 package func drawPanel(_ s: HexViewState, theme: Theme, into buffer: inout ScreenBuffer, y: Int, rows: Int) {
@@ -130,6 +156,7 @@ package func drawPanel(_ s: HexViewState, theme: Theme, into buffer: inout Scree
         title = "Inspector @0x\(hexPadded(s.cursor, width: 8)) changed \(n)x │ LE │ BE"
     case .layout: title = "Layout" + (s.structLayout.map { " (\($0.fields.count) fields)" } ?? "")
     case .breakpoints: title = "Breakpoints (\(s.debug.breakpoints.count))"
+    case .diff: title = diffPaneTitle(s)
     }
     buffer.put(String(repeating: "─", count: buffer.width), x: 0, y: y, style: theme.border)
     buffer.put(" \(title) ", x: 1, y: y, style: theme.heading)
@@ -139,10 +166,95 @@ package func drawPanel(_ s: HexViewState, theme: Theme, into buffer: inout Scree
     case .activity: drawActivity(s, theme: theme, into: &buffer, y: y + 1, rows: body)
     case .inspector: drawInspector(s, theme: theme, into: &buffer, y: y + 1, rows: body)
     case .layout: drawLayoutTable(s, theme: theme, into: &buffer, y: y + 1, rows: body)
+    case .diff: drawDiffRuns(s, theme: theme, into: &buffer, y: y + 1, rows: body)
     case .breakpoints:
         for (i, line) in breakpointLines(s.debug).prefix(body).enumerated() {
             buffer.put(line, x: 1, y: y + 1 + i, style: line.hasPrefix("last hit") ? theme.error : .plain)
         }
+    }
+}
+
+/// A run of bytes that differs from the snapshot, with the first bytes of both sides for the diff pane.
+package struct DiffRun: Equatable, Sendable {
+    package var offset: Int
+    package var length: Int
+    /// Up to `previewBytes` of the snapshot's bytes and of the segment's now.
+    package var old: [UInt8]
+    package var new: [UInt8]
+
+    package static let previewBytes = 8
+
+    package init(offset: Int, length: Int, old: [UInt8], new: [UInt8]) {
+        self.offset = offset
+        self.length = length
+        self.old = old
+        self.new = new
+    }
+
+    package init(_ change: ByteChange) {
+        self.init(
+            offset: change.offset, length: change.length, old: Array((change.old ?? []).prefix(Self.previewBytes)),
+            new: Array(change.new.prefix(Self.previewBytes)))
+    }
+
+    package var range: Range<Int> { offset..<(offset + length) }
+}
+
+/// `]` / `[`: the run after the one at `from` (forward), or the nearest run that starts before `from` (backward:
+/// inside a run, its own start first, as vim's `[c`), wrapping round once. The index of the run, and whether it
+/// wrapped.
+package func nextDiffRun(_ runs: [DiffRun], from: Int, forward: Bool) -> (index: Int, wrapped: Bool)? {
+    guard !runs.isEmpty else { return nil }
+    if forward {
+        if let i = runs.firstIndex(where: { $0.offset > from }) { return (i, false) }
+        return (0, true)
+    }
+    if let i = runs.lastIndex(where: { $0.offset < from }) { return (i, false) }
+    return (runs.count - 1, true)
+}
+
+/// The diff pane's rows: the runs, scrolled so the one at (or after) the cursor shows; that run is the selected one.
+package func diffPaneSelection(_ s: HexViewState) -> Int? {
+    guard !s.diffRuns.isEmpty else { return nil }
+    return s.diffRuns.firstIndex { $0.offset + $0.length > s.cursor } ?? s.diffRuns.count - 1
+}
+
+/// The first run shown in a pane of `rows` rows: the selection stays in view.
+package func diffPaneTop(_ s: HexViewState, rows: Int) -> Int {
+    guard let selected = diffPaneSelection(s), rows > 0 else { return 0 }
+    return max(0, min(selected - rows / 2, s.diffRuns.count - rows))
+}
+
+private func diffPaneTitle(_ s: HexViewState) -> String {
+    guard s.snapshot != nil else { return "Diff: no snapshot (s takes one, O loads one)" }
+    let n = s.diffRuns.count
+    let bytes = s.diffRuns.reduce(0) { $0 + $1.length }
+    let more = s.diffRunsTruncated ? "+" : ""
+    return "Diff: \(n)\(more) run\(n == 1 ? "" : "s"), \(bytes)\(more) byte\(bytes == 1 ? "" : "s") differ; ] [ jump, click selects"
+}
+
+/// One line per run: `0x00000010  4  de ad be ef → 00 00 00 00` (old → new, the first 8 bytes of each).
+package func diffRunLine(_ r: DiffRun) -> String {
+    func hex(_ b: [UInt8], _ total: Int) -> String {
+        b.map(hexByte).joined(separator: " ") + (total > b.count ? " …" : "")
+    }
+    return "0x\(hexPadded(r.offset, width: 8)) \(String(r.length).leftPadded(6))  \(hex(r.old, r.length)) → \(hex(r.new, r.length))"
+}
+
+private func drawDiffRuns(_ s: HexViewState, theme: Theme, into buffer: inout ScreenBuffer, y: Int, rows: Int) {
+    guard s.snapshot != nil else {
+        buffer.put("no snapshot: press s to take one, or O to load one", x: 1, y: y)
+        return
+    }
+    if s.diffRuns.isEmpty {
+        buffer.put("no byte differs from the snapshot", x: 1, y: y)
+        return
+    }
+    let top = diffPaneTop(s, rows: rows)
+    let selected = diffPaneSelection(s)
+    for (i, run) in s.diffRuns[top...].prefix(rows).enumerated() {
+        let style = top + i == selected ? theme.selection : Style.plain
+        buffer.put(diffRunLine(run), x: 1, y: y + i, style: style)
     }
 }
 
@@ -205,14 +317,31 @@ private func drawActivity(_ s: HexViewState, theme: Theme, into buffer: inout Sc
         buffer.put("scanning…", x: 1, y: y)
         return
     }
-    let columns = activityColumns(width: buffer.width)
+    let geometry = ActivityGeometry(width: buffer.width, size: s.size)
+    let cellRows = rows >= 2 ? rows - 1 : rows
     let cursorCell = s.cursor / a.bytesPerCell
     for (i, last) in a.lastChange.enumerated() {
-        let row = i / columns
-        guard row < rows else { break }
+        let row = i / geometry.columns
+        guard row < cellRows else { break }
+        if i % geometry.columns == 0 {
+            buffer.put(
+                hexPadded(i * a.bytesPerCell, width: geometry.labelWidth - 1), x: 1, y: y + row, style: theme.heading)
+        }
         var style = theme.activity(age: s.now - last)
         if i == cursorCell { style.reverse = true }
-        buffer.put(String(ActivitySummary.glyph(count: a.counts[i])), x: 1 + i % columns, y: y + row, style: style)
+        buffer.put(
+            String(ActivitySummary.glyph(count: a.counts[i])), x: geometry.x(column: i % geometry.columns), y: y + row,
+            style: style)
+    }
+    if rows >= 2 { drawActivityLegend(theme: theme, into: &buffer, y: y + rows - 1) }
+}
+
+/// The map's legend, in the styles the cells use: glyphs count changes, colours say how long ago the last one was.
+private func drawActivityLegend(theme: Theme, into buffer: inout ScreenBuffer, y: Int) {
+    var x = buffer.put("· none  1-9 changes  * 10+  last change:", x: 1, y: y, style: theme.heading)
+    for (text, age) in [("<1s", 0.5), ("<10s", 5.0), ("older", 60.0), ("never", Double.infinity)] {
+        x = buffer.put(" ", x: x, y: y)
+        x = buffer.put(text, x: x, y: y, style: theme.activity(age: age))
     }
 }
 
@@ -253,6 +382,11 @@ private func drawLayoutTable(_ s: HexViewState, theme: Theme, into buffer: inout
 }
 
 extension String {
+    /// Right-aligned in `width` columns (never cut).
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+
     /// Left-aligned in `width` columns (never cut).
     func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }

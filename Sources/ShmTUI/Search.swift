@@ -1,15 +1,22 @@
 import Glibc
 import ShmCore
 
-/// What `/` looks for: text as typed, or bytes given in hex after `x` (`/x de ad`, `/x dead`).
+/// What `/` looks for: text as typed, or bytes given in hex after `x` (`/x de ad`, `/x dead`). Text with `\c` in
+/// it (anywhere, as in vim) matches in any case (ASCII letters); `\C` forces exact case, which is the default.
 package struct SearchQuery: Equatable, Sendable {
     package var bytes: [UInt8]
     package var display: String
+    /// ASCII letters match in either case.
+    package var ignoreCase: Bool
 
-    package init(bytes: [UInt8], display: String) {
+    package init(bytes: [UInt8], display: String, ignoreCase: Bool = false) {
         self.bytes = bytes
         self.display = display
+        self.ignoreCase = ignoreCase
     }
+
+    /// The bytes to look for, folded to lower case when the case is ignored (the haystack is folded the same way).
+    package var needle: [UInt8] { ignoreCase ? asciiLowercased(bytes) : bytes }
 
     /// nil when there is nothing to search for; hex after `x ` is read by `NumberParser.hexBytes`, so a typo
     /// there gets its message rather than a text search for the typo.
@@ -18,9 +25,21 @@ package struct SearchQuery: Equatable, Sendable {
             let bytes = try NumberParser.hexBytes(String(text.dropFirst(2)))
             return SearchQuery(bytes: bytes, display: "x " + bytes.map(hexByte).joined(separator: " "))
         }
+        var text = text
+        var ignoreCase = false
+        if text.contains("\\c") || text.contains("\\C") {
+            ignoreCase = text.contains("\\c") && !text.contains("\\C")
+            text = text.replacing("\\c", with: "").replacing("\\C", with: "")
+        }
         guard !text.isEmpty else { return nil }
-        return SearchQuery(bytes: Array(text.utf8), display: text)
+        return SearchQuery(
+            bytes: Array(text.utf8), display: ignoreCase ? "\(text) (any case)" : text, ignoreCase: ignoreCase)
     }
+}
+
+/// ASCII `A`-`Z` as `a`-`z`; every other byte unchanged (a case-insensitive search folds both sides with it).
+package func asciiLowercased(_ bytes: [UInt8]) -> [UInt8] {
+    bytes.map { $0 >= 0x41 && $0 <= 0x5a ? $0 + 0x20 : $0 }
 }
 
 /// Finds `needle` in `haystack` starting at `from`, going forward or backward, wrapping round once.

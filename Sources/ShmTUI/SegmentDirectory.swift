@@ -65,7 +65,7 @@ package final class CatalogDirectory: SegmentDirectory {
         do {
             let (entry, catalog) = try ResolvedTarget.resolve(target, context: rowContext(target)).scanEntry()
             guard let entry else { return ["no such segment any more: F5 rescans"] }
-            return entry.infoLines(hiddenProcesses: catalog.hiddenProcesses)
+            return entry.infoLines(unreadablePIDs: catalog.unreadablePIDs)
         } catch {
             return ["cannot look it up: \(error.message)"]
         }

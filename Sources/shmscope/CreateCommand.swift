@@ -26,7 +26,7 @@ struct Create: ParsableCommand {
     @Option(name: .long, help: "Fill every byte with this value (0-255 or 0xNN).")
     var fill: String?
 
-    @Option(name: .long, help: "Initial contents from a file (copied from offset 0).")
+    @Option(name: .long, help: "Initial contents from a file (copied from offset 0).", completion: .file())
     var from: String?
 
     @Option(name: .long, help: "Permissions of the segment, octal (Qt uses 600).")

@@ -16,7 +16,9 @@ struct SnapshotCommand: ParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
-    @Argument(help: "The snapshot file to write (created 0600; an existing file is replaced only with --force).")
+    @Argument(
+        help: "The snapshot file to write (created 0600; an existing file is replaced only with --force).",
+        completion: .file(extensions: ["snap"]))
     var file: String
 
     @Flag(name: .long, help: "Replace FILE if it exists (a symlink there is replaced, never followed).")
@@ -41,30 +43,83 @@ struct SnapshotCommand: ParsableCommand {
     }
 }
 
-/// `shmscope diff TARGET FILE`: what changed in a segment since a snapshot.
+/// `shmscope diff TARGET FILE` (what changed in a segment since a snapshot) and `shmscope diff OLD.snap NEW.snap`
+/// (what changed between two snapshots).
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Compare a segment with a snapshot file: one line per differing run of bytes.",
+        abstract: "Compare a segment with a snapshot file, or two snapshot files: one line per differing run.",
+        usage: """
+            shmscope diff TARGET FILE [--json] [--exit-code] [<target options>]
+            shmscope diff OLD.snap NEW.snap [--json] [--exit-code]
+            """,
         discussion: """
-            Text: one line per run, `OFFSET LENGTH OLD NEW` (old = the snapshot, new = the segment now, as hex), then a summary line `N runs, M bytes differ`. If the sizes differ, the common prefix is compared and a `size SNAPSHOT -> NOW` line says so.
+            Text: one line per run, `OFFSET LENGTH OLD NEW` (old = the snapshot, new = the segment now, or NEW.snap, \
+            as hex), then a summary line `N runs, M bytes differ`. If the sizes differ, the common prefix is \
+            compared and a `size OLD -> NEW` line says so.
 
-            Exit status is 0 whether or not anything differs (1 is shmscope's runtime-failure status, so it cannot mean "differs" as it does for diff(1)); read the count instead.
+            The first argument is a snapshot file when it is a file that starts like one (`SHMSCOPE-SNAPSHOT 1`); \
+            otherwise it is a TARGET (name a Qt key that is also a file name here as qt:KEY).
+
+            When the snapshot was taken of another target than the one it is compared with, one warning line goes \
+            to stderr (the comparison still runs).
+
+            Exit status: without --exit-code, 0 whether or not anything differs (read the count), 1 on a runtime \
+            failure, 2 on a usage error. With --exit-code, as diff(1) and `git diff --exit-code`: 0 when nothing \
+            differs, 1 when something does (sizes included), 3 on a runtime failure, 2 on a usage error.
 
             Examples:
               shmscope diff SharedMemory_Key before.snap
               shmscope diff /psm_1234 before.snap --json
+              shmscope diff before.snap after.snap --exit-code || echo changed
             """)
 
-    @OptionGroup var target: TargetOptions
+    @Argument(
+        help: ArgumentHelp(
+            "The segment (see TARGET in `shmscope --help`), or OLD.snap to compare two snapshot files.",
+            valueName: "TARGET|OLD.snap"),
+        completion: .custom(targetCompletions))
+    var first: String
 
-    @Argument(help: "A snapshot file (from `shmscope snapshot` or the TUI's S key).")
+    @Argument(
+        help: ArgumentHelp(
+            "A snapshot file (from `shmscope snapshot` or the TUI's S key): the old side, or the new one after OLD.snap.",
+            valueName: "FILE"),
+        completion: .file(extensions: ["snap"]))
     var file: String
+
+    @OptionGroup var resolution: TargetContextOptions
 
     @Flag(name: .long, help: "Print one JSON object (see README \"diff\").")
     var json = false
 
-    func validate() throws { try target.refuseLock(in: "diff") }
+    @Flag(
+        name: .customLong("exit-code"),
+        help: "Exit 1 when anything differs, 0 when nothing does, 3 on a runtime failure (as diff(1)).")
+    var exitCode = false
+
+    /// Two snapshot files (no segment), or a target and a snapshot.
+    private var comparesTwoFiles: Bool { SnapshotFile.looksLikeSnapshot(first) }
+
+    /// The target options as every TARGET command has them, checked the same way.
+    private func targetOptions() throws -> TargetOptions {
+        var options = try TargetOptions.parse([first])
+        options.resolution = resolution
+        try options.validate()
+        return options
+    }
+
+    func validate() throws {
+        if comparesTwoFiles {
+            if resolution.sem != nil || resolution.noLock || resolution.tmpdir != nil || !resolution.keys.isEmpty {
+                throw ValidationError(
+                    "--tmpdir, --sem, --key and --no-lock resolve a TARGET; `\(first)` is a snapshot file")
+            }
+            return
+        }
+        let options = try targetOptions()
+        try options.refuseLock(in: "diff")
+    }
 
     struct RunJSON: Encodable {
         var offset: Int
@@ -78,6 +133,8 @@ struct Diff: ParsableCommand {
         var snapshotTarget: String
         var snapshotTime: String
         var snapshotSize: Int
+        /// When NEW is a snapshot file too: when it was taken.
+        var newSnapshotTime: String?
         var size: Int
         var runCount: Int
         var bytesDiffer: Int
@@ -88,6 +145,7 @@ struct Diff: ParsableCommand {
             case snapshotTarget = "snapshot_target"
             case snapshotTime = "snapshot_time"
             case snapshotSize = "snapshot_size"
+            case newSnapshotTime = "new_snapshot_time"
             case size
             case runCount = "run_count"
             case bytesDiffer = "bytes_differ"
@@ -96,34 +154,74 @@ struct Diff: ParsableCommand {
     }
 
     func run() throws {
-        let memory = try target.memory()
-        try memory.attach(.readOnly)
-        // A chunk at a time from both: neither the file nor the segment is ever whole in memory.
-        let (snapshot, runs) = try Snapshot.differences(file: file, against: memory)
-        let size = memory.size
+        do {
+            try compare()
+        } catch let error as ShmError where exitCode {
+            // diff(1)'s convention: 1 means "differs", so a failure must be something else.
+            throw CommandError(message: "\(error)", code: 3)
+        }
+    }
+
+    private func compare() throws {
+        // Old side: the snapshot file; new side: the segment now, or the second file.
+        let oldPath: String
+        let newTarget: String
+        let newTime: Double?
+        let reader: any ByteReader
+        var memory: SharedMemory?
+        if comparesTwoFiles {
+            let newer = try SnapshotFile(path: file)
+            oldPath = first
+            newTarget = newer.header.target
+            newTime = newer.header.time
+            reader = newer
+        } else {
+            let m = try targetOptions().memory()
+            try m.attach(.readOnly)
+            memory = m
+            oldPath = file
+            newTarget = m.target.description
+            newTime = nil
+            reader = m
+        }
+        // A chunk at a time from both: neither side is ever whole in memory.
+        let (snapshot, runs) = try Snapshot.differences(file: oldPath, against: reader)
+        withExtendedLifetime(memory) {}
+        if snapshot.target != newTarget {
+            let what = newTime == nil ? "compared with" : "the other of"
+            Output.note(
+                "shmscope: warning: \(oldPath) was taken of \(snapshot.target.isEmpty ? "an unnamed target" : snapshot.target), \(what) \(newTarget)"
+            )
+        }
+        let size = reader.byteCount
         let total = runs.reduce(0) { $0 + $1.length }
         let out = Output.standard
         if json {
             out.print(
                 try encodeJSON(
                     DiffJSON(
-                        target: memory.target.description, snapshotTarget: snapshot.target,
-                        snapshotTime: iso8601(snapshot.time), snapshotSize: snapshot.size, size: size,
+                        target: newTarget, snapshotTarget: snapshot.target,
+                        snapshotTime: iso8601(snapshot.time), snapshotSize: snapshot.size,
+                        newSnapshotTime: newTime.map(iso8601), size: size,
                         runCount: runs.count, bytesDiffer: total,
                         runs: runs.map {
                             RunJSON(
                                 offset: $0.offset, length: $0.length, old: hexString($0.old ?? []),
                                 new: hexString($0.new))
                         })))
-            return
+        } else {
+            for r in runs {
+                out.print(
+                    "0x\(hexPadded(r.offset, width: 8)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))")
+            }
+            if snapshot.size != size {
+                out.print("size \(snapshot.size) -> \(size) (compared the first \(min(snapshot.size, size)) bytes)")
+            }
+            out.print("\(runs.count) run\(runs.count == 1 ? "" : "s"), \(total) byte\(total == 1 ? "" : "s") differ")
         }
-        for r in runs {
-            out.print("0x\(hexPadded(r.offset, width: 8)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))")
+        if exitCode && (!runs.isEmpty || snapshot.size != size) {
+            throw ExitCode(1)
         }
-        if snapshot.size != size {
-            out.print("size \(snapshot.size) -> \(size) (compared the first \(min(snapshot.size, size)) bytes)")
-        }
-        out.print("\(runs.count) run\(runs.count == 1 ? "" : "s"), \(total) byte\(total == 1 ? "" : "s") differ")
     }
 }
 

@@ -37,7 +37,8 @@ struct Dump: ParsableCommand {
     @Flag(name: .long, help: "Print repeated lines instead of `*` (canonical format).")
     var noSqueeze = false
 
-    @Option(name: .long, help: "Decode the fields of this layout file instead of dumping bytes.")
+    @Option(
+        name: .long, help: "Decode the fields of this layout file instead of dumping bytes.", completion: .file())
     var layout: String?
 
     @Flag(name: .long, help: "Same as --format json.")

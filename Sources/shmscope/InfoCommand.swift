@@ -33,6 +33,6 @@ struct Info: ParsableCommand {
             out.print(try encodeJSON(SegmentJSON(entry)))
             return
         }
-        for line in entry.infoLines(hiddenProcesses: catalog.hiddenProcesses) { out.print(line) }
+        for line in entry.infoLines(unreadablePIDs: catalog.unreadablePIDs) { out.print(line) }
     }
 }

@@ -14,8 +14,20 @@ struct Open: ParsableCommand {
             edit mode and L locks, re-attaching read-write then; edits are staged, and F8, Ctrl-S or :w opens a \
             commit dialog (bytes, offsets, lock, attached processes) where y writes (! without a lock). u undoes \
             the last commit. --read-only forbids edit mode and L.
-            """
-    )
+            """ + "\n\n" + hexViewKeysHelp)
+
+    /// The hex view's keys for --help and the man page: the very lines the F1 overlay shows (one table), with arrows
+    /// spelled out, as the man page generator drops characters outside ASCII.
+    static let hexViewKeysHelp =
+        "KEYS (the hex view of open, watch, demo and the browser's Enter; F1 shows them too):\n"
+        + helpLines.map { "  " + asciiKeyNames($0) }.joined(separator: "\n")
+
+    static func asciiKeyNames(_ line: String) -> String {
+        let names: [Character: String] = ["←": "Left", "→": "Right", "↑": "Up", "↓": "Down", "…": "..."]
+        return line.reduce(into: "") { out, c in
+            if let name = names[c] { out += name } else if c.isASCII { out.append(c) } else { out += "?" }
+        }
+    }
 
     @OptionGroup var target: TargetOptions
 
@@ -44,7 +56,9 @@ struct HexViewOptions: ParsableArguments {
     @Option(name: .long, help: "Bytes per row: 4, 8, 16 or 32 (default: fit the terminal width).")
     var bytesPerRow: String?
 
-    @Option(name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").")
+    @Option(
+        name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").",
+        completion: .file())
     var layout: String?
 
     func validate() throws {

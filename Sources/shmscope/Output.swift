@@ -98,3 +98,12 @@ final class Output {
         err.flush()
     }
 }
+
+/// The width output is fitted to: `COLUMNS` when set (as ls and lsipc honour it), else the terminal's, else 80
+/// columns (a pipe or a file). The same order swift-argument-parser uses for --help.
+func terminalColumns() -> Int {
+    if let text = getenv("COLUMNS").map({ String(cString: $0) }), let n = Int(text), n > 0 { return n }
+    var size = winsize()
+    if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    return 80
+}

@@ -9,16 +9,18 @@ struct Shmscope: ParsableCommand {
         abstract: "See and change what is inside Linux shared memory: System V, POSIX and Qt QSharedMemory.",
         discussion: """
             TARGET syntax (every command):
-              KEY or qt:KEY        a Qt key, as passed to QSharedMemory(KEY) (System V backend)
+              KEY or qt:KEY        a Qt key as in QSharedMemory(KEY), System V backend
               qt-posix:KEY         a Qt key on a Qt build configured with POSIX IPC
-              qt6:KEY              a Qt 6.6+ native key, platformSafeKey(KEY): POSIX /KEY (Qt's default)
+              qt6:KEY              a Qt 6.6+ native key (Qt's default): POSIX /KEY
               qt6-sysv:KEY         a Qt 6.6+ native System V key: $XDG_RUNTIME_DIR/KEY
               /name, posix:/name   a POSIX shared-memory object (/dev/shm/name)
               sysv:0x5100c078      a System V segment by IPC key
               shmid:30             a System V segment by id
             Qt key files live in Qt's temp dir: $TMPDIR resolved like realpath, or /tmp (--tmpdir overrides).
 
-            Exit status: 0 success, 1 runtime failure, 2 usage error.
+            The hex view's keys (open, watch, demo, the browser's Enter): F1 in the view, `shmscope open --help`.
+
+            Exit status: 0 success, 1 runtime failure, 2 usage error (diff --exit-code: 1 differs, 3 failure).
             """,
         version: shmscopeVersion,
         subcommands: [
@@ -46,19 +48,84 @@ struct Shmscope: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success {
-                Output.standard.print(fullMessage(for: error))
+                Output.standard.print(wrapHelp(fullMessage(for: error), width: terminalColumns()))
                 Output.standard.flush()
                 Glibc.exit(0)
             }
             if code == .validationFailure {
                 let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
-                Output.fail("shmscope: \(text) (see `shmscope --help`)", code: 2)
+                Output.fail("shmscope: \(text) (see '\(helpCommand(for: error))')", code: 2)
             }
             Output.fail("shmscope: \(message(for: error))", code: code.rawValue)
         }
         Output.standard.flush()
         Glibc.exit(0)
     }
+}
+
+/// Help text with its USAGE line wrapped at `width` columns. ArgumentParser wraps the overview, the discussion and
+/// the options at the terminal's width (COLUMNS, the terminal, else 80) but prints the USAGE line whole (up to 200
+/// columns): it is broken here between options, never inside one (`[--key <key> ...]` stays together), continued 7
+/// columns in as ArgumentParser indents its own continuation lines. Nothing else is touched: the same path prints
+/// completion scripts and completion candidates, which must stay as they are.
+func wrapHelp(_ text: String, width: Int) -> String {
+    let width = max(40, width)
+    var out: [String] = []
+    var inUsage = false
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        // A usage of several lines (diff has two forms) continues 7 columns in.
+        inUsage = line.hasPrefix("USAGE: ") || (inUsage && line.hasPrefix("       "))
+        guard line.count > width, inUsage else {
+            out.append(line)
+            continue
+        }
+        var current = String(line.prefix(7))
+        var empty = true
+        for token in usageTokens(String(line.dropFirst(7))) {
+            if !empty && current.count + 1 + token.count > width {
+                out.append(current)
+                current = String(repeating: " ", count: 7)
+                empty = true
+            }
+            current += (empty ? "" : " ") + token
+            empty = false
+        }
+        out.append(current)
+    }
+    return out.joined(separator: "\n")
+}
+
+/// Words of a usage line, with a bracketed or angled group (`[--key <key> ...]`) kept as one word.
+func usageTokens(_ text: String) -> [String] {
+    var tokens: [String] = []
+    var current = ""
+    var depth = 0
+    for c in text {
+        if c == "[" || c == "<" { depth += 1 }
+        if c == "]" || c == ">" { depth = max(0, depth - 1) }
+        if c == " " && depth == 0 {
+            if !current.isEmpty { tokens.append(current) }
+            current = ""
+        } else {
+            current.append(c)
+        }
+    }
+    if !current.isEmpty { tokens.append(current) }
+    return tokens
+}
+
+/// `shmscope list --help` for a usage error of `list`: the help of the command the error is about, as
+/// ArgumentParser's own full message names it ("See 'shmscope list --help' for more information.").
+func helpCommand(for error: Error) -> String {
+    let full = Shmscope.fullMessage(for: error)
+    for line in full.split(separator: "\n") {
+        guard let start = line.firstRange(of: "See '"), let end = line[start.upperBound...].firstIndex(of: "'") else {
+            continue
+        }
+        let command = line[start.upperBound..<end]
+        if command.hasSuffix("--help") { return String(command) }
+    }
+    return "shmscope --help"
 }
 
 /// A runtime failure with its own exit code and a one-line message.

@@ -4,7 +4,9 @@ import ShmCore
 /// The options that change how a target resolves: Qt's temp dir, a raw System V segment's semaphore set, and Qt
 /// keys to try. Every command that takes a TARGET has them (through `TargetOptions`), and so has the browser.
 struct TargetContextOptions: ParsableArguments {
-    @Option(name: .long, help: "Qt's temp dir for key files (default: $TMPDIR resolved, or /tmp).")
+    @Option(
+        name: .long, help: "Qt's temp dir for key files (default: $TMPDIR resolved, or /tmp).",
+        completion: .directory)
     var tmpdir: String?
 
     @Option(
@@ -60,7 +62,8 @@ struct TargetContextOptions: ParsableArguments {
 /// An option that would not take effect for the target is refused (exit 2, one line saying why).
 struct TargetOptions: ParsableArguments {
     @Argument(
-        help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY or shmid:N.")
+        help: "The segment: KEY, qt:KEY, qt-posix:KEY, qt6:KEY, qt6-sysv:KEY, /name, posix:/name, sysv:0xKEY or shmid:N.",
+        completion: .custom(targetCompletions))
     var target: String
 
     @OptionGroup var resolution: TargetContextOptions

@@ -23,7 +23,7 @@ struct Write: ParsableCommand {
     @Option(name: .long, help: "Bytes as UTF-8 text.")
     var text: String?
 
-    @Option(name: .long, help: "Bytes from a file.")
+    @Option(name: .long, help: "Bytes from a file.", completion: .file())
     var file: String?
 
     @Option(name: .long, help: "How long to wait for the lock before giving up: 500ms, 2s, 1m (a bare number is seconds).")

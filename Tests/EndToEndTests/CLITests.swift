@@ -22,7 +22,7 @@ import Testing
         // Before the key is known, the segment shows its letters and a short hash.
         let hash = QtNaming.sha1Hex(of: key)
         let letters = QtNaming.letters(of: key)
-        var list = try ShmscopeBinary.run(["list", "--kind", "qt"])
+        var list = try ShmscopeBinary.run(["list", "--kind", "qt"], environment: ShmscopeBinary.wideEnvironment)
         #expect(list.status == 0)
         #expect(list.stdout.contains("\(letters)…\(hash.prefix(8))"))
 
@@ -56,7 +56,7 @@ import Testing
 
         // While the Qt peer holds its lock, list says so.
         #expect(qt.ask("lock").hasPrefix("ok"))
-        list = try ShmscopeBinary.run(["list", "--kind", "qt"])
+        list = try ShmscopeBinary.run(["list", "--kind", "qt", "--bytes"], environment: ShmscopeBinary.wideEnvironment)
         let row = try #require(list.stdout.split(separator: "\n").first { $0.hasPrefix("qt ") && $0.contains(key) })
         let columns = row.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         #expect(
@@ -222,7 +222,8 @@ import Testing
         let py = try PythonPeer.start()
         #expect(py.ask("create \(name) 100") == "ok")
         #expect(py.ask("write 0 python data") == "ok")
-        let list = try ShmscopeBinary.run(["list", "--kind", "posix"])
+        let list = try ShmscopeBinary.run(
+            ["list", "--kind", "posix", "--bytes"], environment: ShmscopeBinary.wideEnvironment)
         let row = try #require(list.stdout.split(separator: "\n").first { $0.contains("/" + name) })
         let cols = row.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         #expect(cols == ["posix", "/" + name, "-", "100", "rw-------", "root", "1", "free", "(advisory)", "python3(\(py.pid))"])
@@ -302,7 +303,8 @@ import Testing
         #expect(unlink(orphan.nativeKey) == 0)
         defer { _ = shmctl(orphanID, IPC_RMID, nil) }
 
-        let list = try ShmscopeBinary.run(["list", "--key", staleKey])
+        let list = try ShmscopeBinary.run(
+            ["list", "--key", staleKey, "--bytes"], environment: ShmscopeBinary.wideEnvironment)
         let rows = list.stdout.split(separator: "\n")
         let staleRow = try #require(rows.first { $0.contains(staleKey) })
         #expect(staleRow.split(separator: " ", omittingEmptySubsequences: true).prefix(4).map(String.init)
@@ -320,7 +322,7 @@ import Testing
         let m = SharedMemory(target, options: .init(detachPolicy: .keep))
         try m.create(size: 16)
         try m.detach()
-        var env = ShmscopeBinary.environment
+        var env = ShmscopeBinary.wideEnvironment
         env["SHMSCOPE_KEYS"] = "unrelated,\(key)"
         let r = try ShmscopeBinary.run(["list", "--kind", "qt"], environment: env)
         #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("qt") && $0.contains(" \(key) ") })
@@ -328,7 +330,7 @@ import Testing
         let semid = semget(IPC_PRIVATE, 2, 0o600)
         try #require(semid >= 0)
         defer { cleanUpSemaphore(semid) }
-        let all = try ShmscopeBinary.run(["list", "--all"])
+        let all = try ShmscopeBinary.run(["list", "--all"], environment: ShmscopeBinary.wideEnvironment)
         #expect(all.stdout.split(separator: "\n").contains { $0.hasPrefix("sysv-sem") && $0.contains("sem \(semid)") })
     }
 

@@ -41,7 +41,7 @@ import Testing
         defer { screen.kill() }
         try #require(screen.waitFor("|before rmid") != nil)
         try creator.remove()
-        let removed = try #require(screen.waitFor("segment removed by a peer: showing the copy we still have mapped"))
+        let removed = try #require(screen.waitFor("segment removed by another process: showing the copy we still have mapped"))
         #expect(removed.contains("│ REMOVED"))
         // Still live: the creator's mapping is the same memory, and the view keeps following it.
         try creator.write(Array("AFTER!".utf8), at: 0)
@@ -71,7 +71,7 @@ import Testing
         #expect(grown.contains("00000020  "))
         // Unlinked, then created again under the same name with other bytes: the view follows the new object.
         cleanUp(.posix(name: name))
-        #expect(screen.waitFor("segment removed by a peer") != nil)
+        #expect(screen.waitFor("segment removed by another process") != nil)
         let again = SharedMemory(.posix(name: name), options: .init(detachPolicy: .keep))
         try again.create(size: 64)
         try again.write(Array("second".utf8), at: 0)

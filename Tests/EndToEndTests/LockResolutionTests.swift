@@ -112,7 +112,7 @@ import Testing
     func noLockWhereItCannotTakeEffectIsRefused(arguments: [String], message: String) throws {
         let r = try ShmscopeBinary.run(arguments)
         #expect(r.status == 2)
-        #expect(r.stderr == "shmscope: \(message) (see `shmscope --help`)\n", "\(r.stderr)")
+        #expect(r.stderr == "shmscope: \(message) (see 'shmscope \(arguments[0]) --help')\n", "\(r.stderr)")
         #expect(r.stdout.isEmpty)
     }
 

@@ -36,7 +36,7 @@ import Testing
     func refusedWithOneLine(_ arguments: [String], _ reason: String) throws {
         let r = try ShmscopeBinary.run(arguments)
         #expect(r.status == 2, "\(arguments): \(r.stderr)")
-        #expect(r.stderr == "shmscope: \(reason) (see `shmscope --help`)\n")
+        #expect(r.stderr == "shmscope: \(reason) (see 'shmscope \(arguments[0]) --help')\n")
         #expect(r.stdout.isEmpty)
     }
 

@@ -14,7 +14,7 @@ import Testing
         #expect(qt.ask("create 4096") == "ok")
         #expect(qt.ask("write 0 qt6 native") == "ok")
 
-        let list = try ShmscopeBinary.run(["list", "--kind", "qt6"])
+        let list = try ShmscopeBinary.run(["list", "--kind", "qt6", "--bytes"], environment: ShmscopeBinary.wideEnvironment)
         let row = try #require(list.stdout.split(separator: "\n").first { $0.contains(key) }, "\(list.stdout)")
         #expect(
             row.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
@@ -56,7 +56,7 @@ import Testing
         #expect(qt.ask("write 0 sysv native") == "ok")
         let m = SharedMemory(target, options: .init(detachPolicy: .keep))
         #expect(qt.ask("info").hasSuffix("native=" + m.nativeKey))
-        let list = try ShmscopeBinary.run(["list", "--kind", "qt6-sysv"])
+        let list = try ShmscopeBinary.run(["list", "--kind", "qt6-sysv", "--bytes"], environment: ShmscopeBinary.wideEnvironment)
         let row = try #require(list.stdout.split(separator: "\n").first { $0.contains(key) }, "\(list.stdout)")
         let cols = row.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         #expect(cols.first == "qt6-sysv" && cols[1] == key && cols[3] == "512" && cols.last == "python(\(qt.pid))")
@@ -149,7 +149,7 @@ import Testing
         #expect(qt.ask("create 64") == "ok")
         #expect(qt.ask("detach") == "ok")
         // Qt never unlinks POSIX segments on Linux: nobody is attached, but the object stays.
-        let list = try ShmscopeBinary.run(["list", "--kind", "qt6"])
+        let list = try ShmscopeBinary.run(["list", "--kind", "qt6", "--bytes"], environment: ShmscopeBinary.wideEnvironment)
         let row = try #require(list.stdout.split(separator: "\n").first { $0.contains(key) })
         #expect(row.contains("\(key) [leftover]"))
         let rm = try ShmscopeBinary.run(["rm", "qt6:\(key)"])

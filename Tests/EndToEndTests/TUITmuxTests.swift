@@ -388,7 +388,7 @@ struct TUITmuxTests {
         #expect(after.contains("shmscope: qt:\(absent)"))
         let bad = try run(binary, ["open", "--bytes-per-row", "7", "qt:x"])
         #expect(bad.status == 2)
-        #expect(bad.stderr == "shmscope: --bytes-per-row must be 4, 8, 16 or 32, got 7 (see `shmscope --help`)\n")
+        #expect(bad.stderr == "shmscope: --bytes-per-row must be 4, 8, 16 or 32, got 7 (see 'shmscope open --help')\n")
     }
 }
 

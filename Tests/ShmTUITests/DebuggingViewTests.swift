@@ -5,7 +5,7 @@ import Testing
 @testable import ShmCore
 @testable import ShmTUI
 
-/// Breakpoints (`B`, `D`, the Breakpoints pane) and a replay's timeline (`.` `,` `T` `p`) in the shared hex view:
+/// Breakpoints (`B`, `R`, the Breakpoints pane) and a replay's timeline (`.` `,` `T` `p`) in the shared hex view:
 /// keys through the key map, reducer and session, and the screen they draw.
 @Suite struct DebuggingViewTests {
     /// An 8-byte recording: a keyframe at 100.0, changes at 101, 102, 103 (byte 0 becomes 1, 2, then bytes 4..<8).
@@ -184,13 +184,13 @@ import Testing
         #expect(frame.bell, "a hit rings the bell once")
         #expect(!live.session.render().bell)
         #expect(frame[HexLayout.fitting(width: 80).hexX(3), 1].style == Theme(useColor: false).breakpointHit)
-        // Listed in the Breakpoints pane (F7 cycles to it), with its hit count; D removes it.
+        // Listed in the Breakpoints pane (F7 cycles to it), with its hit count; R removes it.
         for _ in 0..<3 { live.press(.function(7)) }
         #expect(live.session.state.panel == .breakpoints)
         let screen = Self.text(live.session).joined(separator: "\n")
         #expect(screen.contains("Breakpoints (1)"))
         #expect(screen.contains("1  changed(u16@0x2)  1 hit"))
-        live.press(.char("D"))
+        live.press(.char("R"))
         live.type("1")
         live.press(.enter)
         #expect(live.session.state.debug.breakpoints.isEmpty)

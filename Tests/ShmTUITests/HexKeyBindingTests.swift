@@ -343,14 +343,14 @@ import Testing
         #expect(h.state.cursor == 600)
         h.press(.char("n"))
         #expect(h.state.cursor == 100)
-        #expect(h.message == "found hello at 0x00000064 (wrapped)")
+        #expect(h.message == "found hello at 0x00000064 (wrapped past the end to the start)")
         h.press(.char("N"))
         #expect(h.state.cursor == 600)
         h.press(.function(6))
         h.type("x de ad")
         h.press(.enter)
         #expect(h.state.cursor == 300)
-        #expect(h.message == "found x de ad at 0x0000012c (wrapped)")
+        #expect(h.message == "found x de ad at 0x0000012c (wrapped past the end to the start)")
         h.press(.char("/"))
         h.type("nope")
         h.press(.enter)
@@ -379,7 +379,7 @@ import Testing
         #expect(h.state.cursor == 600)
         h.press(.char("n"), .char("n"))
         #expect(h.state.cursor == 600)
-        #expect(h.message == "found hello at 0x00000258 (wrapped)")
+        #expect(h.message == "found hello at 0x00000258 (wrapped past the start to the end)")
     }
 
     @Test func repeatWithoutSearchExplains() {
@@ -711,7 +711,7 @@ import Testing
         #expect(h.state.removed)
         h.press(.function(8))
         #expect(h.state.mode == .prompt(Prompt(kind: .saveStaged)))
-        #expect(h.message == "segment removed by a peer: not written; save the staged bytes to a file (Esc keeps them)")
+        #expect(h.message == "segment removed by another process: not written; save the staged bytes to a file (Esc keeps them)")
         #expect(h.source.writes.isEmpty)
         let path = "/tmp/shmscope-staged-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).snap"
         defer { unlink(path) }
@@ -727,7 +727,7 @@ import Testing
         // And `e` on a removed segment is refused.
         h.press(.char("n"), .char("e"))
         #expect(!h.state.editing)
-        #expect(h.message == "segment removed by a peer: edits could never be written")
+        #expect(h.message == "segment removed by another process: edits could never be written")
     }
 
     @Test func readOnlyRefusesEditModeLockAndCommit() {
@@ -873,5 +873,123 @@ import Testing
         #expect(findBytes([9], in: [1, 2], from: 0, forward: true) == nil)
         #expect(
             writeRuns([5: 1, 6: 2, 9: 3]) == [WriteRun(offset: 5, bytes: [1, 2]), WriteRun(offset: 9, bytes: [3])])
+    }
+}
+
+/// `]` `[` by run, the diff pane, and search in any case (issue 13, item 5).
+@Suite struct DiffRunAndSearchTests {
+    typealias Harness = HexKeyBindingTests.Harness
+
+    /// Three runs: 10..<14, 100..<101, 500..<508.
+    func changed(_ h: Harness) {
+        h.press(.char("s"))
+        for i in 10..<14 { h.source.bytes[i] = 0xaa }
+        h.source.bytes[100] = 1
+        for i in 500..<508 { h.source.bytes[i] = UInt8(i & 0xff) }
+        h.tick()
+    }
+
+    @Test func bracketsJumpByRunNotByte() {
+        let h = Harness()
+        changed(h)
+        h.press(.char("]"))
+        #expect(h.state.cursor == 10)
+        #expect(h.message == "diff run 1/3 at 0x0000000a, 4 bytes")
+        // The next run, not the next byte of this one.
+        h.press(.char("]"))
+        #expect(h.state.cursor == 100)
+        #expect(h.message == "diff run 2/3 at 0x00000064, 1 byte")
+        h.press(.char("]"))
+        #expect(h.state.cursor == 500)
+        h.press(.char("]"))
+        #expect(h.state.cursor == 10)
+        #expect(h.message == "diff run 1/3 at 0x0000000a, 4 bytes (wrapped to the start)")
+        h.press(.char("["))
+        #expect(h.state.cursor == 500)
+        #expect(h.message == "diff run 3/3 at 0x000001f4, 8 bytes (wrapped to the end)")
+        // Inside a run, `[` goes to its start first (as vim's [c), then to the run before.
+        h.press(.char("l"), .char("l"), .char("l"))
+        #expect(h.state.cursor == 503)
+        h.press(.char("["))
+        #expect(h.state.cursor == 500)
+        h.press(.char("["))
+        #expect(h.state.cursor == 100)
+    }
+
+    @Test func nextDiffRunIsPure() {
+        let runs = [DiffRun(offset: 4, length: 2, old: [0, 0], new: [1, 1]), DiffRun(offset: 9, length: 1, old: [0], new: [2])]
+        #expect(nextDiffRun(runs, from: 0, forward: true)! == (0, false))
+        #expect(nextDiffRun(runs, from: 4, forward: true)! == (1, false))
+        #expect(nextDiffRun(runs, from: 5, forward: true)! == (1, false))
+        #expect(nextDiffRun(runs, from: 9, forward: true)! == (0, true))
+        #expect(nextDiffRun(runs, from: 9, forward: false)! == (0, false))
+        #expect(nextDiffRun(runs, from: 4, forward: false)! == (1, true))
+        #expect(nextDiffRun([], from: 0, forward: true) == nil)
+    }
+
+    @Test func diffPaneListsRunsAndAClickSelectsOne() {
+        let h = Harness()
+        changed(h)
+        h.press(.char("D"))
+        #expect(h.state.panel == .diff)
+        #expect(h.state.diffRuns.map(\.offset) == [10, 100, 500])
+        let screen = renderHexScreen(h.state, theme: Theme(useColor: false))
+        let rows = (0..<screen.height).map { screen.line($0) }
+        let title = 1 + h.state.visibleRows
+        #expect(rows[title].contains(" Diff: 3 runs, 13 bytes differ; ] [ jump, click selects "))
+        #expect(rows[title + 1] == " 0x0000000a      4  00 00 00 00 → aa aa aa aa")
+        #expect(rows[title + 3].hasPrefix(" 0x000001f4      8  00 00 00 00 00 00 00 00 → f4 f5 f6 f7 f8 f9 fa fb"))
+        // The run at or after the cursor is the selected one (reverse video).
+        #expect(screen.style(x: 2, y: title + 1) == Theme(useColor: false).selection)
+        h.session.dispatch(.click(x: 5, y: title + 3))
+        #expect(h.state.cursor == 500)
+        #expect(h.message == "diff run 3/3 at 0x000001f4, 8 bytes")
+        // The pane follows the segment while open.
+        h.source.bytes[700] = 7
+        h.tick(0.6)
+        #expect(h.state.diffRuns.map(\.offset) == [10, 100, 500, 700])
+    }
+
+    @Test func searchInAnyCaseWithBackslashC() throws {
+        var bytes = [UInt8](repeating: 0, count: 1024)
+        bytes.replaceSubrange(200..<205, with: Array("HeLLo".utf8))
+        let h = Harness(bytes: bytes)
+        h.press(.char("/"))
+        h.type("hello")
+        h.press(.enter)
+        #expect(h.message == "not found: hello")
+        h.press(.char("/"))
+        h.type("hello\\c")
+        h.press(.enter)
+        #expect(h.state.cursor == 200)
+        #expect(h.message == "found hello (any case) at 0x000000c8")
+        // \C forces the exact case again.
+        #expect(try SearchQuery.parse("\\Chello")?.ignoreCase == false)
+        #expect(try SearchQuery.parse("he\\cllo") == SearchQuery(bytes: Array("hello".utf8), display: "hello (any case)", ignoreCase: true))
+        #expect(findBytes(asciiLowercased(Array("HELLO".utf8)), size: 1024, from: 0, forward: true, chunkSize: 64) {
+            asciiLowercased(Array(bytes[$0..<min(1024, $0 + $1)]))
+        }! == (200, false))
+    }
+
+    @Test func backwardSearchAndNRespectDirection() {
+        var bytes = [UInt8](repeating: 0, count: 1024)
+        for at in [100, 400, 800] { bytes.replaceSubrange(at..<(at + 3), with: Array("abc".utf8)) }
+        let h = Harness(bytes: bytes)
+        h.press(.char(":"))
+        h.type("500")
+        h.press(.enter)
+        h.press(.char("?"))
+        h.type("abc")
+        h.press(.enter)
+        #expect(h.state.cursor == 400)
+        #expect(h.message == "found abc at 0x00000190")
+        h.press(.char("n"))
+        #expect(h.state.cursor == 100)
+        h.press(.char("n"))
+        #expect(h.state.cursor == 800)
+        #expect(h.message == "found abc at 0x00000320 (wrapped past the start to the end)")
+        h.press(.char("N"))
+        #expect(h.state.cursor == 100)
+        #expect(h.message == "found abc at 0x00000064 (wrapped past the end to the start)")
     }
 }

@@ -127,9 +127,9 @@ final class ClosureWho: WhoProvider {
         h.tick()
         #expect(h.state.byteChangeCounts[9 * 16] == 2)
         h.press(.char("m"))
-        // A click on a cell jumps there: the pane's cells start one row under its title, one column in.
+        // A click on a cell jumps there: the pane's cells start one row under its title, after the offset labels.
         let cellsY = 1 + h.state.visibleRows + 1
-        h.press(.click(x: 1 + 5, y: cellsY))
+        h.press(.click(x: ActivityGeometry(width: 80, size: 1024).x(column: 5), y: cellsY))
         #expect(h.state.cursor == 5 * 16)
         h.press(.char("m"))
         #expect(h.state.panel == nil)
@@ -227,7 +227,7 @@ final class ClosureWho: WhoProvider {
         h.press(.char("s"))
         #expect(h.state.snapshot?.count == 1024)
         #expect(h.state.diffMode)
-        #expect(h.message == "snapshot taken: diff on; ] [ jump, x toggles, S saves")
+        #expect(h.message == "snapshot taken: diff on; ] [ jump, D lists runs, x toggles, S saves")
         h.press(.char("]"))
         #expect(h.message == "no differences from the snapshot")
         h.source.bytes[100] = 1
@@ -296,7 +296,7 @@ final class ClosureWho: WhoProvider {
         other.type(path)
         other.press(.enter)
         #expect(other.state.snapshot?[7] == 0)
-        #expect(other.message == "snapshot loaded from \(path): diff on; ] [ jump, x toggles, S saves")
+        #expect(other.message == "snapshot loaded from \(path): diff on; ] [ jump, D lists runs, x toggles, S saves")
         other.press(.char("]"))
         #expect(other.state.cursor == 7)
         other.press(.char("O"))
@@ -313,7 +313,7 @@ final class ClosureWho: WhoProvider {
         h.source.pendingEvent = .removed
         h.tick()
         #expect(h.state.removed)
-        #expect(h.message == "segment removed by a peer: showing the copy we still have mapped")
+        #expect(h.message == "segment removed by another process: showing the copy we still have mapped")
         #expect(renderHexScreen(h.state, theme: Theme(useColor: false)).line(0).hasSuffix("│ @0x000003ff │ REMOVED │ 1 staged"))
         h.source.bytes = Array(repeating: 1, count: 100)
         h.source.pendingEvent = .resized(from: 1024, to: 100)
@@ -426,14 +426,54 @@ final class ClosureWho: WhoProvider {
         // 40x10: 7 rows for data, half of it (3) for the pane, 4 hex rows.
         #expect(s.visibleRows == 4 && s.panelRows == 3)
         #expect(b.lines[5] == "─ Activity: 1 cell = 16 B; > < next/prev")
-        #expect(b.lines[6] == " 1*3·")
-        #expect(b.style(x: 1, y: 6) == Style(fg: .white, bg: .red, bold: true))
-        #expect(b.style(x: 2, y: 6) == Style(fg: .yellow, bold: true, reverse: true))  // the cursor's cell
-        #expect(b.style(x: 3, y: 6) == Style(fg: .green))
-        #expect(b.style(x: 4, y: 6) == Style(fg: .brightBlack))
+        // Each row starts with its offset; the last row of the pane is the legend.
+        #expect(b.lines[6] == " 0000 1*3·")
+        #expect(b.style(x: 6, y: 6) == Style(fg: .white, bg: .red, bold: true))
+        #expect(b.style(x: 7, y: 6) == Style(fg: .yellow, bold: true, reverse: true))  // the cursor's cell
+        #expect(b.style(x: 8, y: 6) == Style(fg: .green))
+        #expect(b.style(x: 9, y: 6) == Style(fg: .brightBlack))
         let mono = renderHexScreen(s, theme: Theme(useColor: false))
-        #expect(mono.style(x: 1, y: 6) == Style(bold: true))
-        #expect(mono.style(x: 4, y: 6) == Style(dim: true))
+        #expect(mono.style(x: 6, y: 6) == Style(bold: true))
+        #expect(mono.style(x: 9, y: 6) == Style(dim: true))
+    }
+
+    /// Offset labels on every row, round cell sizes, and a legend of glyphs and colours (issue 13, item 6).
+    @Test func activityMapHasOffsetLabelsRoundCellsAndALegend() {
+        // About 100 KB in cells of 512 B: 64 columns a row at 80 columns, so rows start at multiples of 32 KiB.
+        var s = state(width: 80, height: 24, panel: .activity)
+        s.size = 100_000
+        let geometry = ActivityGeometry(width: 80, size: s.size)
+        #expect(geometry.labelWidth == 6 && geometry.columns == 64)
+        let cells = (100_000 + 511) / 512
+        s.activity = ActivitySummary(
+            bytesPerCell: 512, lastChange: Array(repeating: -.infinity, count: cells),
+            counts: Array(repeating: 0, count: cells))
+        s.activity.lastChange[64] = 99.5
+        s.activity.counts[64] = 2
+        s.now = 100
+        let b = renderHexScreen(s, theme: color)
+        let top = 1 + s.visibleRows
+        #expect(b.lines[top].hasPrefix("─ Activity: 1 cell = 512 B; > < next/prev"))
+        #expect(b.lines[top + 1] == " 00000 " + String(repeating: "·", count: 64))
+        #expect(b.lines[top + 2].hasPrefix(" 08000 2" + String(repeating: "·", count: 63)))
+        #expect(b.style(x: 1, y: top + 2) == color.heading)
+        #expect(b.style(x: 7, y: top + 2) == Style(fg: .white, bg: .red, bold: true))
+        let legend = top + s.panelRows - 1
+        #expect(b.lines[legend].hasPrefix(" · none  1-9 changes  * 10+  last change: <1s <10s older never"))
+        let at = b.lines[legend].distance(
+            from: b.lines[legend].startIndex, to: b.lines[legend].firstRange(of: "<1s")!.lowerBound)
+        #expect(b.style(x: at, y: legend) == color.activity(age: 0))
+        #expect(b.style(x: at + 4, y: legend) == color.activity(age: 5))
+        #expect(b.style(x: at + 9, y: legend) == color.activity(age: 60))
+        #expect(b.style(x: at + 15, y: legend) == color.activity(age: .infinity))
+    }
+
+    @Test func activityCellsAreAPowerOfTwoBlocks() {
+        // 3000 blocks of 16 B into at most 256 cells: 16 blocks (256 B) per cell, not 12 (192 B).
+        let tracker = ChangeTracker(length: 3000 * 16, blockSize: 16)
+        let summary = ActivitySummary(tracker: tracker, cells: 256)
+        #expect(summary.bytesPerCell == 256)
+        #expect(summary.counts.count == (3000 + 15) / 16)
     }
 
     @Test func layoutTableHighlightsChangedFieldsAndTheCursorField() throws {

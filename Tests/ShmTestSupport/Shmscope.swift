@@ -21,6 +21,14 @@ public enum ShmscopeBinary {
         return env
     }
 
+    /// For `list`: wide enough that no column is dropped or cut (tests of fitting set COLUMNS themselves). Not for
+    /// the TUI: ncurses would take COLUMNS as the terminal's width.
+    public static var wideEnvironment: [String: String] {
+        var env = environment
+        env["COLUMNS"] = "1000"
+        return env
+    }
+
     @discardableResult
     public static func run(_ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil) throws
         -> (status: Int32, stdout: String, stderr: String)
