@@ -97,8 +97,9 @@ shot browser-remove
 tmux_ send-keys -t shot Escape
 tmux_ kill-window -t shot:1
 
-# 5. Watch mode (read-only) on the same segment, with the who pane and then the inspector and the layout table.
-tmux_ new-window -t shot "env -u NO_COLOR XDG_STATE_HOME=$state LANG=C.UTF-8 TERM=xterm-256color $bin watch $key --layout examples/demo.layout; sleep 30"
+# 5. Watch mode (read-only) on the same segment laid out from the peer's C header (fields tinted), with the who
+#    pane and then the inspector, and the layout table after f jumps to a field.
+tmux_ new-window -t shot "env -u NO_COLOR XDG_STATE_HOME=$state LANG=C.UTF-8 TERM=xterm-256color $bin watch $key --layout examples/demo.h --struct demo_record; sleep 30"
 wait_for "RO"
 tmux_ send-keys -t shot W
 wait_for "(root) r"
@@ -108,8 +109,11 @@ tmux_ send-keys -t shot W i
 wait_for "Inspector"
 sleep 0.5
 shot watch-inspector
-tmux_ send-keys -t shot i t
-wait_for "counter"
+tmux_ send-keys -t shot i t f
+wait_for "Field ("
+tmux_ send-keys -t shot -l "temps[2]"
+tmux_ send-keys -t shot Enter
+wait_for "temps[2]: f32le"
 sleep 0.5
 shot watch-layout
 tmux_ kill-window -t shot:1

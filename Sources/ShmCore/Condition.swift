@@ -99,22 +99,27 @@ public struct NoFields: ConditionFieldLookup {
 }
 
 extension StructLayout: ConditionFieldLookup {
-    /// A number field by its path (`state`, `hdr.state`), an array element as `name[i]`; any other field (text,
-    /// bytes, a whole array) by path for `changed()` only. Written without an exhaustive switch over field types,
-    /// so types a layout gains later are `changed()`-only until they are taught here.
+    /// A member by the path a user names it by (`state`, `hdr.state`, `items[1].value`, `counter[2]`): numbers,
+    /// `bool` (as 0/1) and enums (their constants by name) compare; text, bytes, a whole array and a bitfield (its
+    /// bytes may hold other bits too) take `changed()` only.
     public func conditionField(_ path: String) -> ConditionField? {
-        if let field = fields.first(where: { $0.name == path }) {
-            if case .scalar(let t, let order) = field.type, field.count == nil {
-                return ConditionField(offset: field.offset, size: t.size, type: t, order: order)
-            }
-            return ConditionField(offset: field.offset, size: field.size, type: nil)
+        guard let m = member(named: path) else { return nil }
+        let field = m.field
+        guard field.bits == nil, m.element != nil || !field.isArray else {
+            return ConditionField(offset: m.offset, size: m.size, type: nil)
         }
-        guard path.hasSuffix("]"), let open = path.lastIndex(of: "["),
-            let index = Int(path[path.index(after: open)..<path.index(before: path.endIndex)]),
-            let field = fields.first(where: { $0.name == String(path[..<open]) }),
-            case .scalar(let t, let order) = field.type, let count = field.count, index >= 0, index < count
-        else { return nil }
-        return ConditionField(offset: field.offset + index * t.size, size: t.size, type: t, order: order)
+        switch field.type {
+        case .scalar(let t, let order):
+            return ConditionField(offset: m.offset, size: t.size, type: t, order: order)
+        case .boolean:
+            return ConditionField(offset: m.offset, size: 1, type: .u8)
+        case .enumeration(let e):
+            return ConditionField(
+                offset: m.offset, size: e.storage.size, type: e.storage, order: e.order,
+                enumCases: Dictionary(e.constants.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
+        default:
+            return ConditionField(offset: m.offset, size: m.size, type: nil)
+        }
     }
 
     public var conditionFieldNames: [String] { fields.map(\.name) }
@@ -325,7 +330,7 @@ private struct ConditionParser {
         let resolvedLeft = left
         for (operand, token) in [(resolvedLeft, leftToken), (right, rightToken)] {
             if case .bytes(let name, _, _, nil, _, _) = operand {
-                throw fail("`\(name)` is text or bytes: only changed(\(name)) applies to it", at: token.column)
+                throw fail("`\(name)` is not a single number (text, bytes, a whole array or a bitfield): only changed(\(name)) applies to it", at: token.column)
             }
         }
         if resolvedLeft.reads == nil && right.reads == nil {

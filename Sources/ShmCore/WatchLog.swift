@@ -99,18 +99,18 @@ public final class WatchLog {
     /// How events become log lines (the live log and `replay --log` alike).
     public struct Formatter {
         let json: Bool
-        let fields: FieldIndex?
+        let layout: StructLayout?
 
         public init(json: Bool, layout: StructLayout?) {
             self.json = json
-            fields = layout.map(FieldIndex.init)
+            self.layout = layout
         }
 
         public func lines(for event: WatchEvent, time: Double) -> [String] {
             guard case .change(let change) = event else {
                 return [WatchLogLine.format(event, time: time, json: json)]
             }
-            let pieces = fields?.split(change) ?? [(change, nil)]
+            let pieces = layout?.split(change) ?? [(change, nil)]
             return pieces.map {
                 WatchLogLine.format(.change($0.change), time: time, json: json, field: $0.field)
             }
@@ -135,68 +135,6 @@ public final class WatchObservers: WatchObserver {
         var stop = false
         for o in all where o.afterPoll(time: time) { stop = true }
         return stop
-    }
-}
-
-/// Which field of a layout a byte belongs to, by name as a user reads it: `counter`, `temps[2]`, `message`.
-/// Arrays of numbers are named per element; text and byte fields are one unit.
-struct FieldIndex {
-    struct Unit {
-        var range: Range<Int>
-        var name: String
-    }
-
-    /// Sorted by offset; overlapping fields keep the first that covers a byte.
-    let units: [Unit]
-
-    init(_ layout: StructLayout) {
-        var units: [Unit] = []
-        for field in layout.fields {
-            if case .scalar(let type, _) = field.type, let count = field.count {
-                for i in 0..<count {
-                    let start = field.offset + i * type.size
-                    units.append(Unit(range: start..<(start + type.size), name: "\(field.name)[\(i)]"))
-                }
-            } else if field.size > 0 {
-                units.append(Unit(range: field.offset..<(field.offset + field.size), name: field.name))
-            }
-        }
-        self.units = units.sorted { $0.range.lowerBound < $1.range.lowerBound }
-    }
-
-    /// The unit covering `offset`, if any.
-    func unit(at offset: Int) -> Unit? {
-        var lo = 0
-        var hi = units.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if units[mid].range.lowerBound <= offset { lo = mid + 1 } else { hi = mid }
-        }
-        // The last unit starting at or before `offset` usually covers it; overlapping fields need a look further back.
-        return units[..<lo].last { $0.range.contains(offset) }
-    }
-
-    /// `change` cut where one unit ends and the next begins (gaps between fields are their own pieces, unnamed).
-    func split(_ change: ByteChange) -> [(change: ByteChange, field: String?)] {
-        var pieces: [(ByteChange, String?)] = []
-        var start = change.offset
-        let end = change.offset + change.length
-        while start < end {
-            let unit = unit(at: start)
-            var stop = end
-            if let unit {
-                stop = min(end, unit.range.upperBound)
-            } else if let next = units.first(where: { $0.range.lowerBound > start }) {
-                stop = min(end, next.range.lowerBound)
-            }
-            let a = start - change.offset
-            let b = stop - change.offset
-            pieces.append(
-                (ByteChange(offset: start, old: change.old.map { Array($0[a..<b]) }, new: Array(change.new[a..<b])),
-                unit?.name))
-            start = stop
-        }
-        return pieces
     }
 }
 

@@ -176,6 +176,8 @@ package final class Terminal {
         case .cyan: Int16(COLOR_CYAN)
         case .white: Int16(COLOR_WHITE)
         case .brightBlack: nc_colors() >= 16 ? 8 : Int16(COLOR_BLACK)
+        case .tintA: nc_colors() >= 256 ? 236 : nc_colors() >= 16 ? 8 : Int16(COLOR_BLACK)
+        case .tintB: nc_colors() >= 256 ? 17 : Int16(COLOR_BLUE)
         }
     }
 }

@@ -84,7 +84,8 @@ package enum HexAction: Equatable, Sendable {
     case snapshotExists(path: String)
     /// The runs that differ from the snapshot now; with `jump`, `]` / `[` asked for them and the cursor moves.
     case differenceRuns([DiffRun], truncated: Bool, jump: DiffJump?)
-    case layoutValues([StructLayout.DecodedField], now: Double)
+    /// The bytes the layout covers, read this refresh.
+    case layoutBytes(Frame, now: Double)
     /// The segment was removed, resized or created again (from the change-following engine).
     case segmentEvent(WatchEvent)
     /// An effect failed (a read, a search, a snapshot): the message line says so.
@@ -98,7 +99,7 @@ package enum HexAction: Equatable, Sendable {
     package var isResult: Bool {
         switch self {
         case .frame, .lockAttempt, .lockStatus, .wrote, .unlocked, .searchResult, .tick, .who, .activity,
-            .snapshotTaken, .snapshotSaved, .differenceRuns, .layoutValues, .segmentEvent, .failed, .lockFailed,
+            .snapshotTaken, .snapshotSaved, .differenceRuns, .layoutBytes, .segmentEvent, .failed, .lockFailed,
             .commitPlan, .attachedReadWrite, .reverted, .stagedSaved, .resize, .promptCompleted:
             true
         case .debug(let a):

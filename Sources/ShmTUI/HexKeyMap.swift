@@ -133,6 +133,7 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case "i": return .togglePanel(.inspector)
         case "t": return .togglePanel(.layout)
         case "D": return .togglePanel(.diff)
+        case "f": return .openPrompt(.field)
         case "s": return .takeSnapshot
         case "x": return .toggleDiff
         case "]": return .nextDifference(forward: true)
@@ -167,6 +168,7 @@ package let helpLines: [String] = [
     "Who         W  (attached processes, lock)",
     "Activity    m  (block map)  > < next/prev",
     "Inspector   i     Layout  t (--layout FILE)",
+    "Field       f  jump to a layout field by name",
     "Panes       F7 cycles who/map/inspector/layout/diff",
     "Snapshot    s  F9   Save  S   Load  O",
     "Diff        x  toggle   Next/prev run  ] [",

@@ -74,6 +74,10 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
             s.message = .error(refusal)
             return []
         }
+        if kind == .field, s.structLayout == nil {
+            s.message = .error("no layout: start with --layout FILE (or FILE.h --struct NAME)")
+            return []
+        }
         if kind == .saveSnapshot, s.snapshot == nil {
             s.message = .error("no snapshot to save: press s to take one")
             return []
@@ -508,10 +512,15 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         s.message = .info(
             "diff run \(index + 1)/\(of) at 0x\(hexPadded(run.offset, width: 8)), \(run.length) byte\(run.length == 1 ? "" : "s")\(wrap)")
         return moveCursor(&s, to: run.offset)
-    case .layoutValues(let fields, let now):
-        let old = Dictionary(s.layoutFields.map { ($0.field.name, $0.raw) }, uniquingKeysWith: { a, _ in a })
-        for f in fields where old[f.field.name].map({ $0 != f.raw }) == true { s.layoutChangedAt[f.field.name] = now }
-        s.layoutFields = fields
+    case .layoutBytes(let frame, let now):
+        // Only the bytes that differ are looked up: a big layout costs a comparison, not a decode, per refresh.
+        if let layout = s.structLayout, s.layoutFrame.offset == frame.offset {
+            let old = s.layoutFrame.bytes
+            for (i, byte) in frame.bytes.enumerated() where i < old.count && old[i] != byte {
+                if let ordinal = layout.ordinal(covering: frame.offset + i) { s.layoutChangedAt[ordinal] = now }
+            }
+        }
+        s.layoutFrame = frame
         return []
     case .segmentEvent(let event):
         switch event {
@@ -570,20 +579,30 @@ private func stagedText(_ s: HexViewState) -> String {
     "\(s.staged.count) byte\(s.staged.count == 1 ? "" : "s")"
 }
 
-/// `w` / `b`: to the start of the next/previous value of the inspector's width, or field when the layout pane is
-/// shown (fields in offset order).
+/// `w` / `b`: to the start of the next/previous value of the inspector's width, or field (each element of an array)
+/// when the layout pane is shown, in offset order.
 private func stepValue(_ s: inout HexViewState, _ steps: Int) -> [HexEffect] {
     if s.panel == .layout, let layout = s.structLayout, !layout.fields.isEmpty {
-        let starts = Array(Set(layout.fields.map(\.offset))).sorted()
+        // Member starts: each field's, and each element's of an array (found by arithmetic, not listed).
+        func next(after offset: Int) -> Int? {
+            layout.fields.compactMap { f -> Int? in
+                guard f.isArray, f.elementSize > 0, offset >= f.offset else { return f.offset > offset ? f.offset : nil }
+                let candidate = f.offset + ((offset - f.offset) / f.elementSize + 1) * f.elementSize
+                return candidate < f.offset + f.size ? candidate : nil
+            }.min()
+        }
+        func previous(before offset: Int) -> Int? {
+            layout.fields.compactMap { f -> Int? in
+                guard f.offset < offset else { return nil }
+                guard f.isArray, f.elementSize > 0 else { return f.offset }
+                let last = min(offset - 1, f.offset + f.size - 1)
+                return f.offset + (last - f.offset) / f.elementSize * f.elementSize
+            }.max()
+        }
         var target = s.cursor
         for _ in 0..<abs(steps) {
-            if steps > 0 {
-                guard let next = starts.first(where: { $0 > target }) else { break }
-                target = next
-            } else {
-                guard let previous = starts.last(where: { $0 < target }) else { break }
-                target = previous
-            }
+            guard let t = steps > 0 ? next(after: target) : previous(before: target) else { break }
+            target = t
         }
         return moveCursor(&s, to: min(target, s.size - 1))
     }
@@ -642,6 +661,8 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
             return []
         }
         return [p.kind == .saveSnapshot ? .saveSnapshot(path: path, replace: false) : .loadSnapshot(path: path)]
+    case .field:
+        return jumpToField(&s, p.text)
     case .replaceSnapshot(let path):
         guard p.text.trimmingSpaces().lowercased() == "y" else {
             s.message = .info("kept \(path); snapshot not saved")
@@ -651,6 +672,50 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
     case .breakpoint, .seekTime, .playSpeed, .deleteBreakpoint:
         return submitDebug(&s, p)
     }
+}
+
+/// `f` then a field's name: its path (`hdr.state`, `items[2].x`, `counter[3]`), or a unique last part (`state`,
+/// `x` when only one field is called that), in any case.
+private func jumpToField(_ s: inout HexViewState, _ text: String) -> [HexEffect] {
+    guard let layout = s.structLayout else { return [] }
+    let name = text.trimmingSpaces()
+    guard !name.isEmpty else {
+        s.message = .error("no field name given")
+        return []
+    }
+    var found = layout.member(named: name)
+    if found == nil {
+        // `state` for `hdr.state`; `count[2]` for `stats.count[2]`: the same last part, when only one field has it.
+        var base = name.lowercased()
+        var element = ""
+        if base.hasSuffix("]"), let open = base.lastIndex(of: "[") {
+            element = String(base[open...])
+            base = String(base[..<open])
+        }
+        let matches = layout.fields.filter {
+            let n = $0.name.lowercased()
+            return n == base || n.hasSuffix("." + base)
+        }
+        if matches.count > 1 {
+            let names = matches.prefix(4).map(\.name).joined(separator: ", ")
+            s.message = .error("`\(name)` is ambiguous: \(names)\(matches.count > 4 ? ", …" : "")")
+            return []
+        }
+        found = matches.first.flatMap { layout.member(named: $0.name + element) }
+    }
+    guard let member = found else {
+        let close = layout.closeNames(to: name)
+        s.message = .error(
+            "no field `\(name)`" + (close.isEmpty ? "" : ": did you mean \(close.joined(separator: ", "))?"))
+        return []
+    }
+    guard member.offset < s.size else {
+        s.message = .error("\(member.path) is at 0x\(hexPadded(member.offset, width: 8)), past the end of the segment")
+        return []
+    }
+    let bytes = "\(member.size) byte\(member.size == 1 ? "" : "s")"
+    s.message = .info("\(member.path): \(member.typeName) at 0x\(hexPadded(member.offset, width: 8)), \(bytes)")
+    return moveCursor(&s, to: member.offset)
 }
 
 /// `:` / Ctrl-G / F4 with an offset or expression (`0x40+8`, `4K`, `$`, `+16`).

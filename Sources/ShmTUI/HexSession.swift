@@ -216,7 +216,7 @@ package final class HexSession: TUIProgram {
         if let layout = state.structLayout {
             let span = layout.span.clamped(to: 0..<source.size)
             if let bytes = try? source.read(offset: span.lowerBound, count: span.count) {
-                dispatch(.layoutValues(layout.decode(bytes, base: span.lowerBound), now: now))
+                dispatch(.layoutBytes(Frame(offset: span.lowerBound, bytes: bytes), now: now))
             }
         }
         lastRefresh = now

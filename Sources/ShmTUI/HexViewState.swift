@@ -83,6 +83,8 @@ package enum PromptKind: Equatable, Sendable {
     case value
     /// `S` / `O`: a snapshot file to save to or load from.
     case saveSnapshot, loadSnapshot
+    /// `f`: a layout field to jump to, by name (`hdr.state`, `counter[2]`, or a unique last part like `state`).
+    case field
     /// The file `S` named exists: `y` + Enter replaces it, anything else keeps it.
     case replaceSnapshot(path: String)
     /// `B`: a breakpoint's condition (Tab toggles freezing on a hit); `T` a replay time; `P` a playback speed;
@@ -99,6 +101,7 @@ extension PromptKind {
         case .search, .searchBackward: "search"
         case .saveStaged, .saveSnapshot, .loadSnapshot: "file"
         case .value: "value"
+        case .field: "field"
         case .replaceSnapshot: nil
         case .breakpoint: "breakpoint"
         case .seekTime: "time"
@@ -205,10 +208,17 @@ package struct HexViewState: Equatable, Sendable {
     package var diffRuns: [DiffRun] = []
     package var diffRunsTruncated = false
     package static let diffRunLimit = 10_000
-    /// The layout given with `--layout`, its decoded fields, and when each field last changed.
+    /// The layout given with `--layout`, the bytes it covers (read every refresh), and when each member (by
+    /// ordinal) last changed.
     package var structLayout: StructLayout?
-    package var layoutFields: [StructLayout.DecodedField] = []
-    package var layoutChangedAt: [String: Double] = [:]
+    package var layoutFrame = Frame(offset: 0, bytes: [])
+    package var layoutChangedAt: [Int: Double] = [:]
+    /// The layout's fields decoded from the last read.
+    package var layoutFields: [StructLayout.DecodedField] {
+        structLayout?.decode(layoutFrame.bytes, base: layoutFrame.offset) ?? []
+    }
+    /// The member under the cursor (nil without a layout or in padding).
+    package var fieldAtCursor: StructLayout.Member? { structLayout?.member(covering: cursor) }
     /// Another process removed the segment (this view never removes one: it cannot tell a peer from `shmscope rm`
     /// in another terminal, so it does not say "a peer"); we still show the copy we have mapped.
     package var removed = false
@@ -238,7 +248,7 @@ package struct HexViewState: Equatable, Sendable {
     /// Rows the open pane takes: its wanted height, at most half the data area; 0 (hidden) below 3 rows.
     package var panelRows: Int {
         guard let panel, !tooSmall else { return 0 }
-        let rows = min(panel.wantedRows(fields: structLayout?.fields.count ?? 0), (height - 3) / 2)
+        let rows = min(panel.wantedRows(fields: structLayout?.memberCount ?? 0), (height - 3) / 2)
         return rows >= 3 ? rows : 0
     }
     package var tooSmall: Bool { width < Self.minWidth || height < Self.minHeight }

@@ -106,8 +106,8 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     let rate = 1000 % s.intervalMS == 0 ? "\(1000 / s.intervalMS) Hz" : "every \(s.intervalMS) ms"
     let mode = s.readOnly ? "RO" : s.editing ? "EDIT" : "VIEW"
     // What a narrow terminal gives up, in order: the rate, the kind, the size, the DIFF and PAUSED flags; then the
-    // target and the lock are cut (each to a floor, then further). The mode, the staged count and the cursor
-    // offset stay to the last.
+    // target is cut to a floor, the layout field's name goes, and the target and the lock are cut (to a floor, then
+    // further). The mode, the staged count and the cursor offset stay to the last.
     var target = s.target
     var kind: String? = " (\(s.kind))"
     var size: String? = " \(s.size) B"
@@ -119,9 +119,14 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     let removed = s.removed ? " │ REMOVED" : ""
     let staged = s.staged.isEmpty ? "" : " │ \(s.staged.count) staged"
     let cursor = " │ @0x\(hexPadded(s.cursor, width: 8))"
+    // The layout field under the cursor; a long path keeps its end (`…items[3].x`), the part that tells fields apart.
+    var field: String? = s.fieldAtCursor.map {
+        " " + ($0.path.count > 28 ? "…" + $0.path.suffix(27) : $0.path).terminalSafe()
+    }
     func total() -> Int {
         1 + target.count + (kind?.count ?? 0) + (size?.count ?? 0) + 1 + mode.count + 3 + lock.count + cursor.count
-            + (rateText?.count ?? 0) + (paused?.count ?? 0) + (diff?.count ?? 0) + removed.count + staged.count
+            + (field?.count ?? 0) + (rateText?.count ?? 0) + (paused?.count ?? 0) + (diff?.count ?? 0)
+            + removed.count + staged.count
     }
     func cut(_ text: String, to floor: Int) -> String {
         let over = total() - buffer.width
@@ -135,6 +140,7 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     if total() > buffer.width { diff = nil }
     if total() > buffer.width { paused = nil }
     target = cut(target, to: 12)
+    if total() > buffer.width { field = nil }
     lock = cut(lock, to: 12)
     target = cut(target, to: 1)
     lock = cut(lock, to: 0)
@@ -142,7 +148,7 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     x = buffer.put(mode, x: x, y: y, style: s.editing ? theme.statusAlert : theme.status)
     x = buffer.put(" │ ", x: x, y: y, style: theme.status)
     x = buffer.put(lock, x: x, y: y, style: s.debug.timeline != nil ? theme.statusOurs : lockStyle)
-    let tail = cursor + (rateText ?? "") + (paused ?? "") + (diff ?? "") + removed + staged
+    let tail = cursor + (field ?? "") + (rateText ?? "") + (paused ?? "") + (diff ?? "") + removed + staged
     buffer.put(tail, x: x, y: y, style: theme.status)
 }
 
@@ -164,6 +170,7 @@ package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: 
             continue
         }
         var style = theme.byte(byte)
+        if let ordinal = s.structLayout?.ordinal(covering: offset) { style = theme.fieldTint(style, ordinal: ordinal) }
         if s.staged[offset] != nil {
             style = theme.staged
         } else if s.debug.hitCovers(offset) {
@@ -186,6 +193,13 @@ package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: 
             }
         }
         buffer.put(hexByte(byte), x: layout.hexX(i), y: y, style: hexStyle)
+        // A field's tint runs through the gaps between its bytes, so it reads as one block.
+        if let ordinal = s.structLayout?.ordinal(covering: offset), i + 1 < count,
+            s.structLayout?.ordinal(covering: offset + 1) == ordinal
+        {
+            let gap = theme.fieldTint(.plain, ordinal: ordinal)
+            for x in (layout.hexX(i) + 2)..<layout.hexX(i + 1) { buffer.put(" ", x: x, y: y, style: gap) }
+        }
         buffer.put(String(ByteClass.glyph(byte)), x: layout.asciiX(i), y: y, style: asciiStyle)
     }
 }
@@ -204,6 +218,7 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
         case .value: label = "Write value (u32 7, i16be -2, f64 1.5): "
         case .saveSnapshot: label = "Save snapshot to file: "
         case .loadSnapshot: label = "Load snapshot from file: "
+        case .field: label = "Field (hdr.state, items[2].x, counter[3]): "
         case .replaceSnapshot(let path): label = "\(path.terminalSafe()) exists. Replace it? (y/N, Enter): "
         case .breakpoint(let freeze):
             label = "Breakpoint [Tab: \(freeze ? "FREEZE on hit" : "no freeze")] (state == 3, changed(u32@0x40)): "

@@ -154,7 +154,8 @@ package func drawPanel(_ s: HexViewState, theme: Theme, into buffer: inout Scree
     case .inspector:
         let n = s.byteChangeCounts[s.cursor] ?? 0
         title = "Inspector @0x\(hexPadded(s.cursor, width: 8)) changed \(n)x │ LE │ BE"
-    case .layout: title = "Layout" + (s.structLayout.map { " (\($0.fields.count) fields)" } ?? "")
+    case .layout:
+        title = "Layout" + (s.structLayout.map { " (\($0.fields.count) fields); f jumps to a field" } ?? "")
     case .breakpoints: title = "Breakpoints (\(s.debug.breakpoints.count))"
     case .diff: title = diffPaneTitle(s)
     }
@@ -363,22 +364,40 @@ private func drawInspector(_ s: HexViewState, theme: Theme, into buffer: inout S
     for (i, line) in lines.prefix(rows).enumerated() { buffer.put(line, x: 1, y: y + i) }
 }
 
+/// One row per member (arrays expand: `temps[0]`, `temps[1]`, …), scrolled to keep the member under the cursor in
+/// view and highlighted; a value that just changed fades like a changed byte.
 private func drawLayoutTable(_ s: HexViewState, theme: Theme, into buffer: inout ScreenBuffer, y: Int, rows: Int) {
-    guard s.structLayout != nil else {
+    guard let layout = s.structLayout else {
         buffer.put("no layout: start with --layout FILE", x: 1, y: y)
         return
     }
-    let nameWidth = s.layoutFields.map(\.field.name.count).max() ?? 0
-    let typeWidth = s.layoutFields.map(\.field.typeName.count).max() ?? 0
-    for (i, d) in s.layoutFields.prefix(rows).enumerated() {
-        let age = s.layoutChangedAt[d.field.name].map { s.now - $0 } ?? .infinity
+    let range = layoutRows(s, rows: rows)
+    let members = range.compactMap { layout.member(ordinal: $0) }
+    let here = s.structLayout?.ordinal(covering: s.cursor)
+    let nameWidth = members.map(\.path.count).max() ?? 0
+    let typeWidth = members.map(\.typeName.count).max() ?? 0
+    for (i, m) in members.enumerated() {
+        let age = s.layoutChangedAt[m.ordinal].map { s.now - $0 } ?? .infinity
         let level = age < 0 ? 3 : age < HexViewState.fadeSeconds ? 3 - Int(age / (HexViewState.fadeSeconds / 3)) : 0
-        let inField = s.cursor >= d.field.offset && s.cursor < d.field.offset + d.field.size
         let text =
-            "\(d.field.name.padding(nameWidth)) \(d.field.typeName.padding(typeWidth)) @0x\(hexPadded(d.field.offset, width: 4)) "
-        let x = buffer.put(text, x: 1, y: y + i, style: inField ? theme.selection : .plain)
-        buffer.put(d.display, x: x, y: y + i, style: level > 0 ? theme.changed(level: level) : .plain)
+            "\(m.path.padding(nameWidth)) \(m.typeName.padding(typeWidth)) @0x\(hexPadded(m.offset, width: 4)) "
+        let x = buffer.put(text, x: 1, y: y + i, style: m.ordinal == here ? theme.selection : .plain)
+        let value = m.decode(s.layoutFrame.bytes, base: s.layoutFrame.offset).display
+        buffer.put(value, x: x, y: y + i, style: level > 0 ? theme.changed(level: level) : .plain)
     }
+}
+
+/// The members the layout pane shows in `rows` rows: from the top, or scrolled so the one under the cursor (or the
+/// next after it, in padding) sits a third of the way down.
+package func layoutRows(_ s: HexViewState, rows: Int) -> Range<Int> {
+    guard let layout = s.structLayout, rows > 0 else { return 0..<0 }
+    let n = layout.memberCount
+    guard n > rows else { return 0..<n }
+    let focus =
+        layout.ordinal(covering: s.cursor)
+        ?? layout.nextFieldStart(after: s.cursor).flatMap { layout.ordinal(covering: $0) } ?? n - 1
+    let first = max(0, min(n - rows, focus - rows / 3))
+    return first..<(first + rows)
 }
 
 extension String {

@@ -1,6 +1,8 @@
-/// The eight ANSI colours plus bright black (hexyl's colour for NUL and offsets) and the terminal's default.
+/// The eight ANSI colours plus bright black (hexyl's colour for NUL and offsets) and the terminal's default, and
+/// two dark background tints for layout fields (256-colour grey 236 and navy 17; bright black and blue on terminals
+/// with fewer colours).
 package enum Color: UInt8, CaseIterable, Sendable {
-    case `default`, black, red, green, yellow, blue, magenta, cyan, white, brightBlack
+    case `default`, black, red, green, yellow, blue, magenta, cyan, white, brightBlack, tintA, tintB
 }
 
 /// How one cell looks. Backends map it to their attributes; tests compare it directly.

@@ -86,6 +86,18 @@ package struct Theme: Equatable, Sendable {
         }
     }
 
+    /// A byte of a layout field, on top of its class colour: fields alternate between two dark background tints so
+    /// each one's extent shows (without colour, every other field is underlined). Padding gets none.
+    package func fieldTint(_ style: Style, ordinal: Int) -> Style {
+        var tinted = style
+        if useColor {
+            tinted.bg = ordinal % 2 == 0 ? .tintA : .tintB
+        } else if ordinal % 2 == 0 {
+            tinted.underline = true
+        }
+        return tinted
+    }
+
     /// A byte that differs from the snapshot (diff mode).
     package var diff: Style { useColor ? Style(fg: .black, bg: .yellow) : Style(bold: true, reverse: true) }
 

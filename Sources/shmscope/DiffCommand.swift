@@ -64,6 +64,8 @@ struct Diff: ParsableCommand {
             When the snapshot was taken of another target than the one it is compared with, one warning line goes \
             to stderr (the comparison still runs).
 
+            With --layout (a layout file, or the peer's header with --struct), each line gains a fifth column, the field the run belongs to (`counter[2]`, `hdr.state`, `-` between fields), and a run that spans fields is split at their boundaries; JSON runs gain "field".
+
             Exit status: without --exit-code, 0 whether or not anything differs (read the count), 1 on a runtime \
             failure, 2 on a usage error. With --exit-code, as diff(1) and `git diff --exit-code`: 0 when nothing \
             differs, 1 when something does (sizes included), 3 on a runtime failure, 2 on a usage error.
@@ -72,6 +74,7 @@ struct Diff: ParsableCommand {
               shmscope diff SharedMemory_Key before.snap
               shmscope diff /psm_1234 before.snap --json
               shmscope diff before.snap after.snap --exit-code || echo changed
+              shmscope diff /psm_1234 before.snap --layout peer.h --struct shared_state
             """)
 
     @Argument(
@@ -92,6 +95,8 @@ struct Diff: ParsableCommand {
 
     @Flag(name: .long, help: "Print one JSON object (see README \"diff\").")
     var json = false
+
+    @OptionGroup var layouts: LayoutOptions
 
     @Flag(
         name: .customLong("exit-code"),
@@ -126,6 +131,19 @@ struct Diff: ParsableCommand {
         var length: Int
         var old: String
         var new: String
+        /// Only with --layout: the field's path, or null between fields.
+        var field: String??
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(offset, forKey: .offset)
+            try c.encode(length, forKey: .length)
+            try c.encode(old, forKey: .old)
+            try c.encode(new, forKey: .new)
+            if let field { try c.encode(field, forKey: .field) }
+        }
+
+        enum CodingKeys: String, CodingKey { case offset, length, old, new, field }
     }
 
     struct DiffJSON: Encodable {
@@ -163,6 +181,7 @@ struct Diff: ParsableCommand {
     }
 
     private func compare() throws {
+        let layout = try layouts.load()
         // Old side: the snapshot file; new side: the segment now, or the second file.
         let oldPath: String
         let newTarget: String
@@ -185,7 +204,7 @@ struct Diff: ParsableCommand {
             reader = m
         }
         // A chunk at a time from both: neither side is ever whole in memory.
-        let (snapshot, runs) = try Snapshot.differences(file: oldPath, against: reader)
+        let (snapshot, whole) = try Snapshot.differences(file: oldPath, against: reader)
         withExtendedLifetime(memory) {}
         if snapshot.target != newTarget {
             let what = newTime == nil ? "compared with" : "the other of"
@@ -193,6 +212,9 @@ struct Diff: ParsableCommand {
                 "shmscope: warning: \(oldPath) was taken of \(snapshot.target.isEmpty ? "an unnamed target" : snapshot.target), \(what) \(newTarget)"
             )
         }
+        // With a layout, runs are cut at field boundaries and named.
+        let named: [(change: ByteChange, field: String?)] = whole.flatMap { r in layout?.split(r) ?? [(r, nil)] }
+        let runs = named.map(\.change)
         let size = reader.byteCount
         let total = runs.reduce(0) { $0 + $1.length }
         let out = Output.standard
@@ -204,15 +226,16 @@ struct Diff: ParsableCommand {
                         snapshotTime: iso8601(snapshot.time), snapshotSize: snapshot.size,
                         newSnapshotTime: newTime.map(iso8601), size: size,
                         runCount: runs.count, bytesDiffer: total,
-                        runs: runs.map {
+                        runs: named.map {
                             RunJSON(
-                                offset: $0.offset, length: $0.length, old: hexString($0.old ?? []),
-                                new: hexString($0.new))
+                                offset: $0.change.offset, length: $0.change.length,
+                                old: hexString($0.change.old ?? []), new: hexString($0.change.new),
+                                field: layout == nil ? nil : .some($0.field))
                         })))
         } else {
-            for r in runs {
-                out.print(
-                    "0x\(hexPadded(r.offset, width: 8)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))")
+            for (r, field) in named {
+                let line = "0x\(hexPadded(r.offset, width: 8)) \(r.length) \(hexString(r.old ?? [])) \(hexString(r.new))"
+                out.print(layout == nil ? line : line + " " + (field ?? "-"))
             }
             if snapshot.size != size {
                 out.print("size \(snapshot.size) -> \(size) (compared the first \(min(snapshot.size, size)) bytes)")

@@ -37,9 +37,8 @@ struct Dump: ParsableCommand {
     @Flag(name: .long, help: "Print repeated lines instead of `*` (canonical format).")
     var noSqueeze = false
 
-    @Option(
-        name: .long, help: "Decode the fields of this layout file instead of dumping bytes.", completion: .file())
-    var layout: String?
+    /// `--layout FILE` (or a header with `--struct`): decode the fields instead of dumping bytes.
+    @OptionGroup var layouts: LayoutOptions
 
     @Flag(name: .long, help: "Same as --format json.")
     var json = false
@@ -60,8 +59,8 @@ struct Dump: ParsableCommand {
     }
 
     func run() throws {
-        if let layout {
-            try dumpLayout(try loadLayout(layout))
+        if let layout = try layouts.load() {
+            try dumpLayout(layout)
             return
         }
         let format: Format = json ? .json : self.format
@@ -147,39 +146,31 @@ struct LayoutFieldJSON: Encodable {
     }
 }
 
-/// A field value as JSON: a number, an array of numbers, a string (char[N]), a hex string (bytes[N]), or null
-/// past the end of the segment. Non-finite floats are the strings "nan", "inf", "-inf".
-enum LayoutValueJSON: Encodable {
-    case value(StructLayout.DecodedField.Value)
+/// A field value as JSON: a number, `true`/`false` (bool), an enum constant's name as a string (its number when no
+/// constant has the value), an array of those, a string (`char[N]`, UTF-16 text), a hex string (`bytes[N]`), or
+/// null past the end of the segment. Non-finite floats are the strings "nan", "inf", "-inf".
+struct LayoutValueJSON: Encodable {
+    var value: StructLayout.Value
 
-    init(_ v: StructLayout.DecodedField.Value) { self = .value(v) }
+    init(_ v: StructLayout.Value) { value = v }
 
     func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        guard case .value(let v) = self else { return }
-        switch v {
-        case .scalar(let s): try Self.encode(s, &c)
-        case .array(let values):
+        if case .array(let values) = value {
             var u = encoder.unkeyedContainer()
-            for s in values {
-                switch s {
-                case .signed(let x): try u.encode(x)
-                case .unsigned(let x): try u.encode(x)
-                case .float(let x): if x.isFinite { try u.encode(x) } else { try u.encode(s.description) }
-                }
-            }
-        case .text(let t):
-            try c.encode(t)
-        case .bytes(let b): try c.encode(hexString(b))
-        case .outOfRange: try c.encodeNil()
+            for v in values { try u.encode(LayoutValueJSON(v)) }
+            return
         }
-    }
-
-    private static func encode(_ s: ScalarValue, _ c: inout any SingleValueEncodingContainer) throws {
-        switch s {
-        case .signed(let x): try c.encode(x)
-        case .unsigned(let x): try c.encode(x)
-        case .float(let x): if x.isFinite { try c.encode(x) } else { try c.encode(s.description) }
+        var c = encoder.singleValueContainer()
+        switch value {
+        case .number(.signed(let x)): try c.encode(x)
+        case .number(.unsigned(let x)): try c.encode(x)
+        case .number(.float(let x)): if x.isFinite { try c.encode(x) } else { try c.encode(value.display) }
+        case .boolean(let b): try c.encode(b)
+        case .enumCase(let name, let raw): if let name { try c.encode(name) } else { try c.encode(raw) }
+        case .text(let t): try c.encode(t)
+        case .bytes(let b): try c.encode(hexString(b))
+        case .array: break
+        case .outOfRange: try c.encodeNil()
         }
     }
 }

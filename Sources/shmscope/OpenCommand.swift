@@ -48,7 +48,7 @@ struct Open: ParsableCommand {
 }
 
 /// The options of every route into the hex view (`open`, `watch`, `browse`): refresh interval, bytes per row and a
-/// layout for the layout pane.
+/// layout (a layout file or the peer's header) for the layout pane, the tint and field names.
 struct HexViewOptions: ParsableArguments {
     @Option(name: .long, help: "Refresh interval: 10ms...60s, e.g. 100ms, 1s (a bare number is milliseconds).")
     var interval = "100ms"
@@ -56,10 +56,7 @@ struct HexViewOptions: ParsableArguments {
     @Option(name: .long, help: "Bytes per row: 4, 8, 16 or 32 (default: fit the terminal width).")
     var bytesPerRow: String?
 
-    @Option(
-        name: .long, help: "A layout file: show its fields as a live table (see README \"Layouts\").",
-        completion: .file())
-    var layout: String?
+    @OptionGroup var layouts: LayoutOptions
 
     func validate() throws {
         _ = try intervalMS()
@@ -88,7 +85,7 @@ struct HexViewOptions: ParsableArguments {
         HexViewComposer.live(
             theme: .from(environment: tuiEnvironment()),
             settings: HexViewSettings(intervalMS: try intervalMS(), bytesPerRow: try rowWidth()),
-            layout: try layout.map { .given(try loadLayout($0)) } ?? .none, context: context)
+            layout: try layouts.load().map { .given($0) } ?? .none, context: context)
     }
 }
 

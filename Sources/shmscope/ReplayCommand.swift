@@ -57,7 +57,7 @@ struct Replay: ParsableCommand {
         } catch {
             throw CommandError(message: "\(file): \(error)")
         }
-        let layout = try view.layout.map(loadLayout)
+        let layout = try view.layouts.load()
         if log {
             let out = Output.standard
             for line in player.logLines(json: json, layout: layout) { out.print(line) }

@@ -34,7 +34,7 @@ struct Shmscope: ParsableCommand {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(compilerStyleArguments(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let error as ShmError {
             Output.fail("shmscope: \(error)", code: 1)
@@ -126,6 +126,26 @@ func helpCommand(for error: Error) -> String {
         if command.hasSuffix("--help") { return String(command) }
     }
     return "shmscope --help"
+}
+
+/// `-DNAME=VALUE` and `-I/dir` as a compiler takes them: ArgumentParser reads a joined short option's `=` as its
+/// own separator (`-DCOUNT=4` became an unknown `-DCOUNT`), so these two are split into `-D NAME=VALUE` before
+/// parsing. Only on a command line with `--layout`, nothing after `--`, and not the value of `--cflag`, which passes
+/// a flag through untouched.
+func compilerStyleArguments(_ arguments: [String]) -> [String] {
+    guard arguments.contains(where: { $0 == "--layout" || $0.hasPrefix("--layout=") }) else { return arguments }
+    var out: [String] = []
+    var passThrough = false
+    for (i, a) in arguments.enumerated() {
+        if a == "--" { passThrough = true }
+        let isCflagValue = i > 0 && arguments[i - 1] == "--cflag"
+        if !passThrough, !isCflagValue, a.count > 2, a.hasPrefix("-D") || a.hasPrefix("-I") {
+            out += [String(a.prefix(2)), String(a.dropFirst(2))]
+        } else {
+            out.append(a)
+        }
+    }
+    return out
 }
 
 /// A runtime failure with its own exit code and a one-line message.

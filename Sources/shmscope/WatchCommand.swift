@@ -12,7 +12,7 @@ struct Watch: ParsableCommand {
         discussion: """
             The segment is mapped read-only (SHM_RDONLY, or O_RDONLY + PROT_READ): nothing can be written through it.
 
-            --log prints one line per changed run of bytes, flushed at once: TIME OFFSET LENGTH OLD NEW FIELD, e.g. `2026-11-27T01:30:00.123Z 0x00000010 5 68656c6c6f 776f726c64 message`; FIELD is the --layout field the run belongs to (`temps[2]` for an array element; a run that spans fields is split at their boundaries), or `-`; and one line per event: `TIME event removed`, `resized FROM TO`, `reattached SIZE` or `detached REASON`. With --json, one NDJSON object per line (README "watch").
+            --log prints one line per changed run of bytes, flushed at once: TIME OFFSET LENGTH OLD NEW FIELD, e.g. `2026-11-27T01:30:00.123Z 0x00000010 5 68656c6c6f 776f726c64 message`; FIELD is the --layout field the run belongs to (a layout file, or the peer's header with --struct: `temps[2]` for an array element, `hdr.state` in a nested struct; a run that spans fields is split at their boundaries), or `-`; and one line per event: `TIME event removed`, `resized FROM TO`, `reattached SIZE` or `detached REASON`. With --json, one NDJSON object per line (README "watch").
 
             OLD is `?` (null in JSON) when the block was not in the 32 MiB cache of block contents: the run is then the whole 4 KiB block, and later changes to it are exact.
 
@@ -90,7 +90,7 @@ struct Watch: ParsableCommand {
             runHexView(try view.composer(context: try target.context()), target: try target.parsedTarget(), readOnly: true)
             return
         }
-        let layout = try view.layout.map(loadLayout)
+        let layout = try view.layouts.load()
         let memory = try target.memory()
         try memory.attach(.readOnly)
         let (offset, length) = try watchedRange().map { ($0.offset, Optional($0.length)) } ?? (0, nil)

@@ -154,6 +154,12 @@ final class CorpusRun: @unchecked Sendable {
         put("negative.layout", "a u8 @-1\n")
         put("zero-array.layout", "a u8[0]\n")
         put("utf8.layout", "größe u8\n")
+        // C headers (--layout FILE.h --struct NAME): broken, hostile, empty, incomplete.
+        put("broken.h", "struct s { int a\n")
+        put("ctrl.h", "#error \u{1b}[31mred\u{1b}]0;title\u{7}\nstruct s { int a; };\n")
+        put("empty.h", "/* nothing */\n")
+        put("incomplete.h", "struct s;\n")
+        put("ok.h", "struct s { int a; };\n")
         put("garbage.snap", "not a snapshot at all\n")
         put("truncated.snap", "SHMSCOPE-SNAPSHOT 1\ntarget x\nsize 1000\ntime 2026-01-01T00:00:00.000Z\n\nshort")
         put("huge.snap", "SHMSCOPE-SNAPSHOT 1\ntarget x\nsize 99999999999999999999\n\n")
@@ -307,6 +313,20 @@ final class CorpusRun: @unchecked Sendable {
             add(["watch", fix[2], "--log", "--count", "1", "--layout", l])
             add(["open", fix[1], "--layout", l])
         }
+        // Headers: what fails to compile, a struct that is not there, options that need a header or a struct.
+        for (header, name) in [
+            ("broken.h", "s"), ("ctrl.h", "s"), ("empty.h", "s"), ("incomplete.h", "s"), ("ok.h", "\u{1b}[31m"),
+            ("ok.h", "t"), ("missing.h", "s"), ("dir", "s"),
+        ] {
+            add(["dump", fix[0], "--layout", files + "/" + header, "--struct", name])
+            add(["diff", fix[0], files + "/existing.snap", "--layout", files + "/" + header, "--struct", name])
+        }
+        add(["watch", fix[2], "--log", "--count", "1", "--layout", files + "/broken.h", "--struct", "s"])
+        add(["open", fix[1], "--layout", files + "/ctrl.h", "--struct", "s"])
+        add(["dump", fix[0], "--layout", files + "/ok.h"])
+        add(["dump", fix[0], "--struct", "s"])
+        add(["dump", fix[0], "--layout", files + "/ok.h", "--struct", "s", "--lang", "fortran"])
+        add(["dump", fix[0], "--layout", files + "/twice.layout", "-I", "/usr/include"])
         // Snapshot files: read (diff) and written (snapshot).
         let snaps = ["garbage", "truncated", "huge", "nosize", "ctrl", "noheaderend"].map { files + "/\($0).snap" } + [
             files + "/missing.snap", files + "/dir", files + "/empty", files + "/binary", files + "/dangling", "",

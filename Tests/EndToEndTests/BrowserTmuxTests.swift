@@ -133,7 +133,7 @@ struct BrowserTmuxTests {
         screen.send("-l", key)
         screen.send("Enter")
         let named = try #require(screen.waitFor("qt:\(key): key matches, remembered in the key store"))
-        #expect(named.split(separator: "\n").contains { $0.hasPrefix("qt ") && $0.contains(key.prefix(20)) })
+        #expect(named.split(separator: "\n").contains { $0.contains(key.prefix(20)) })
         #expect((try? String(contentsOfFile: store, encoding: .utf8)) == key + "\n")
         // The row is now the Qt key: the info pane names it, and Enter opens it with its lock.
         screen.send("i")

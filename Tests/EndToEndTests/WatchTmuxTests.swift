@@ -144,7 +144,7 @@ struct WatchTmuxTests {
         try #require(screen.waitFor("|hello") != nil)
         screen.send("t")
         let table = try #require(screen.waitFor(" counter u32le   @0x0008 1234"))
-        #expect(table.contains("─ Layout (2 fields) ─"))
+        #expect(table.contains("─ Layout (2 fields); f jumps to a field ─"))
         #expect(table.contains(" name    char[5] @0x0000 \"hello\""))
         #expect(table.contains(" counter u32le   @0x0008 1234"))
         #expect(qt.ask("writehex 8 2e160000") == "ok")

@@ -72,7 +72,7 @@ import Testing
         ("u33@0 == 1", 1, "unknown type `u33`: use u8 i8 u16 i16 u32 i32 u64 i64 f32 f64 (+le/be), e.g. u32@0x40"),
         ("u32@zz == 1", 5, "offset: `zz` is not an offset (e.g. 4096, 0x1000, 4K)"),
         ("u32 == 1", 1, "`u32` needs an offset: write u32@0x40"),
-        ("name == 3", 1, "`name` is text or bytes: only changed(name) applies to it"),
+        ("name == 3", 1, "`name` is not a single number (text, bytes, a whole array or a bitfield): only changed(name) applies to it"),
         ("1 == 2", 1, "compares two numbers: name a field or TYPE@OFFSET"),
         ("changed(3)", 9, "changed() takes a field or TYPE@OFFSET, not a number"),
         ("", 1, "empty condition: write e.g. `state == 3` or `changed(u32@0x40)`"),
@@ -164,4 +164,26 @@ import Testing
         #expect(try !ConditionEvaluator(parsing: "f32@0 == 0").evaluate(segment: b))
         #expect(try ConditionEvaluator(parsing: "f32@0 != 0").evaluate(segment: b))
     }
+
+    @Test func headerLayoutMembersCompareByPathEnumNameAndBool() throws {
+        let state = StructLayout.EnumType(
+            name: "enum run_state", storage: .u32,
+            constants: [.init(name: "STATE_IDLE", value: 0), .init(name: "STATE_RUNNING", value: 3)])
+        let layout = StructLayout(fields: [
+            .init(name: "hdr.state", type: .enumeration(state), offset: 0),
+            .init(name: "enabled", type: .boolean, offset: 4),
+            .init(name: "items", type: .scalar(.u16, .little), count: 2, offset: 6),
+            .init(name: "ready", type: .scalar(.u8, .little), offset: 10, bits: .init(shift: 0, width: 1)),
+        ])
+        let bytes: [UInt8] = [3, 0, 0, 0, 1, 0, 7, 0, 9, 0, 1]
+        let running = try ConditionEvaluator(parsing: "hdr.state == STATE_RUNNING && enabled == 1", fields: layout)
+        #expect(running.evaluate(segment: bytes))
+        #expect(running.values().map(\.display) == ["hdr.state=3 (STATE_RUNNING)", "enabled=1"])
+        #expect(try ConditionEvaluator(parsing: "items[1] == 9 && items[0] < 8", fields: layout).evaluate(segment: bytes))
+        #expect(try !ConditionEvaluator(parsing: "hdr.state == STATE_IDLE", fields: layout).evaluate(segment: bytes))
+        // A bitfield's bytes may hold other bits: it takes changed() only.
+        #expect(throws: ConditionError.self) { try Condition.parse("ready == 1", fields: layout) }
+        #expect(try !ConditionEvaluator(parsing: "changed(ready)", fields: layout).evaluate(segment: bytes))
+    }
+
 }

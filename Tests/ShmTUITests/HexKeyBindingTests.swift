@@ -210,6 +210,25 @@ import Testing
         #expect(h.state.cursor == 0)
     }
 
+    @Test func valueStepsVisitEachArrayElementWhenTheLayoutIsShown() throws {
+        let layout = try StructLayout.parse("counter u32 @0\ntemps u16[3] @8\nname char[16] @20\n")
+        let h = Harness(layout: .given(layout))
+        h.press(.char("t"))
+        var visited: [Int] = []
+        for _ in 0..<6 {
+            h.type("w")
+            visited.append(h.state.cursor)
+        }
+        #expect(visited == [8, 10, 12, 20, 20, 20])
+        h.type("b")
+        #expect(h.state.cursor == 12)
+        h.press(.left)
+        h.type("b")
+        #expect(h.state.cursor == 10, "from inside temps[1] back to its start")
+        h.type("3b")
+        #expect(h.state.cursor == 0)
+    }
+
     @Test func pagesAndHalfPages() {
         let h = Harness()
         h.type(" ")

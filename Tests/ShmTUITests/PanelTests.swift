@@ -342,11 +342,12 @@ final class ClosureWho: WhoProvider {
         h.source.bytes.replaceSubrange(4..<6, with: Array("hi".utf8))
         h.tick()
         #expect(h.state.layoutFields.map(\.display) == ["5", "\"hi\""])
-        #expect(h.state.layoutChangedAt == ["counter": h.now, "name": h.now])
+        // By member ordinal: counter is 0, name 1.
+        #expect(h.state.layoutChangedAt == [0: h.now, 1: h.now])
         h.source.bytes[0] = 6
         h.tick()
-        #expect(h.state.layoutChangedAt["counter"] == h.now)
-        #expect(h.state.layoutChangedAt["name"] == h.now - 0.1)
+        #expect(h.state.layoutChangedAt[0] == h.now)
+        #expect(h.state.layoutChangedAt[1] == h.now - 0.1)
     }
 }
 
@@ -476,18 +477,95 @@ final class ClosureWho: WhoProvider {
         #expect(summary.counts.count == (3000 + 15) / 16)
     }
 
+    @Test func layoutFieldsAreTintedAlternatelyAndTheStatusLineNamesTheOneUnderTheCursor() throws {
+        var s = state(width: 80, height: 20, panel: .who)
+        s.panel = nil
+        s.structLayout = try StructLayout.parse("count u16 @0\nscale f32 @4\nname char[5]\ntemps u8[2] @14")
+        s.cursor = 5
+        let b = renderHexScreen(s, theme: color)
+        let l = s.layout
+        // Members by ordinal: count 0, scale 1, name 2, temps[0] 3, temps[1] 4; bytes 2-3 and 13 are padding.
+        let expected: [Int: Color] = [0: .tintA, 1: .tintA, 2: .default, 4: .tintB, 7: .tintB, 8: .tintA, 12: .tintA,
+                                      13: .default, 14: .tintB, 15: .tintA, 16: .default]
+        for (offset, bg) in expected.sorted(by: { $0.key < $1.key }) {
+            #expect(b.style(x: l.hexX(offset), y: 1).bg == bg, "byte \(offset)")
+            #expect(b.style(x: l.asciiX(offset), y: 1).bg == bg, "text of byte \(offset)")
+        }
+        // The class colour stays, and the cursor is still reversed; the gap between two bytes of a field is tinted.
+        #expect(b.style(x: l.hexX(8), y: 1) == Style(fg: .cyan, bg: .tintA))
+        #expect(b.style(x: l.hexX(5), y: 1) == Style(fg: .brightBlack, bg: .tintB, reverse: true))
+        #expect(b.style(x: l.hexX(4) + 2, y: 1) == Style(bg: .tintB))
+        #expect(b.style(x: l.hexX(7) + 2, y: 1) == .plain)  // scale ends at 7, name starts at 8
+        #expect(b.lines[0].contains("│ @0x00000005 scale │ 10 Hz"))
+        s.cursor = 15
+        #expect(renderHexScreen(s, theme: color).lines[0].contains("│ @0x0000000f temps[1] │ 10 Hz"))
+        s.cursor = 2
+        #expect(renderHexScreen(s, theme: color).lines[0].contains("│ @0x00000002 │ 10 Hz"))
+        // Without colour every other field is underlined.
+        let mono = renderHexScreen(s, theme: Theme(useColor: false))
+        #expect(mono.style(x: l.hexX(0), y: 1).underline && !mono.style(x: l.hexX(4), y: 1).underline)
+    }
+
+    @Test func layoutPaneExpandsArraysAndFollowsTheCursor() throws {
+        var s = state(width: 60, height: 14, panel: .layout)
+        s.structLayout = try StructLayout.parse("count u16 @0\nscale f32 @4\ntemps u8[6] @8\nlast u8")
+        s.layoutFrame = s.frame
+        s.cursor = 12
+        let b = renderHexScreen(s, theme: color)
+        let top = 1 + s.visibleRows
+        // 14 rows: a 5-row pane (4 of the 9 members), scrolled so temps[4] (under the cursor) is on its second row.
+        #expect(s.panelRows == 5)
+        #expect(
+            Array(b.lines[(top + 1)...(top + 4)]) == [
+                " temps[3] u8 @0x000b 108", " temps[4] u8 @0x000c 111", " temps[5] u8 @0x000d 0", " last     u8 @0x000e 0",
+            ])
+        #expect(b.style(x: 1, y: top + 2) == color.selection)
+        #expect(layoutRows(s, rows: 4) == 5..<9)
+    }
+
+    @Test func fJumpsToAFieldByPathOrUniqueLastPart() throws {
+        var s = state(width: 80, panel: .who)
+        #expect(hexAction(for: .char("f"), in: s) == .openPrompt(.field))
+        _ = reduce(&s, .openPrompt(.field))
+        #expect(s.mode == .normal && s.message?.text == "no layout: start with --layout FILE (or FILE.h --struct NAME)")
+        s.structLayout = StructLayout(fields: [
+            .init(name: "hdr.state", type: .scalar(.u32, .little), offset: 4),
+            .init(name: "items[1].x", type: .scalar(.i32, .little), offset: 16),
+            .init(name: "counter", type: .scalar(.u16, .little), count: 4, offset: 24),
+            .init(name: "a.x", type: .scalar(.u8, .little), offset: 40),
+            .init(name: "b.x", type: .scalar(.u8, .little), offset: 41),
+        ])
+        func jump(_ text: String) {
+            _ = reduce(&s, .openPrompt(.field))
+            for c in text { _ = reduce(&s, .promptInput(c)) }
+            _ = reduce(&s, .promptSubmit)
+        }
+        jump("items[1].x")
+        #expect(s.cursor == 16 && s.message == .info("items[1].x: i32le at 0x00000010, 4 bytes"))
+        jump("counter[2]")
+        #expect(s.cursor == 28)
+        jump("STATE")
+        #expect(s.cursor == 4 && s.message?.text.hasPrefix("hdr.state:") == true)
+        jump("x")
+        #expect(s.cursor == 4 && s.message == .error("`x` is ambiguous: items[1].x, a.x, b.x"))
+        jump("stat")
+        #expect(s.cursor == 4 && s.message == .error("no field `stat`: did you mean hdr.state?"))
+        jump("counter[9]")
+        #expect(s.message?.isError == true && s.cursor == 4)
+    }
+
     @Test func layoutTableHighlightsChangedFieldsAndTheCursorField() throws {
         var s = state(width: 60, height: 20, panel: .layout)
         s.structLayout = try StructLayout.parse("count u16 @0\nscale f32 @4\nname char[5]")
-        s.layoutFields = s.structLayout!.decode(s.frame.bytes)
-        s.layoutChangedAt = ["scale": 99.9]
+        s.layoutFrame = s.frame
+        s.layoutChangedAt = [1: 99.9]
         s.cursor = 1
         let b = renderHexScreen(s, theme: color)
         let top = 1 + s.visibleRows
         #expect(s.panelRows == 4)
         #expect(
             Array(b.lines[top...(top + 3)]) == [
-                "─ Layout (3 fields) " + String(repeating: "─", count: 40),
+                "─ Layout (3 fields); f jumps to a field " + String(repeating: "─", count: 20),
                 " count u16le   @0x0000 4660",
                 " scale f32le   @0x0004 1.5",
                 " name  char[5] @0x0008 \"hello\"",

@@ -9,6 +9,7 @@
 #include <sys/shm.h>
 #include <semaphore.h>
 #include <time.h>
+#include "ShmClangABI.h"
 
 /* Fixed-argument wrappers for variadic or macro-only C calls Swift cannot import.
    Each is one call with no logic; the Swift side turns -1/errno into errors. */
