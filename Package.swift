@@ -15,10 +15,12 @@ let package = Package(
     targets: [
         // C: union semun, fixed-argument wrappers for variadic calls, semtimedop, a SIGBUS-safe copy, the seam's flag.
         .target(name: "CShmShims"),
+        // zlib (the system's), for recordings only.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Keys, segments, semaphores, catalog, hex formatting. No ncurses, no CLI.
         .target(
             name: "ShmCore",
-            dependencies: ["CShmShims", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CShmShims", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // C: ncursesw with the wide-char API switched on, and getters for the macros Swift cannot import.
         .target(name: "CNcurses", linkerSettings: [.linkedLibrary("ncursesw")]),

@@ -4,7 +4,10 @@
 // executables define none and cannot be built by a plain `swift build` of this package.
 import PackageDescription
 
-let targets = ["fuzz-target", "fuzz-numbers", "fuzz-hex", "fuzz-layout", "fuzz-snapshot", "fuzz-procviews"]
+let targets = [
+    "fuzz-target", "fuzz-numbers", "fuzz-hex", "fuzz-layout", "fuzz-snapshot", "fuzz-procviews", "fuzz-condition",
+    "fuzz-recording",
+]
 
 let package = Package(
     name: "shmscope-fuzz",

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 seconds=${1:-10}
 shift || true
-all=(fuzz-target fuzz-numbers fuzz-hex fuzz-layout fuzz-snapshot fuzz-procviews)
+all=(fuzz-target fuzz-numbers fuzz-hex fuzz-layout fuzz-snapshot fuzz-procviews fuzz-condition fuzz-recording)
 targets=("${@:-${all[@]}}")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
 scratch=$root/.build-fuzz

@@ -118,5 +118,20 @@ sleep 0.5
 shot watch-layout
 tmux_ kill-window -t shot:1
 
+# 6. Two seconds of the demo recorded, then replayed: the timeline in the status line, stepped with `.`, and a
+#    breakpoint (`B` on the counter: `changed(counter)`) that jumped to its next change, shown in the Who pane.
+"$bin" watch "$key" --record "$state/demo.shmrec" --duration 2 >/dev/null 2>&1
+tmux_ new-window -t shot "env -u NO_COLOR XDG_STATE_HOME=$state LANG=C.UTF-8 TERM=xterm-256color $bin replay $state/demo.shmrec --layout examples/demo.layout; sleep 30"
+wait_for "REPLAY"
+tmux_ send-keys -t shot . . . . .
+wait_for "change 5/"
+tmux_ send-keys -t shot w w B
+wait_for "changed(counter)"
+tmux_ send-keys -t shot Enter
+wait_for "breakpoint 1 hit"
+sleep 0.3
+shot replay-timeline
+tmux_ kill-window -t shot:1
+
 tmux_ send-keys -t shot q
 sleep 0.5

@@ -133,6 +133,13 @@ public struct AttachedProcess: Equatable, Sendable, Hashable {
     public var command: String
     public var uid: UInt32
     public var access: Access
+
+    public init(pid: Int32, command: String, uid: UInt32, access: Access) {
+        self.pid = pid
+        self.command = command
+        self.uid = uid
+        self.access = access
+    }
 }
 
 /// Who has which segment mapped, from `/proc/*/maps`: System V mappings appear as `/SYSV%08x (deleted)` with the

@@ -179,3 +179,19 @@ extension String {
         utf8.starts(with: prefix.utf8) ? String(decoding: utf8.dropFirst(prefix.utf8.count), as: UTF8.self) : nil
     }
 }
+
+extension SegmentTarget {
+    /// "Qt SysV", "POSIX", "SysV": the kind as the status line and a recording's header show it.
+    public var kindName: String {
+        switch self {
+        case .qt(_, .systemV): "Qt SysV"
+        case .qt(_, .posix): "Qt POSIX"
+        case .qtNative(_, .posix): "Qt6 POSIX"
+        case .qtNative(_, .systemV): "Qt6 SysV"
+        case .posix: "POSIX"
+        case .sysvKey, .sysvID: "SysV"
+        case .memfd: "memfd"
+        case .mapping: "shared map"
+        }
+    }
+}

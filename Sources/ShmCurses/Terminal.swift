@@ -122,6 +122,7 @@ package final class Terminal {
 
     /// Sends the cells that differ from the last painted frame, then one refresh (ncurses diffs again).
     package func paint(_ buffer: ScreenBuffer, full: Bool = false) {
+        if buffer.bell { beep() }
         if full || painted?.width != buffer.width || painted?.height != buffer.height {
             painted = nil
             wclear(nc_stdscr())

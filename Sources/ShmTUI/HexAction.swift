@@ -92,6 +92,8 @@ package enum HexAction: Equatable, Sendable {
     case failed(String)
     /// Taking the lock failed with an error (not just "held"): stop waiting for it.
     case lockFailed(String)
+    /// Breakpoints and a replay's timeline (HexDebugging.swift).
+    case debug(DebugAction)
 
     /// Results of effects and the clock, as opposed to the user's intents; a count survives them.
     package var isResult: Bool {
@@ -100,6 +102,11 @@ package enum HexAction: Equatable, Sendable {
             .snapshotTaken, .snapshotSaved, .differenceRuns, .layoutBytes, .segmentEvent, .failed, .lockFailed,
             .commitPlan, .attachedReadWrite, .reverted, .stagedSaved, .resize, .promptCompleted:
             true
+        case .debug(let a):
+            switch a {
+            case .timelineMoved, .breakpointAdded, .breakpointHit, .breakpointsRemoved, .playbackEnded: true
+            default: false
+            }
         default: false
         }
     }
@@ -153,4 +160,6 @@ package enum HexEffect: Equatable, Sendable {
     /// Repaint the whole terminal (Ctrl-L).
     case redraw
     case quit
+    /// Breakpoints and a replay's timeline.
+    case debug(DebugEffect)
 }

@@ -11,7 +11,10 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         switch key {
         case .enter: return .promptSubmit
         case .escape, .ctrl("c"), .ctrl("g"): return .escape
-        case .tab: return p.kind.takesFile ? .promptComplete : nil
+        case .tab:
+            // A breakpoint's prompt has no file to complete: Tab toggles freezing on a hit there.
+            if case .breakpoint = p.kind { return .debug(.toggleFreeze) }
+            return p.kind.takesFile ? .promptComplete : nil
         case .backspace where p.line.isEmpty: return .promptBackspace
         default: return LineEdit(key).map(HexAction.promptEdit)
         }
@@ -112,7 +115,13 @@ package func hexAction(for key: Key, in s: HexViewState) -> HexAction? {
         case "?": return .openPrompt(.searchBackward)
         case "n": return .repeatSearch(forward: true)
         case "N": return .repeatSearch(forward: false)
-        case "p": return .togglePause
+        case "p": return s.debug.timeline != nil ? .debug(.togglePlay) : .togglePause
+        case "P": return .debug(.openSpeedPrompt)
+        case "B": return .debug(.openBreakpointPrompt)
+        case "R": return .debug(.openDeletePrompt)
+        case "T": return .debug(.openSeekPrompt)
+        case ".": return .debug(.step(n))
+        case ",": return .debug(.step(-n))
         case "L": return .lock
         case "U": return .unlock
         case "e": return .enterEdit
@@ -177,5 +186,7 @@ package let helpLines: [String] = [
     "Redraw      Ctrl-L   Mouse: click, wheel",
     "Prompts     ← → Ctrl-A E W U K  ↑ ↓ history",
     "            Tab completes file names, ~ is home",
+    "Breakpoint  B (Tab: freeze)  R remove  F7 pane",
+    "Replay      . , change  T seek  p play  P speed",
     "Help        F1     Quit  q  F10",
 ]

@@ -439,6 +439,7 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         let order: [Panel?] =
             [nil, .who, .activity, .inspector] + (s.structLayout == nil ? [] : [.layout])
             + (s.snapshot == nil ? [] : [.diff])
+            + (s.debug.breakpoints.isEmpty ? [] : [.breakpoints])
         let index = order.firstIndex(of: s.panel) ?? 0
         return showPanel(&s, order[(index + 1) % order.count])
     case .takeSnapshot:
@@ -546,6 +547,8 @@ package func reduce(_ s: inout HexViewState, _ action: HexAction) -> [HexEffect]
         s.lockWait = nil
         s.message = .error("cannot lock: \(text)")
         return []
+    case .debug(let debugAction):
+        return reduceDebug(&s, debugAction)
     case .tick(let now):
         s.now = now
         s.changedAt = s.changedAt.filter { now - $0.value < HexViewState.fadeSeconds }
@@ -666,6 +669,8 @@ private func submit(_ s: inout HexViewState, _ p: Prompt) -> [HexEffect] {
             return []
         }
         return [.saveSnapshot(path: path, replace: true)]
+    case .breakpoint, .seekTime, .playSpeed, .deleteBreakpoint:
+        return submitDebug(&s, p)
     }
 }
 

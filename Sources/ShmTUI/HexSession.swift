@@ -29,18 +29,24 @@ package final class HexSession: TUIProgram {
     /// Attached processes and lock state for the who pane (slow, so at most once a second).
     private let whoProvider: any WhoProvider
     private var lastWho = -Double.infinity
+    /// A replay's timeline, or the live stand-in.
+    private let timeline: any SegmentTimeline
+    private let breakpoints = BreakpointSet()
+    private var playStarted: Double?
+    private var pendingBell = false
     private var lastDiffCompare = -Double.infinity
     private var diffCompareSeconds = 0.0
 
     /// Every dependency is required: a route cannot forget the Who pane or the layout. Build it through
     /// `HexViewComposer`, the one place that knows how a route's options become these values.
     package init(
-        source: any LiveSource, who: any WhoProvider, layout: ViewLayout, settings: HexViewSettings, theme: Theme,
-        width: Int = 80, height: Int = 24, now: Double = 0
+        source: any LiveSource, who: any WhoProvider, timeline: any SegmentTimeline = LiveTimeline(), layout: ViewLayout,
+        settings: HexViewSettings, theme: Theme, width: Int = 80, height: Int = 24, now: Double = 0
     ) {
         self.source = source
         self.theme = theme
         self.whoProvider = who
+        self.timeline = timeline
         // Per-byte counts for the inspector, bounded (about 8 MiB at most).
         watcher = SegmentWatcher(segment: source, blockSizing: .scaled, byteCountLimit: 1 << 18)
         var s = HexViewState(
@@ -54,6 +60,7 @@ package final class HexSession: TUIProgram {
         s.lock = source.lockStatus()
         s.attachedReadWrite = source.isAttachedReadWrite
         s.structLayout = layout.structLayout
+        s.debug.timeline = timeline.status
         state = s
         refresh(now: now)
         if source.size <= Self.eagerBaselineLimit {
@@ -101,7 +108,10 @@ package final class HexSession: TUIProgram {
             let events = watcher.followPresence()
             for event in events { dispatch(.segmentEvent(event)) }
             if !events.isEmpty { publishActivity() }
-            if !state.paused { refresh(now: now) }
+            if !state.paused {
+                refresh(now: now)
+                checkBreakpoints()
+            }
             lastRefresh = now
             if state.lockWait == nil { dispatch(.lockStatus(source.lockStatus())) }
         }
@@ -110,6 +120,7 @@ package final class HexSession: TUIProgram {
             nextScan = now
         }
         if now >= nextScan { scanActivity(now: now) }
+        if let speed = state.debug.playing { advancePlayback(now: now, speed: speed) }
         // The diff pane follows the segment: compared again at most twice a second while it is open, and a big
         // segment no more than a fifth of the time (a compare reads the whole segment).
         if state.panel == .diff, state.snapshot != nil, !state.paused,
@@ -180,11 +191,11 @@ package final class HexSession: TUIProgram {
         // Fading highlights and the activity map's and layout table's ages are all that depends on the clock.
         let timeShown = !state.changedAt.isEmpty || state.panel == .activity || state.panel == .layout
         if !timeShown { key.now = 0 }
-        if let rendered, rendered.key == key { return rendered.buffer }
+        if let rendered, rendered.key == key { return ringing(rendered.buffer) }
         framesDrawn += 1
         let buffer = renderHexScreen(state, theme: theme)
         rendered = (key, buffer)
-        return buffer
+        return ringing(buffer)
     }
 
     package func shutdown() {
@@ -377,10 +388,127 @@ package final class HexSession: TUIProgram {
             }
         case .compareWithSnapshot(let jump):
             compareWithSnapshot(jump: jump)
+        case .debug(let effect):
+            performDebug(effect)
         case .redraw:
             wantsFullRedraw = true
         case .quit:
             isFinished = true
+        }
+    }
+}
+
+extension HexSession {
+    /// The frame with the bell, once, after a breakpoint hit.
+    private func ringing(_ buffer: ScreenBuffer) -> ScreenBuffer {
+        guard pendingBell else { return buffer }
+        pendingBell = false
+        var b = buffer
+        b.bell = true
+        return b
+    }
+
+    /// After each live refresh: every breakpoint reads just its own bytes.
+    private func checkBreakpoints() {
+        guard state.debug.timeline == nil, !breakpoints.items.isEmpty else { return }
+        let source = self.source
+        if let hit = breakpoints.check(read: { try source.read(offset: $0, count: $1) }, time: wallClockSeconds()) {
+            hitFound(hit)
+        }
+    }
+
+    private func hitFound(_ hit: BreakpointHit) {
+        pendingBell = true
+        dispatch(.debug(.breakpointHit(hit)))
+    }
+
+    /// The timeline moved: the view reads the new state at once.
+    private func timelineMoved(_ message: String?) {
+        guard let status = timeline.status else { return }
+        for event in watcher.followPresence() { dispatch(.segmentEvent(event)) }
+        dispatch(.debug(.timelineMoved(status, message: message)))
+        lastWho = -Double.infinity
+    }
+
+    private func advancePlayback(now: Double, speed: Double) {
+        guard let started = playStarted else {
+            playStarted = now
+            timeline.startPlaying()
+            return
+        }
+        let target = timeline.playTarget(elapsed: now - started, speed: speed)
+        let evaluators = breakpoints.evaluators
+        if !evaluators.isEmpty, let match = timeline.firstMatch(evaluators, upTo: target) {
+            timeline.move(toStep: match.step)
+            playStarted = nil
+            timelineMoved(nil)
+            hitFound(replayHit(match.index))
+            return
+        }
+        guard target != timeline.status?.step else { return }
+        timeline.move(toStep: target)
+        timelineMoved(nil)
+        if target >= timeline.lastStep {
+            playStarted = nil
+            dispatch(.debug(.playbackEnded("end of the recording")))
+        }
+    }
+
+    private func replayHit(_ index: Int) -> BreakpointHit {
+        let item = breakpoints.item(at: index)
+        let evaluator = breakpoints.evaluators[index]
+        // The values at the step it stopped on (the search evaluated further states on a copy).
+        evaluator.resetBaseline()
+        _ = evaluator.evaluate(segment: timeline.currentBytes)
+        return BreakpointHit(
+            id: item.id, text: item.text, time: timeline.status?.time ?? 0, values: evaluator.values(),
+            ranges: evaluator.ranges)
+    }
+
+    private func performDebug(_ effect: DebugEffect) {
+        switch effect {
+        case .step(let delta):
+            playStarted = nil
+            timelineMoved(timeline.step(delta))
+        case .seek(let text):
+            playStarted = nil
+            do { timelineMoved(try timeline.seek(text)) } catch {
+                dispatch(.failed("\(error)"))
+            }
+        case .play(let speed):
+            playStarted = nil
+            if speed != nil, let status = timeline.status, status.step >= timeline.lastStep {
+                timeline.move(toStep: 0)
+                timelineMoved("from the start")
+            }
+        case .addBreakpoint(let text, let freeze):
+            let added: (BreakpointItem, ConditionEvaluator)
+            do { added = try breakpoints.add(text, freeze: freeze, layout: state.structLayout) } catch {
+                dispatch(.failed("breakpoint: \(error)"))
+                return
+            }
+            let (item, evaluator) = added
+            guard state.debug.timeline != nil else {
+                // The baseline for changed() and for becoming true: the bytes now.
+                let source = self.source
+                breakpoints.baseline(item.id) { try source.read(offset: $0, count: $1) }
+                dispatch(.debug(.breakpointAdded(item, message: nil)))
+                return
+            }
+            dispatch(.debug(.breakpointAdded(item, message: nil)))
+            // On a recording: jump to the next step where it holds.
+            let index = breakpoints.evaluators.count - 1
+            if let match = timeline.firstMatch([evaluator], upTo: timeline.lastStep) {
+                timeline.move(toStep: match.step)
+                timelineMoved(nil)
+                hitFound(replayHit(index))
+            } else {
+                dispatch(.failed("breakpoint \(item.id): \(text) does not hold after this point of the recording"))
+            }
+        case .removeBreakpoints(let ids):
+            let (remaining, removed) = breakpoints.remove(ids)
+            dispatch(.debug(.breakpointsRemoved(
+                remaining: remaining, message: removed == 0 ? "no such breakpoint" : "removed \(removed) breakpoint\(removed == 1 ? "" : "s")")))
         }
     }
 }

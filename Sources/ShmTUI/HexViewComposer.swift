@@ -106,6 +106,17 @@ package struct HexViewComposer {
         return try session(for: resolved, readOnly: readOnly, width: width, height: height, now: now)
     }
 
+    /// The view of a recording (`replay`): the same session, reading the player's state, with its timeline and the
+    /// recorded Who.
+    package func session(replaying player: RecordingPlayer, width: Int = 80, height: Int = 24, now: Double = 0)
+        -> HexSession
+    {
+        let source = RecordingSource(player: player)
+        return HexSession(
+            source: source, who: RecordedWhoProvider(player: player), timeline: source, layout: layout,
+            settings: settings, theme: theme, width: width, height: height, now: now)
+    }
+
     /// Builds the view of an already resolved target.
     package func session(
         for resolved: ResolvedTarget, readOnly: Bool, width: Int = 80, height: Int = 24, now: Double = 0
@@ -114,7 +125,7 @@ package struct HexViewComposer {
         var settings = self.settings
         settings.noLock = resolved.context.noLock
         return HexSession(
-            source: source, who: who, layout: layout, settings: settings, theme: theme, width: width, height: height,
-            now: now)
+            source: source, who: who, timeline: LiveTimeline(), layout: layout, settings: settings, theme: theme,
+            width: width, height: height, now: now)
     }
 }

@@ -87,6 +87,10 @@ package enum PromptKind: Equatable, Sendable {
     case field
     /// The file `S` named exists: `y` + Enter replaces it, anything else keeps it.
     case replaceSnapshot(path: String)
+    /// `B`: a breakpoint's condition (Tab toggles freezing on a hit); `T` a replay time; `P` a playback speed;
+    /// `R` breakpoints to remove.
+    case breakpoint(freeze: Bool)
+    case seekTime, playSpeed, deleteBreakpoint
 }
 
 extension PromptKind {
@@ -99,6 +103,9 @@ extension PromptKind {
         case .value: "value"
         case .field: "field"
         case .replaceSnapshot: nil
+        case .breakpoint: "breakpoint"
+        case .seekTime: "time"
+        case .playSpeed, .deleteBreakpoint: nil
         }
     }
 
@@ -217,6 +224,8 @@ package struct HexViewState: Equatable, Sendable {
     package var removed = false
     /// Each prompt's earlier lines (Up/Down).
     package var history = PromptHistory()
+    /// Breakpoints, the last hit and a replay's timeline.
+    package var debug = DebugViewState()
 
     /// How long a change stays highlighted.
     package static let fadeSeconds = 1.0

@@ -31,8 +31,15 @@ package func renderHexScreen(_ s: HexViewState, theme: Theme) -> ScreenBuffer {
 
 /// The key bar of the view's mode: read-only, view or edit.
 package func keyBar(for s: HexViewState) -> [KeyBarItem] {
-    s.readOnly ? readOnlyKeyBar : s.editing ? editKeyBar : hexKeyBar
+    s.debug.timeline != nil ? replayKeyBar : s.readOnly ? readOnlyKeyBar : s.editing ? editKeyBar : hexKeyBar
 }
+
+/// A replay: stepping, seeking, playing and breakpoints first.
+package let replayKeyBar: [KeyBarItem] = [
+    KeyBarItem("F1", "Help "), KeyBarItem(".", "Next "), KeyBarItem(",", "Prev "), KeyBarItem("T", "Seek "),
+    KeyBarItem("p", "Play "), KeyBarItem("P", "Speed "), KeyBarItem("B", "Break "), KeyBarItem("W", "Who "),
+    KeyBarItem("F7", "Pane "), KeyBarItem("q", "Quit "),
+]
 
 /// The commit dialog's text: how many bytes at which offsets, under which lock, who has the segment attached,
 /// and what `y` (or `!`) will do.
@@ -104,7 +111,8 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     var target = s.target
     var kind: String? = " (\(s.kind))"
     var size: String? = " \(s.size) B"
-    var lock = lockText
+    // A replay has no lock: its place shows the timeline (position, time of day, change n of N).
+    var lock = s.debug.timeline.map { $0.text + (s.debug.playing.map { " ▶ \(speedText($0))" } ?? "") } ?? lockText
     var rateText: String? = " │ \(rate)"
     var paused: String? = s.paused ? " │ PAUSED" : nil
     var diff: String? = s.diffMode ? " │ DIFF" : nil
@@ -139,7 +147,7 @@ package func drawStatusLine(_ s: HexViewState, theme: Theme, into buffer: inout 
     var x = buffer.put(" \(target)\(kind ?? "")\(size ?? "") ", x: 0, y: y, style: theme.status)
     x = buffer.put(mode, x: x, y: y, style: s.editing ? theme.statusAlert : theme.status)
     x = buffer.put(" │ ", x: x, y: y, style: theme.status)
-    x = buffer.put(lock, x: x, y: y, style: lockStyle)
+    x = buffer.put(lock, x: x, y: y, style: s.debug.timeline != nil ? theme.statusOurs : lockStyle)
     let tail = cursor + (field ?? "") + (rateText ?? "") + (paused ?? "") + (diff ?? "") + removed + staged
     buffer.put(tail, x: x, y: y, style: theme.status)
 }
@@ -165,6 +173,8 @@ package func drawHexRow(_ s: HexViewState, row: Int, theme: Theme, into buffer: 
         if let ordinal = s.structLayout?.ordinal(covering: offset) { style = theme.fieldTint(style, ordinal: ordinal) }
         if s.staged[offset] != nil {
             style = theme.staged
+        } else if s.debug.hitCovers(offset) {
+            style = theme.breakpointHit
         } else if s.differsFromSnapshot(offset) {
             style = theme.diff
         } else {
@@ -210,6 +220,11 @@ package func drawMessageLine(_ s: HexViewState, theme: Theme, into buffer: inout
         case .loadSnapshot: label = "Load snapshot from file: "
         case .field: label = "Field (hdr.state, items[2].x, counter[3]): "
         case .replaceSnapshot(let path): label = "\(path.terminalSafe()) exists. Replace it? (y/N, Enter): "
+        case .breakpoint(let freeze):
+            label = "Breakpoint [Tab: \(freeze ? "FREEZE on hit" : "no freeze")] (state == 3, changed(u32@0x40)): "
+        case .seekTime: label = "Seek to (+12.5s from the start, or 2026-11-27T12:00:01.234Z): "
+        case .playSpeed: label = "Play at speed (1 as recorded, 4, 0.5): "
+        case .deleteBreakpoint: label = "Remove breakpoints (numbers, or * for all): "
         }
         drawPromptLine(label: label, line: p.line, theme: theme, into: &buffer, y: y)
         return

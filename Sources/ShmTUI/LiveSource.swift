@@ -224,18 +224,7 @@ package final class SharedMemorySource: LiveSource {
 
     package var targetName: String { memory.target.description }
 
-    package var kindName: String {
-        switch memory.target {
-        case .qt(_, .systemV): "Qt SysV"
-        case .qt(_, .posix): "Qt POSIX"
-        case .qtNative(_, .posix): "Qt6 POSIX"
-        case .qtNative(_, .systemV): "Qt6 SysV"
-        case .posix: "POSIX"
-        case .sysvKey, .sysvID: "SysV"
-        case .memfd: "memfd"
-        case .mapping: "shared map"
-        }
-    }
+    package var kindName: String { memory.target.kindName }
 
     package var size: Int { memory.size }
     package var isReadOnly: Bool { access == .readOnly }

@@ -10,6 +10,8 @@ package enum Panel: Equatable, Sendable, CaseIterable {
     case inspector
     /// The `--layout` fields as a live table (`t`).
     case layout
+    /// Data breakpoints and their hits (F7 once one is set).
+    case breakpoints
     /// The runs of bytes that differ from the snapshot (`D`): offset, length, old → new.
     case diff
 
@@ -19,6 +21,7 @@ package enum Panel: Equatable, Sendable, CaseIterable {
         case .activity: "Activity"
         case .inspector: "Inspector"
         case .layout: "Layout"
+        case .breakpoints: "Breakpoints"
         case .diff: "Diff"
         }
     }
@@ -30,6 +33,7 @@ package enum Panel: Equatable, Sendable, CaseIterable {
         case .activity: 6
         case .inspector: 13
         case .layout: max(3, min(12, fields + 1))
+        case .breakpoints: 6
         case .diff: 8
         }
     }
@@ -43,6 +47,8 @@ package struct WhoInfo: Equatable, Sendable {
     package var found: Bool
     /// Why this view has no one to ask (a replayed recording, a segment of another machine); shown instead.
     package var unavailable: String?
+    /// A replay's Who: when it was recorded, the lock and last pid as recorded (shown first).
+    package var recorded: String?
 
     package init(attached: [AttachedProcess], lock: LockInfo?, found: Bool = true) {
         self.attached = attached
@@ -150,6 +156,7 @@ package func drawPanel(_ s: HexViewState, theme: Theme, into buffer: inout Scree
         title = "Inspector @0x\(hexPadded(s.cursor, width: 8)) changed \(n)x │ LE │ BE"
     case .layout:
         title = "Layout" + (s.structLayout.map { " (\($0.fields.count) fields); f jumps to a field" } ?? "")
+    case .breakpoints: title = "Breakpoints (\(s.debug.breakpoints.count))"
     case .diff: title = diffPaneTitle(s)
     }
     buffer.put(String(repeating: "─", count: buffer.width), x: 0, y: y, style: theme.border)
@@ -161,6 +168,10 @@ package func drawPanel(_ s: HexViewState, theme: Theme, into buffer: inout Scree
     case .inspector: drawInspector(s, theme: theme, into: &buffer, y: y + 1, rows: body)
     case .layout: drawLayoutTable(s, theme: theme, into: &buffer, y: y + 1, rows: body)
     case .diff: drawDiffRuns(s, theme: theme, into: &buffer, y: y + 1, rows: body)
+    case .breakpoints:
+        for (i, line) in breakpointLines(s.debug).prefix(body).enumerated() {
+            buffer.put(line, x: 1, y: y + 1 + i, style: line.hasPrefix("last hit") ? theme.error : .plain)
+        }
     }
 }
 
@@ -259,9 +270,12 @@ package func byteCountText(_ n: Int) -> String {
 package func whoLines(_ who: WhoInfo?) -> [String] {
     guard let who else { return ["looking…"] }
     if let reason = who.unavailable { return [reason] }
-    guard who.found else { return ["not in the catalog: removed, or not visible to us"] }
     var lines: [String] = []
-    if let lock = who.lock {
+    if let recorded = who.recorded {
+        lines.append(recorded)
+    } else if !who.found {
+        return ["not in the catalog: removed, or not visible to us"]
+    } else if let lock = who.lock {
         // Waiters get their own field (always shown when known), so they are left out of the summary.
         var state = lock
         state.waiters = nil
@@ -283,9 +297,14 @@ package func whoLines(_ who: WhoInfo?) -> [String] {
 }
 
 private func drawWho(_ s: HexViewState, theme: Theme, into buffer: inout ScreenBuffer, y: Int, rows: Int) {
-    let lines = whoLines(s.who)
+    // A breakpoint's hit comes first: who was attached when it held is what the user wants to see next to it.
+    let hit = s.debug.hit.map {
+        "breakpoint \($0.id) hit \(iso8601($0.time)): " + $0.values.map(\.display).joined(separator: " ")
+    }
+    let lines = (hit.map { [$0] } ?? []) + whoLines(s.who)
     for (i, line) in lines.prefix(rows).enumerated() {
-        let held = i == 0 && s.who?.lock.map { $0.value == 0 || $0.stuck } == true
+        let held =
+            (hit != nil && i == 0) || (i == (hit == nil ? 0 : 1) && s.who?.lock.map { $0.value == 0 || $0.stuck } == true)
         buffer.put(line, x: 1, y: y + i, style: held ? theme.error : .plain)
     }
     if lines.count > rows {

@@ -46,6 +46,8 @@ package struct ScreenBuffer: Equatable, Sendable {
     package let width: Int
     package let height: Int
     package private(set) var cells: [Cell]
+    /// Ring the terminal's bell when this frame is painted (a breakpoint hit).
+    package var bell = false
 
     package init(width: Int, height: Int) {
         self.width = max(0, width)

@@ -100,4 +100,9 @@ package struct Theme: Equatable, Sendable {
 
     /// A byte that differs from the snapshot (diff mode).
     package var diff: Style { useColor ? Style(fg: .black, bg: .yellow) : Style(bold: true, reverse: true) }
+
+    /// The bytes a breakpoint's condition read, at its hit: apart from the red of fresh changes.
+    package var breakpointHit: Style {
+        useColor ? Style(fg: .white, bg: .magenta, bold: true) : Style(bold: true, underline: true)
+    }
 }

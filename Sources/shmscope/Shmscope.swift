@@ -25,7 +25,7 @@ struct Shmscope: ParsableCommand {
         version: shmscopeVersion,
         subcommands: [
             Browse.self, Open.self, Watch.self, Demo.self, List.self, Info.self, Create.self, Dump.self, Write.self,
-            Lock.self, Remove.self, RepairLock.self, SnapshotCommand.self, Diff.self,
+            Lock.self, Remove.self, RepairLock.self, SnapshotCommand.self, Diff.self, Replay.self,
         ],
         defaultSubcommand: Browse.self
     )

@@ -18,10 +18,14 @@ struct Watch: ParsableCommand {
 
             The whole segment (or --range) is scanned every interval; after each scan it sleeps at least four times as long as the scan took, so scanning stays under 20% of a core. SIGINT, SIGTERM, SIGHUP and a closed pipe end the log with status 0.
 
+            --until COND stops at the first poll where COND holds (e.g. `state == 3`, `u32@0x40 != 0`, `changed(counter) && counter >= 1000`; README "Data breakpoints"), prints the hit and exits 0; it exits 1 when --duration or --count end first. --freeze then holds the segment's lock (an existing one; never created) until Enter or --hold ends; --exec runs `sh -c CMD` with SHMSCOPE_HIT_TIME, SHMSCOPE_HIT_OFFSET, SHMSCOPE_HIT_FIELDS and SHMSCOPE_HIT_PIDS set. --record FILE writes every change into a compressed recording for `shmscope replay`. Both run without the hex view; --log adds change lines.
+
             Examples:
               shmscope watch SharedMemory_Key
               shmscope watch /psm_1234 --log --json | jq .
               shmscope watch shmid:30 --log --range 0x100:64 --count 10
+              shmscope watch SharedMemory_Key --layout peer.layout --until 'state == 3' --freeze --hold 10s
+              shmscope watch SharedMemory_Key --record run.shmrec --duration 1m
             """)
 
     @OptionGroup var target: TargetOptions
@@ -35,11 +39,13 @@ struct Watch: ParsableCommand {
     @Option(name: .long, help: "With --log: watch only OFF:LEN (e.g. 0x100:64, 4K:1K).")
     var range: String?
 
-    @Option(name: .long, help: "With --log: stop after N changes.")
+    @Option(name: .long, help: "With --log, --until or --record: stop after N changes.")
     var count: String?
 
-    @Option(name: .long, help: "With --log: stop after this long: 500ms, 30s, 5m, 1h (a bare number is seconds).")
+    @Option(name: .long, help: "With --log, --until or --record: stop after this long: 500ms, 30s, 5m, 1h (a bare number is seconds).")
     var duration: String?
+
+    @OptionGroup var debugging: WatchDebuggingOptions
 
     @OptionGroup var view: HexViewOptions
 
@@ -48,8 +54,10 @@ struct Watch: ParsableCommand {
         _ = try changeLimit()
         _ = try timeLimit()
         _ = try watchedRange()
-        if !log && (json || range != nil || count != nil || duration != nil) {
-            throw ValidationError("--json, --range, --count and --duration go with --log")
+        try debugging.validate()
+        if json && !log { throw ValidationError("--json goes with --log") }
+        if !log && !debugging.isHeadless && (range != nil || count != nil || duration != nil) {
+            throw ValidationError("--range, --count and --duration go with --log, --until or --record")
         }
         if log && view.bytesPerRow != nil {
             throw ValidationError("--bytes-per-row is for the hex view; --log prints changed runs, not rows")
@@ -76,7 +84,7 @@ struct Watch: ParsableCommand {
     }
 
     func run() throws {
-        if !log {
+        if !log && !debugging.isHeadless {
             requireTerminal("watch", hint: "; add --log for a change log on stdout")
             // The same view as `open`, attached read-only.
             runHexView(try view.composer(context: try target.context()), target: try target.parsedTarget(), readOnly: true)
@@ -94,13 +102,18 @@ struct Watch: ParsableCommand {
         let settings = WatchLog.Settings(
             interval: Double(try view.intervalMS()) / 1000, count: try changeLimit(),
             duration: try timeLimit().map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
-            json: json, layout: layout)
-        runLog(WatchLog(watcher: watcher, settings: settings))
+            json: json, layout: layout, printsLines: log)
+        let watchLog = WatchLog(watcher: watcher, settings: settings)
+        if debugging.isHeadless {
+            try debugging.run(
+                watchLog, memory: memory, resolved: try target.resolved(), layout: layout, interval: try view.intervalMS())
+        }
+        runLog(watchLog)
     }
 
     /// The exit signals are blocked and taken synchronously by the pacing wait, so a scan is never cut short and
     /// the log always ends after a whole line. SIGINT, SIGTERM, SIGHUP and a closed pipe end it with status 0.
-    private func runLog(_ log: WatchLog) -> Never {
+    func runLog(_ log: WatchLog) -> Never {
         var signals = sigset_t()
         sigemptyset(&signals)
         for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, sig) }

@@ -25,7 +25,11 @@ import Testing
         (["create", "sysv:0x1234", "--size", "64", "--key", "k"], "--key names Qt keys to try for an existing segment; `create` makes a new one: name it as qt:KEY"),
         (["browse", "--sem", "id:1"], "--sem names the lock of one raw System V segment: use `shmscope open shmid:N --sem …`"),
         (["watch", "qt:k", "--log", "--bytes-per-row", "16"], "--bytes-per-row is for the hex view; --log prints changed runs, not rows"),
-        (["watch", "qt:k", "--json"], "--json, --range, --count and --duration go with --log"),
+        (["watch", "qt:k", "--json"], "--json goes with --log"),
+        (["watch", "qt:k", "--count", "3"], "--range, --count and --duration go with --log, --until or --record"),
+        (["watch", "qt:k", "--freeze"], "--freeze, --hold and --exec go with --until"),
+        (["watch", "qt:k", "--record-limit", "1M"], "--force and --record-limit go with --record"),
+        (["replay", "x.shmrec", "--at", "+1s"], "--at and --snapshot go together"),
         (["open", "qt:k", "--key", ""], "--key must not be empty"),
         (["demo", "--die-with-parent"], "--die-with-parent goes with --writer-only"),
     ])

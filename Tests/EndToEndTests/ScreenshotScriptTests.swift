@@ -20,7 +20,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         for name in [
             "hex-view-live", "lock-and-edit", "commit-dialog", "help", "browser", "browser-info", "browser-remove",
-            "watch-who", "watch-inspector", "watch-layout",
+            "watch-who", "watch-inspector", "watch-layout", "replay-timeline",
         ] {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name).png"))
             let bytes = [UInt8](data)

@@ -150,10 +150,10 @@ import Testing
         let timed = try ShmscopeBinary.run(["watch", name, "--log", "--duration", "0.5"])
         #expect(timed.status == 0 && timed.stdout.isEmpty)
         #expect(Date().timeIntervalSince(started) < 3)
-        // Options that only make sense with --log are usage errors.
+        // Options that only make sense with --log (or --until, --record) are usage errors.
         let bad = try ShmscopeBinary.run(["watch", name, "--count", "1"])
         #expect(bad.status == 2)
-        #expect(bad.stderr.contains("--json, --range, --count and --duration go with --log"))
+        #expect(bad.stderr.contains("--range, --count and --duration go with --log, --until or --record"))
         let badRange = try ShmscopeBinary.run(["watch", name, "--log", "--range", "8"])
         #expect(badRange.status == 2)
         #expect(py.ask("quit") == "ok")
