@@ -27,7 +27,7 @@ struct Remove: ParsableCommand {
         if !removal.allowed(force: force) {
             let who = removal.attached.map { "\($0.command)(\($0.pid))" }.joined(separator: ", ")
             throw CommandError(
-                message: "\(parsed): \(removal.attachedCount) process(es) attached"
+                message: "\(parsed): \(removal.attachedCount) process\(removal.attachedCount == 1 ? "" : "es") attached"
                     + (who.isEmpty ? "" : " (\(who))") + ": pass --force to remove anyway")
         }
         try removal.perform()
