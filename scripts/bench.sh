@@ -10,8 +10,9 @@
 #   dump of 32 MiB of random bytes into a pipe  vs  cat of the same text, xxd, hexdump -C
 #   Qt lock+unlock                              vs  Qt 5's QSharedMemory lock()/unlock() loop
 #
-# Output always goes through a pipe or into a file, never /dev/null. The list rows run in a private IPC and mount
-# namespace (unshare, tmpfs on /dev/shm and /tmp), so only the benchmark's segments are there for every tool.
+# Output always goes through a pipe or into a file, never /dev/null. The list rows run in private IPC, mount and PID
+# namespaces (unshare, tmpfs on /dev/shm and /tmp, a /proc of their own), so every tool sees the benchmark's
+# segments and nothing else: a host with no containers, where `list` (every namespace by default) has one to read.
 # The binary measured is the one `make dist` ships: release, Swift's runtime linked statically (.build-static).
 # Usage: scripts/bench.sh [--quick]   (quick: fewer runs, shorter idle windows, 64 MiB instead of 1 GiB)
 # Needs root (unshare), python3, tmux, xxd, procps, util-linux; the Qt row needs qtbase5-dev and g++.
@@ -70,19 +71,27 @@ rm -f "/dev/shm/${tag}_scan"
 row "whole-segment change pass, $big" "$pass ms" "plain read loop over the mapping $readloop ms" "$(ratio "$pass" "$readloop")" "≤ 2×"
 
 # --- list, in a private namespace
+# The binary and the checkout may be under /tmp, which the private tmpfs hides: the binary is held open across the
+# mount and copied in (fd 4), the timing script too (fd 3); the working directory becomes /.
 cat > "$work/list.sh" <<EOF
 set -euo pipefail
+exec 4< "$SHMSCOPE_BIN"
 mount -t tmpfs -o mode=1777 none /dev/shm
 mount -t tmpfs -o mode=1777 none /tmp
+cd /
+cat <&4 > /tmp/shmscope
+exec 4<&-
+chmod 0700 /tmp/shmscope
+SHMSCOPE_BIN=/tmp/shmscope
 cat > /tmp/times.py < /proc/self/fd/3
 times() { local n="\$1"; shift; local args=(); for c in "\$@"; do args+=("\${c// /\$'\\x1f'}"); done; python3 /tmp/times.py "\$n" /tmp/out "\${args[@]}"; }
-echo nothing \$(times $runs "$SHMSCOPE_BIN list" "$SHMSCOPE_BIN --version" "ipcs -m")
+echo nothing \$(times $runs "\$SHMSCOPE_BIN list" "\$SHMSCOPE_BIN --version" "ipcs -m")
 python3 -c "
 import ctypes; libc = ctypes.CDLL(None)
 for i in range(1000):
     assert libc.shmget(0x5EB00000 + i, 4096, 0o1600) >= 0
 "
-echo thousand \$(times $runs "$SHMSCOPE_BIN list" "lsipc -m" "ipcs -m" "lsfd")
+echo thousand \$(times $runs "\$SHMSCOPE_BIN list" "lsipc -m" "ipcs -m" "lsfd")
 EOF
 while read -r what a b c d; do
   if [ "$what" = nothing ]; then
@@ -90,7 +99,7 @@ while read -r what a b c d; do
   else
     row "\`list\`, 1,000 System V segments" "$a ms" "\`lsipc -m\` $b ms, \`ipcs -m\` $c ms, \`lsfd\` $d ms" "$(ratio "$a" "$b")" "≤ 1.5× lsipc"
   fi
-done < <(unshare --ipc --mount bash "$work/list.sh" 3< "$work/times.py")
+done < <(unshare --ipc --mount --pid --fork --mount-proc bash "$work/list.sh" 3< "$work/times.py")
 
 # --- dump through a pipe
 head -c 32M /dev/urandom > "$work/data"

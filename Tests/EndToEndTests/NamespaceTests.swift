@@ -41,12 +41,20 @@ final class UnsharedContainer {
             os.write(fd, b"posix in ns")
             print("setup shmid=%d" % sid, flush=True)
             """
+        // The peer binary and this checkout may live under /tmp, which the private tmpfs hides: hold the binary open
+        // across the mount and copy it into the container's own /tmp (same name, so the same command name), and
+        // leave the working directory for / (pyenv's python3 shim needs one that exists).
         let script = """
             set -e
+            exec 3< '\(qtpeer)'
             mount -t tmpfs -o mode=1777 tmpfs /tmp
             mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+            cd /
+            cat <&3 > /tmp/qtpeer-test
+            exec 3<&-
+            chmod 0700 /tmp/qtpeer-test
             python3 -c '\(python)'
-            exec '\(qtpeer)'
+            exec /tmp/qtpeer-test
             """
         child = try Child(
             which("unshare") ?? "/usr/bin/unshare",
