@@ -339,18 +339,9 @@ public final class RecordingWriter {
     }
 
     private func writeAll(_ data: [UInt8]) throws(ShmError) {
-        var done = 0
-        while done < data.count {
-            let written = data.withUnsafeBytes { all in
-                Result { () throws(Errno) in try Sys.write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
-            }
-            switch written {
-            case .success(let n): done += n
-            case .failure(let e):
-                throw .fromFileErrno(e.code, operation: "write", path: path, context: "cannot write the recording")
-            }
+        do throws(Errno) { try Sys.writeAll(fd, data) } catch {
+            throw .fromFileErrno(error.code, operation: "write", path: path, context: "cannot write the recording")
         }
-        fileBytes += data.count
     }
 
     deinit { if fd >= 0 { Sys.close(fd) } }

@@ -98,16 +98,8 @@ public struct Snapshot: Equatable, Sendable {
     public func write(toFile path: String, replace: Bool = false) throws(ShmError) {
         let data = encoded()
         try Self.writeNewFile(path, replace: replace) { fd throws(ShmError) in
-            var done = 0
-            while done < data.count {
-                let written = data.withUnsafeBytes { all in
-                    Result { () throws(Errno) in try Sys.write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
-                }
-                switch written {
-                case .success(let n): done += n
-                case .failure(let e):
-                    throw .fromFileErrno(e.code, operation: "write", path: path, context: "cannot write the snapshot")
-                }
+            do throws(Errno) { try Sys.writeAll(fd, data) } catch {
+                throw .fromFileErrno(error.code, operation: "write", path: path, context: "cannot write the snapshot")
             }
         }
     }

@@ -234,6 +234,17 @@ enum Sys {
             .write, [Int(fd), buffer.count], { Glibc.write(fd, buffer.baseAddress, buffer.count) }, failed: { $0 < 0 })
     }
 
+    /// `write` until all of `bytes` is written (a write may take only part of them).
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) {
+        var done = 0
+        while done < bytes.count {
+            let written = bytes.withUnsafeBytes { all in
+                Result { () throws(Errno) in try write(fd, UnsafeRawBufferPointer(rebasing: all[done...])) }
+            }
+            done += try written.get()
+        }
+    }
+
     /// The corresponding C function is `lseek`. With `SEEK_DATA`/`SEEK_HOLE` it finds where a shmem file has
     /// pages without touching them (ENXIO: no data at or after `offset`).
     /// The corresponding C function is `mincore`: one byte per page of `[address, address + length)`, bit 0 set
@@ -319,10 +330,15 @@ enum Sys {
     static func directoryEntries(_ path: String) throws(Errno) -> [String] {
         let dir = try syscall(.opendir, path: path, { Glibc.opendir(path) }, failed: { $0 == nil })!
         defer { closedir(dir) }
+        return names(in: dir)
+    }
+
+    /// The names `readdir` gives for an open directory, without `.` and `..`. Each name is read in place, up to its
+    /// NUL: glibc sizes each record to its name (d_reclen), so the last one in readdir's buffer can end before a
+    /// whole `d_name[256]`, and copying `entry.pointee.d_name` read past the buffer (found by AddressSanitizer,
+    /// scripts/asan.sh).
+    private static func names(in dir: OpaquePointer) -> [String] {
         var names: [String] = []
-        // The name is read in place, up to its NUL: glibc sizes each record to its name (d_reclen), so the last
-        // one in readdir's buffer can end before a whole `d_name[256]`, and copying `entry.pointee.d_name` read past
-        // the buffer (found by AddressSanitizer, scripts/asan.sh).
         let nameOffset = MemoryLayout<dirent>.offset(of: \.d_name)!
         while let entry = readdir(dir) {
             let name = String(
@@ -363,14 +379,7 @@ enum Sys {
             throw e
         }
         defer { closedir(dir) }
-        var names: [String] = []
-        let nameOffset = MemoryLayout<dirent>.offset(of: \.d_name)!
-        while let entry = readdir(dir) {
-            let name = String(
-                cString: UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        return names(in: dir)
     }
 
     /// The corresponding C function is `ftok`.
