@@ -407,13 +407,7 @@ private struct ConditionParser {
     }
 
     func typed(_ typeName: String, _ offsetText: String, column: Int) throws(ConditionError) -> ConditionOperand {
-        var order = ByteOrder.little
-        var base = typeName
-        if typeName.hasSuffix("le") || typeName.hasSuffix("be") {
-            order = typeName.hasSuffix("be") ? .big : .little
-            base = String(typeName.dropLast(2))
-        }
-        guard let type = ScalarType(rawValue: base) else {
+        guard let (type, order) = ScalarType.withByteOrder(typeName) else {
             throw fail(
                 "unknown type `\(typeName)`: use u8 i8 u16 i16 u32 i32 u64 i64 f32 f64 (+le/be), e.g. u32@0x40",
                 at: column)

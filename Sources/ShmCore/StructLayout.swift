@@ -245,13 +245,7 @@ public struct StructLayout: Equatable, Sendable {
             guard let count else { throw fail("bytes needs a length: bytes[16]") }
             return (.bytes, count)
         default:
-            var order = ByteOrder.little
-            var scalarName = base
-            if base.hasSuffix("le") || base.hasSuffix("be") {
-                order = base.hasSuffix("be") ? .big : .little
-                scalarName = String(base.dropLast(2))
-            }
-            guard let scalar = ScalarType(rawValue: scalarName) else {
+            guard let (scalar, order) = ScalarType.withByteOrder(base) else {
                 throw fail(
                     "unknown type `\(token)`: use i8 u8 i16 u16 i32 u32 i64 u64 f32 f64 (+le/be), char[N] or bytes[N]")
             }

@@ -13,6 +13,18 @@ public enum ScalarType: String, Sendable, CaseIterable {
 
     public var isSigned: Bool { [.i8, .i16, .i32, .i64].contains(self) }
     public var isFloat: Bool { self == .f32 || self == .f64 }
+
+    /// `u32`, `u32le`, `f64be` → the type and its byte order (little-endian unless `be`); nil for anything else.
+    /// One spelling for layouts, conditions and the inspector's `=`.
+    public static func withByteOrder(_ name: String) -> (ScalarType, ByteOrder)? {
+        var base = name
+        var order = ByteOrder.little
+        if name.hasSuffix("le") || name.hasSuffix("be") {
+            order = name.hasSuffix("be") ? .big : .little
+            base = String(name.dropLast(2))
+        }
+        return ScalarType(rawValue: base).map { ($0, order) }
+    }
 }
 
 public enum ByteOrder: String, Sendable {

@@ -763,13 +763,7 @@ private func stageValue(_ s: inout HexViewState, _ text: String) -> [HexEffect] 
 
 /// `u32`, `u32le`, `f64be` → type and byte order (little-endian unless `be`).
 package func parseScalarType(_ text: String) -> (ScalarType, ByteOrder)? {
-    var name = text.lowercased()
-    var order = ByteOrder.little
-    if name.hasSuffix("le") || name.hasSuffix("be") {
-        order = name.hasSuffix("be") ? .big : .little
-        name.removeLast(2)
-    }
-    return ScalarType(rawValue: name).map { ($0, order) }
+    ScalarType.withByteOrder(text.lowercased())
 }
 
 /// The segment has a new size (or is a new segment): keep the cursor and the view inside it, drop staged bytes

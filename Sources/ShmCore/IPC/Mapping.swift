@@ -14,6 +14,27 @@ struct Mapping {
     /// Where the object has pages (`ExtentMap`), so reads never fault a hole in.
     var extents: ExtentMap = .none
 
+    /// Maps `size` bytes of the object open as `fd` (kept open while mapped: it is the handle, and its
+    /// SEEK_DATA/SEEK_HOLE say where the object has pages). On failure `fd` is closed.
+    static func ofDescriptor(_ fd: Int32, size: Int, readOnly: Bool, target: String) throws(ShmError) -> Mapping {
+        var base: UnsafeMutableRawPointer? = nil
+        if size > 0 {
+            do { base = try Sys.mmap(fd, size, writable: !readOnly) } catch let e {
+                Sys.close(fd)
+                throw ShmError.fromErrno(e.code, operation: "mmap", target: target, context: "cannot map \(size) bytes")
+            }
+        }
+        var mapping = Mapping(base: base, size: size, readOnly: readOnly, handle: fd)
+        mapping.extents = ExtentMap(descriptor: fd, ownsDescriptor: false, base: base)
+        return mapping
+    }
+
+    /// Unmaps a mapping made by `ofDescriptor` and closes its descriptor (the extent map only borrows it).
+    static func unmapDescriptor(_ mapping: Mapping) {
+        if let base = mapping.base { Sys.munmap(base, mapping.size) }
+        Sys.close(mapping.handle)
+    }
+
     /// Copies bytes out. A fault (the object shrank under us) is reported instead of killing the process.
     func copy(to destination: UnsafeMutableRawPointer, offset: Int, count: Int) -> Bool {
         guard count > 0 else { return true }

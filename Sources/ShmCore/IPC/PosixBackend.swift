@@ -56,23 +56,11 @@ final class PosixBackend: SegmentBackend {
             Sys.close(fd)
             throw ShmError.fromErrno(e.code, operation: "fstat", target: target, context: "cannot read size")
         }
-        var base: UnsafeMutableRawPointer? = nil
-        if size > 0 {
-            do { base = try Sys.mmap(fd, size, writable: !readOnly) } catch let e {
-                Sys.close(fd)
-                throw ShmError.fromErrno(e.code, operation: "mmap", target: target, context: "cannot map \(size) bytes")
-            }
-        }
-        var mapping = Mapping(base: base, size: size, readOnly: readOnly, handle: fd)
         // Our own descriptor tells where the object has pages (SEEK_DATA/SEEK_HOLE); it stays open while mapped.
-        mapping.extents = ExtentMap(descriptor: fd, ownsDescriptor: false, base: base)
-        return mapping
+        return try Mapping.ofDescriptor(fd, size: size, readOnly: readOnly, target: target)
     }
 
-    func unmap(_ mapping: Mapping) {
-        if let base = mapping.base { Sys.munmap(base, mapping.size) }
-        Sys.close(mapping.handle)
-    }
+    func unmap(_ mapping: Mapping) { Mapping.unmapDescriptor(mapping) }
 
     func removeIfUnused(_ mapping: Mapping) throws(ShmError) -> Bool { false }
 

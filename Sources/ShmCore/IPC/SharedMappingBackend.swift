@@ -107,16 +107,7 @@ final class SharedMappingBackend: SegmentBackend {
         // Who maps it is read before we map it too (our own mapping is never a holder).
         inode = found.inode
         holders = Self.holders(inode: found.inode, first: pid)
-        var base: UnsafeMutableRawPointer? = nil
-        if size > 0 {
-            do { base = try Sys.mmap(fd, size, writable: !readOnly) } catch let e {
-                Sys.close(fd)
-                throw ShmError.fromErrno(e.code, operation: "mmap", target: name, context: "cannot map \(size) bytes")
-            }
-        }
-        var mapping = Mapping(base: base, size: size, readOnly: readOnly, handle: fd)
-        mapping.extents = ExtentMap(descriptor: fd, ownsDescriptor: false, base: base)
-        return mapping
+        return try Mapping.ofDescriptor(fd, size: size, readOnly: readOnly, target: name)
     }
 
     /// A descriptor of process `pid` that is the memfd with `inode`, reopened.
@@ -141,11 +132,7 @@ final class SharedMappingBackend: SegmentBackend {
         return pids
     }
 
-    func unmap(_ mapping: Mapping) {
-        // The extent map borrows our descriptor (closed below).
-        if let base = mapping.base { Sys.munmap(base, mapping.size) }
-        Sys.close(mapping.handle)
-    }
+    func unmap(_ mapping: Mapping) { Mapping.unmapDescriptor(mapping) }
 
     func removeIfUnused(_ mapping: Mapping) throws(ShmError) -> Bool { false }
 
