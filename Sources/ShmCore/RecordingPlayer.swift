@@ -219,8 +219,8 @@ extension RecordingPlayer {
                 "\(label): `\(text)` is not a time: write +12.5s (from the start) or an ISO 8601 time like \(iso8601(startTime))"
             )
         }
-        // A time printed with milliseconds stands for the whole millisecond.
-        return trimmed.contains(".") ? t + 0.000_999 : t
+        // A time printed with milliseconds (rounded to the nearest) stands for the whole millisecond around it.
+        return trimmed.contains(".") ? t + 0.000_499 : t
     }
 
     /// `+12.345s`, how far into the recording `time` is.

@@ -220,25 +220,36 @@ func readWholeFile(_ path: String, limit: Int = Int.max) throws(Errno) -> [UInt8
     }
 }
 
-/// `2026-11-27T01:30:00.123Z` (UTC, milliseconds). Times outside years 1...9999 (or not finite) are shown as the
-/// nearest end of that range: a snapshot file's header is user input, and `time_t(Double)` traps on infinity.
+/// `2026-11-27T01:30:00.123Z` (UTC, milliseconds, rounded to the nearest so that reading it back is within half a
+/// millisecond). Times outside years 1...9999 (or not finite) are shown as the nearest end of that range: a
+/// snapshot file's header is user input, and `time_t(Double)` traps on infinity.
 public func iso8601(_ seconds: Double) -> String {
-    let clamped = seconds.isNaN ? 0 : min(max(seconds, earliestISO8601), latestISO8601)
-    var t = time_t(clamped.rounded(.down))
+    let total = seconds.isNaN ? 0 : min(max((seconds * 1000).rounded(), earliestISO8601Millis), latestISO8601Millis)
+    let millisSinceEpoch = Int64(total)
+    var t = time_t(millisSinceEpoch.floorDivided(by: 1000))
+    let millis = millisSinceEpoch - Int64(t) * 1000
     var tm = Glibc.tm()
     gmtime_r(&t, &tm)
-    let millis = Int(((clamped - clamped.rounded(.down)) * 1000).rounded(.down))
-    func pad(_ v: Int32, _ width: Int) -> String {
+    func pad(_ v: Int64, _ width: Int) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, width - s.count)) + s
     }
-    return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
-        + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+    return "\(pad(Int64(tm.tm_year) + 1900, 4))-\(pad(Int64(tm.tm_mon) + 1, 2))-\(pad(Int64(tm.tm_mday), 2))T"
+        + "\(pad(Int64(tm.tm_hour), 2)):\(pad(Int64(tm.tm_min), 2)):\(pad(Int64(tm.tm_sec), 2)).\(pad(millis, 3))Z"
 }
 
-/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the years `iso8601` prints with four digits.
-private let earliestISO8601: Double = -62_135_596_800
-private let latestISO8601: Double = 253_402_300_799.9995  // .999 itself is .99899… as a Double
+/// 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z in milliseconds: the years `iso8601` prints with four
+/// digits. Both are exact as Doubles (below 2^53).
+private let earliestISO8601Millis: Double = -62_135_596_800_000
+private let latestISO8601Millis: Double = 253_402_300_799_999
+
+extension Int64 {
+    /// Division rounding toward minus infinity (times before 1970 are negative).
+    fileprivate func floorDivided(by d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+}
 
 /// The inverse of `iso8601`: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of decimal digits, an optional `Z`.
 /// Anything else (an exponent in the fraction, a month 13, a year past 9999) is nil, so what it returns can be

@@ -103,7 +103,7 @@ import Testing
         }
         #expect(try player.time(parsing: "+1.5s") == 101.6, "from the first contents (100.1)")
         #expect(try player.time(parsing: "+500ms") == 100.6)
-        #expect(try player.time(parsing: iso8601(102)) == 102 + 0.000_999)
+        #expect(try player.time(parsing: iso8601(102)) == 102 + 0.000_499)
         #expect(throws: NumberSyntaxError.self) { try player.time(parsing: "yesterday") }
         #expect(player.who == RecordedWho(attached: [.init(pid: 42, command: "peer")], lastPID: 42, lock: "free"))
         #expect(
