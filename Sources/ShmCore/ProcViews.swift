@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// One line of `/proc/sysvipc/shm`.
 public struct SystemVSegmentRecord: Equatable, Sendable {
@@ -304,11 +305,18 @@ public enum ProcessInfoReader {
     }
 }
 
-/// User and group names for ids, from the passwd database.
+/// User names for ids, from the passwd database. Each uid is looked up once per process (as htop's users table
+/// does): `getpwuid` reads `/etc/passwd` through NSS on every call, which was five system calls per row of a
+/// `list` of 1,000 segments.
 public enum Accounts {
     public static func userName(_ uid: UInt32) -> String {
-        (try? Sys.userName(uid)) ?? String(uid)
+        if let known = names.withLock({ $0[uid] }) { return known }
+        let name = (try? Sys.userName(uid)) ?? String(uid)
+        names.withLock { $0[uid] = name }
+        return name
     }
+
+    private static let names = Mutex<[UInt32: String]>([:])
 }
 
 /// What `AttachmentScan.scanByNamespace` found, by IPC namespace inode (0: processes whose namespace we could

@@ -400,6 +400,9 @@ public final class NamespaceAccess: @unchecked Sendable {
     /// Qt's temp dir inside the namespace's root: its process's `TMPDIR`, else `/tmp`.
     public var temporaryDirectory: String { environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp" }
 
+    /// True when `run` calls its body right here: our own namespace, nothing to refuse.
+    var runsHere: Bool { thread == nil && problem == nil }
+
     /// Throws why the namespace cannot be reached, if it cannot.
     public func check() throws(ShmError) {
         if let problem { throw problem }

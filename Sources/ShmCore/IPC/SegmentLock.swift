@@ -155,9 +155,19 @@ final class SystemVSemaphoreLock: SegmentLock {
         return err
     }
 
-    func lock() throws(ShmError) {
+    /// The uncontended case is one `semop` and nothing else (inlined into `SharedMemory.lock`); a failure, a
+    /// semaphore not made yet or one removed under us goes the careful way.
+    @inline(__always) func lock() throws(ShmError) {
         if isHeld { return }
-        try prepare(create: true)
+        if semid != -1, (try? Sys.semop(semid, -1, undo: true, number: number)) != nil {
+            isHeld = true
+            return
+        }
+        try lockCarefully()
+    }
+
+    private func lockCarefully() throws(ShmError) {
+        if semid == -1 { try prepare(create: true) }
         for _ in 0..<4 {
             do {
                 try Sys.semop(semid, -1, undo: true, number: number)
@@ -192,15 +202,16 @@ final class SystemVSemaphoreLock: SegmentLock {
         }
     }
 
-    func unlock() throws(ShmError) {
+    @inline(__always) func unlock() throws(ShmError) {
         guard isHeld else { return }
         isHeld = false
-        do { try Sys.semop(semid, 1, undo: true, number: number) } catch let e {
-            // A removed semaphore has nothing left to release.
-            if e.code == EINVAL || e.code == EIDRM { return }
-            throw ShmError(
-                .lockError, operation: "semop", target: target, errno: e.code, message: "cannot unlock")
-        }
+        do { try Sys.semop(semid, 1, undo: true, number: number) } catch let e { try unlockFailed(e) }
+    }
+
+    private func unlockFailed(_ e: Errno) throws(ShmError) {
+        // A removed semaphore has nothing left to release.
+        if e.code == EINVAL || e.code == EIDRM { return }
+        throw ShmError(.lockError, operation: "semop", target: target, errno: e.code, message: "cannot unlock")
     }
 
     func state() -> LockState? {
@@ -490,7 +501,8 @@ func readFileBytes(_ path: String) -> [UInt8]? {
     guard let fd = try? Sys.open(path, O_RDONLY | O_CLOEXEC) else { return nil }
     defer { Sys.close(fd) }
     var out: [UInt8] = []
-    // Files read here are small (/proc maps, comm, status, the key store): a page at a time.
+    // Most files read here are small (/proc comm, status, the key store): a page first. A file that fills it
+    // (/proc/sysvipc/shm with 1,000 segments is 180 KiB, a big process's maps) is read 64 KiB at a time.
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
         let n: Int
@@ -499,6 +511,7 @@ func readFileBytes(_ path: String) -> [UInt8]? {
         }
         if n == 0 { break }
         out.append(contentsOf: chunk[0..<n])
+        if n == chunk.count && chunk.count < 65_536 { chunk = [UInt8](repeating: 0, count: 65_536) }
     }
     return out
 }

@@ -47,6 +47,10 @@ enum SyscallSeam {
     /// threads that ShmCore starts itself do not inherit it. Installed only through `with`.
     @TaskLocal fileprivate static var driver: (any SyscallDriver)?
 
+    /// False until the first driver is installed (always, in production): a `Sys` call tests this one C global
+    /// before it looks at the task-local driver at all.
+    @inline(__always) static var isArmed: Bool { shm_shim_seam_armed() != 0 }
+
     /// The driver every `Sys` call asks first, or nil.
     @inline(__always) static var current: (any SyscallDriver)? {
         // False until the first driver is installed: until then (always, in production) a system call pays one

@@ -19,7 +19,9 @@ func syscall<T>(
     _ body: () -> T, failed: (T) -> Bool
 ) throws(Errno) -> T {
     while true {
-        if let driver = SyscallSeam.current, let code = driver.intercept(call, arguments: arguments(), path: path) {
+        if SyscallSeam.isArmed, let driver = SyscallSeam.current,
+            let code = driver.intercept(call, arguments: arguments(), path: path)
+        {
             if code == EINTR && retryEINTR { continue }
             throw Errno(code: code)
         }
