@@ -158,7 +158,7 @@ struct HeaderLayoutCLITests {
         mkdir(dir, 0o700)
         defer {
             unlink(dir + "/peer.h")
-            unlink(dir + "/types.h")
+            unlink(dir + "/inc/types.h")
             rmdir(dir + "/inc")
             rmdir(dir)
         }

@@ -5,13 +5,16 @@ import Glibc
 public enum ShmscopeBinary {
     public static var path: String { productsDirectory.appendingPathComponent("shmscope").path }
 
-    /// A private state dir for the known-keys store, removed at process exit by the OS temp cleaner only:
-    /// each test run uses its own, named after the pid.
+    /// A private state dir for the known-keys store: each test run uses its own, named after the pid, and removes
+    /// it when the test process exits.
     public static let stateHome: String = {
-        let dir = "/tmp/shmscope-test-state-\(getpid())"
+        let dir = stateHomePath
         mkdir(dir, 0o700)
+        atexit { try? FileManager.default.removeItem(atPath: ShmscopeBinary.stateHomePath) }
         return dir
     }()
+
+    private static var stateHomePath: String { "/tmp/shmscope-test-state-\(getpid())" }
 
     public static var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
