@@ -44,20 +44,23 @@ public enum ComparisonOperator: String, Equatable, Sendable, CaseIterable {
 /// What a condition reads or compares with.
 public enum ConditionOperand: Equatable, Sendable {
     /// Bytes of the segment: a field (`name` as written) or `TYPE@OFFSET`. `type` nil: a text or byte field that
-    /// only `changed()` may use.
-    case bytes(name: String, offset: Int, size: Int, type: ScalarType?, order: ByteOrder, enumCases: [String: Int64])
+    /// only `changed()` may use. `bits`: a bitfield's place in those bytes (its value and its changes are its own
+    /// bits only, never its neighbours').
+    case bytes(
+        name: String, offset: Int, size: Int, type: ScalarType?, order: ByteOrder, enumCases: [String: Int64],
+        bits: StructLayout.BitField? = nil)
     case integer(Int128)
     case float(Double)
 
     /// The byte range read, nil for a literal.
     public var reads: Range<Int>? {
-        if case .bytes(_, let offset, let size, _, _, _) = self { return offset..<(offset + size) }
+        if case .bytes(_, let offset, let size, _, _, _, _) = self { return offset..<(offset + size) }
         return nil
     }
 
     public var name: String {
         switch self {
-        case .bytes(let name, _, _, _, _, _): name
+        case .bytes(let name, _, _, _, _, _, _): name
         case .integer(let v): String(v)
         case .float(let v): "\(v)"
         }
@@ -73,14 +76,19 @@ public struct ConditionField: Equatable, Sendable {
     public var order: ByteOrder
     /// Enum constants by name, when the layout knows the field's enum.
     public var enumCases: [String: Int64]
+    /// Where a bitfield's bits are in its bytes (`type` then says only whether it is signed).
+    public var bits: StructLayout.BitField?
 
-    public init(offset: Int, size: Int, type: ScalarType?, order: ByteOrder = .little, enumCases: [String: Int64] = [:])
-    {
+    public init(
+        offset: Int, size: Int, type: ScalarType?, order: ByteOrder = .little, enumCases: [String: Int64] = [:],
+        bits: StructLayout.BitField? = nil
+    ) {
         self.offset = offset
         self.size = size
         self.type = type
         self.order = order
         self.enumCases = enumCases
+        self.bits = bits
     }
 }
 
@@ -100,13 +108,28 @@ public struct NoFields: ConditionFieldLookup {
 
 extension StructLayout: ConditionFieldLookup {
     /// A member by the path a user names it by (`state`, `hdr.state`, `items[1].value`, `counter[2]`): numbers,
-    /// `bool` (as 0/1) and enums (their constants by name) compare; text, bytes, a whole array and a bitfield (its
-    /// bytes may hold other bits too) take `changed()` only.
+    /// `bool` (as 0/1), enums (their constants by name) and bitfields of those (their own bits only) compare; text,
+    /// bytes and a whole array take `changed()` only.
     public func conditionField(_ path: String) -> ConditionField? {
         guard let m = member(named: path) else { return nil }
         let field = m.field
-        guard field.bits == nil, m.element != nil || !field.isArray else {
+        guard m.element != nil || !field.isArray else {
             return ConditionField(offset: m.offset, size: m.size, type: nil)
+        }
+        if let bits = field.bits {
+            switch field.type {
+            case .scalar(let t, _):
+                return ConditionField(offset: m.offset, size: m.size, type: t.isSigned ? .i64 : .u64, bits: bits)
+            case .boolean:
+                return ConditionField(offset: m.offset, size: m.size, type: .u64, bits: bits)
+            case .enumeration(let e):
+                return ConditionField(
+                    offset: m.offset, size: m.size, type: e.storage.isSigned ? .i64 : .u64,
+                    enumCases: Dictionary(e.constants.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                    bits: bits)
+            default:
+                return ConditionField(offset: m.offset, size: m.size, type: nil)
+            }
         }
         switch field.type {
         case .scalar(let t, let order):
@@ -329,8 +352,8 @@ private struct ConditionParser {
         let right = try parseOperand(peer: left)
         let resolvedLeft = left
         for (operand, token) in [(resolvedLeft, leftToken), (right, rightToken)] {
-            if case .bytes(let name, _, _, nil, _, _) = operand {
-                throw fail("`\(name)` is not a single number (text, bytes, a whole array or a bitfield): only changed(\(name)) applies to it", at: token.column)
+            if case .bytes(let name, _, _, nil, _, _, _) = operand {
+                throw fail("`\(name)` is not a single number (text, bytes or a whole array): only changed(\(name)) applies to it", at: token.column)
             }
         }
         if resolvedLeft.reads == nil && right.reads == nil {
@@ -365,9 +388,9 @@ private struct ConditionParser {
                 position += 1
                 return .bytes(
                     name: word, offset: field.offset, size: field.size, type: field.type, order: field.order,
-                    enumCases: field.enumCases)
+                    enumCases: field.enumCases, bits: field.bits)
             }
-            if case .bytes(let name, _, _, _, _, let cases) = peer, let value = cases[word] {
+            if case .bytes(let name, _, _, _, _, let cases, _) = peer, let value = cases[word] {
                 position += 1
                 _ = name
                 return .integer(Int128(value))
@@ -513,6 +536,10 @@ public final class ConditionEvaluator {
             guard let r = o.reads, let now = slice(r, in: current), let before = slice(r, in: baseline) else {
                 return false
             }
+            if case .bytes(_, _, _, _, _, _, let bits?) = o {
+                // Only the field's own bits: a neighbour sharing its bytes changing is not this field changing.
+                return bits.value(in: now, signed: false) != bits.value(in: before, signed: false)
+            }
             return now != before
         case .compare(let a, let op, let b):
             guard let x = value(a), let y = value(b) else { return false }
@@ -524,8 +551,9 @@ public final class ConditionEvaluator {
         switch o {
         case .integer(let v): return v < 0 ? .signed(Int64(v)) : .unsigned(UInt64(v))
         case .float(let v): return .float(v)
-        case .bytes(_, let offset, let size, let type, let order, _):
+        case .bytes(_, let offset, let size, let type, let order, _, let bits):
             guard let type, let raw = slice(offset..<(offset + size), in: current) else { return nil }
+            if let bits { return bits.value(in: raw, signed: type.isSigned) }
             return ValueInspector.decode(type, raw, order: order)
         }
     }
@@ -566,11 +594,16 @@ public final class ConditionEvaluator {
     /// The values of every operand as last read, for printing a hit.
     public func values() -> [ConditionValue] {
         operands.compactMap { o in
-            guard case .bytes(let name, let offset, let size, let type, let order, let cases) = o else { return nil }
+            guard case .bytes(let name, let offset, let size, let type, let order, let cases, let bits) = o else {
+                return nil
+            }
             guard let raw = slice(offset..<(offset + size), in: current) else {
                 return ConditionValue(name: name, offset: offset, text: "(past the end)")
             }
-            guard let type, let v = ValueInspector.decode(type, raw, order: order) else {
+            guard let type,
+                let v = bits.map({ $0.value(in: raw, signed: type.isSigned) })
+                    ?? ValueInspector.decode(type, raw, order: order)
+            else {
                 return ConditionValue(name: name, offset: offset, text: hexString(raw))
             }
             var text = v.description

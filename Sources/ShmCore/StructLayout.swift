@@ -56,13 +56,31 @@ public struct StructLayout: Equatable, Sendable {
     /// A bitfield's place: `width` bits starting `shift` bits above the least significant bit of the field's first
     /// byte, the bytes read as one little-endian number (how GCC and Clang lay bitfields out on little-endian
     /// machines; the header route takes both numbers from the compiler).
-    public struct BitField: Equatable, Sendable {
+    public struct BitField: Hashable, Sendable {
         public var shift: Int
         public var width: Int
 
         public init(shift: Int, width: Int) {
             self.shift = shift
             self.width = width
+        }
+
+        /// The field's value from its bytes (`raw` starts at the field's first byte and spans `shift + width`
+        /// bits), as GCC and Clang place bitfields on little-endian Linux: from the lowest bit up. Signed fields
+        /// are sign-extended from their top bit.
+        public func value(in raw: some Collection<UInt8>, signed: Bool) -> ScalarValue {
+            var word: UInt64 = 0
+            for (i, b) in raw.prefix(8).enumerated() { word |= UInt64(b) << (8 * UInt64(i)) }
+            // Up to 64 bits starting at shift 0...7: a 9th byte can hold the top bits.
+            var value = word >> UInt64(shift)
+            if raw.count > 8, shift > 0, let ninth = raw.dropFirst(8).first { value |= UInt64(ninth) << UInt64(64 - shift) }
+            let mask: UInt64 = width >= 64 ? .max : (1 << UInt64(width)) - 1
+            value &= mask
+            guard signed else { return .unsigned(value) }
+            if width < 64, width > 0, value & (1 << UInt64(width - 1)) != 0 {
+                return .signed(Int64(bitPattern: value | ~mask))
+            }
+            return .signed(Int64(bitPattern: value))
         }
     }
 
@@ -329,27 +347,24 @@ public struct StructLayout: Equatable, Sendable {
         guard start >= 0, start + size <= bytes.count else { return .outOfRange }
         let raw = bytes[start..<(start + size)]
         if let bits = field.bits {
-            var word: UInt64 = 0
-            for (i, b) in raw.prefix(8).enumerated() { word |= UInt64(b) << (8 * UInt64(i)) }
-            // Up to 64 bits starting at shift 0...7: a 9th byte can hold the top bits.
-            var value = word >> UInt64(bits.shift)
-            if raw.count > 8, bits.shift > 0 { value |= UInt64(raw[raw.startIndex + 8]) << UInt64(64 - bits.shift) }
-            let mask: UInt64 = bits.width >= 64 ? .max : (1 << UInt64(bits.width)) - 1
-            value &= mask
             let signed: Bool
             switch field.type {
             case .scalar(let t, _): signed = t.isSigned
             case .enumeration(let e): signed = e.storage.isSigned
             default: signed = false
             }
-            var number: Int64 = Int64(bitPattern: value)
-            if signed, bits.width < 64, value & (1 << UInt64(bits.width - 1)) != 0 {
-                number = Int64(bitPattern: value | ~mask)
+            let extracted = bits.value(in: raw, signed: signed)
+            let number: Int64
+            let value: UInt64
+            switch extracted {
+            case .signed(let v): (number, value) = (v, UInt64(bitPattern: v))
+            case .unsigned(let v): (number, value) = (Int64(bitPattern: v), v)
+            case .float: (number, value) = (0, 0)
             }
             switch field.type {
             case .boolean: return .boolean(value != 0)
             case .enumeration(let e): return .enumCase(name: e.name(of: number), raw: number)
-            default: return signed ? .number(.signed(number)) : .number(.unsigned(value))
+            default: return .number(extracted)
             }
         }
         switch field.type {

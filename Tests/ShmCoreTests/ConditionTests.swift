@@ -72,7 +72,7 @@ import Testing
         ("u33@0 == 1", 1, "unknown type `u33`: use u8 i8 u16 i16 u32 i32 u64 i64 f32 f64 (+le/be), e.g. u32@0x40"),
         ("u32@zz == 1", 5, "offset: `zz` is not an offset (e.g. 4096, 0x1000, 4K)"),
         ("u32 == 1", 1, "`u32` needs an offset: write u32@0x40"),
-        ("name == 3", 1, "`name` is not a single number (text, bytes, a whole array or a bitfield): only changed(name) applies to it"),
+        ("name == 3", 1, "`name` is not a single number (text, bytes or a whole array): only changed(name) applies to it"),
         ("1 == 2", 1, "compares two numbers: name a field or TYPE@OFFSET"),
         ("changed(3)", 9, "changed() takes a field or TYPE@OFFSET, not a number"),
         ("", 1, "empty condition: write e.g. `state == 3` or `changed(u32@0x40)`"),
@@ -181,9 +181,46 @@ import Testing
         #expect(running.values().map(\.display) == ["hdr.state=3 (STATE_RUNNING)", "enabled=1"])
         #expect(try ConditionEvaluator(parsing: "items[1] == 9 && items[0] < 8", fields: layout).evaluate(segment: bytes))
         #expect(try !ConditionEvaluator(parsing: "hdr.state == STATE_IDLE", fields: layout).evaluate(segment: bytes))
-        // A bitfield's bytes may hold other bits: it takes changed() only.
-        #expect(throws: ConditionError.self) { try Condition.parse("ready == 1", fields: layout) }
+        #expect(try ConditionEvaluator(parsing: "ready == 1", fields: layout).evaluate(segment: bytes))
         #expect(try !ConditionEvaluator(parsing: "changed(ready)", fields: layout).evaluate(segment: bytes))
+    }
+
+    /// Bitfields compare on their own bits: unsigned, signed (sign-extended from the field's top bit), a field
+    /// crossing a byte, an enum bitfield by its constants' names, a bool bitfield; `changed()` ignores neighbours
+    /// that share the bytes.
+    @Test func bitfieldsCompareOnTheirOwnBits() throws {
+        let state = StructLayout.EnumType(
+            name: "enum run_state", storage: .u32,
+            constants: [.init(name: "IDLE", value: 0), .init(name: "RUNNING", value: 3)])
+        // As `struct { uint32_t ready:1, level:4; int32_t delta:5; uint16_t tail:9; enum run_state st:8; bool on:1; }`
+        // packs on x86-64: ready bit 0, level bits 1-4, delta bits 5-9 (crossing into byte 1), tail bits 16-24,
+        // st bits 32-39, on bit 40.
+        let layout = StructLayout(fields: [
+            .init(name: "ready", type: .scalar(.u32, .little), offset: 0, bits: .init(shift: 0, width: 1)),
+            .init(name: "level", type: .scalar(.u32, .little), offset: 0, bits: .init(shift: 1, width: 4)),
+            .init(name: "delta", type: .scalar(.i32, .little), offset: 0, bits: .init(shift: 5, width: 5)),
+            .init(name: "tail", type: .scalar(.u16, .little), offset: 2, bits: .init(shift: 0, width: 9)),
+            .init(name: "st", type: .enumeration(state), offset: 4, bits: .init(shift: 0, width: 8)),
+            .init(name: "on", type: .boolean, offset: 5, bits: .init(shift: 0, width: 1)),
+        ])
+        func pack(ready: UInt64, level: UInt64, delta: Int64, tail: UInt64, st: UInt64, on: UInt64) -> [UInt8] {
+            let word = ready | level << 1 | (UInt64(bitPattern: delta) & 0x1f) << 5 | tail << 16 | st << 32 | on << 40
+            return (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * UInt64($0))) }
+        }
+        let bytes = pack(ready: 1, level: 9, delta: -3, tail: 300, st: 3, on: 1)
+        let all = try ConditionEvaluator(
+            parsing: "ready == 1 && level == 9 && delta == -3 && delta < 0 && tail == 300 && st == RUNNING && on == 1",
+            fields: layout)
+        #expect(all.evaluate(segment: bytes))
+        #expect(
+            all.values().map(\.display)
+                == ["ready=1", "level=9", "delta=-3", "tail=300", "st=3 (RUNNING)", "on=1"])
+        #expect(try !ConditionEvaluator(parsing: "level == 8 || delta == 29", fields: layout).evaluate(segment: bytes))
+        // changed(level) sees level only, not ready or delta in the same byte.
+        let changed = try ConditionEvaluator(parsing: "changed(level)", fields: layout)
+        #expect(!changed.evaluate(segment: bytes))
+        #expect(!changed.evaluate(segment: pack(ready: 0, level: 9, delta: 7, tail: 1, st: 0, on: 0)))
+        #expect(changed.evaluate(segment: pack(ready: 0, level: 10, delta: 7, tail: 1, st: 0, on: 0)))
     }
 
 }

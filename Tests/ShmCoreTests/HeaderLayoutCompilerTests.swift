@@ -48,6 +48,15 @@ struct HeaderLayoutCompilerTests {
                 let value = m.decode(f.bytes)
                 let printed = try #require(f.values[m.path])
                 #expect(LayoutCorpus.matches(value, printed), "\(name).\(m.path): shmscope \(value), compiler \(printed)")
+                // A condition on the member reads the same number as the compiler wrote, bitfields included.
+                switch value {
+                case .number(.signed), .number(.unsigned), .boolean, .enumCase:
+                    let holds = try ConditionEvaluator(parsing: "\(m.path) == \(printed)", fields: layout)
+                    #expect(holds.evaluate(segment: f.bytes), "\(name): \(m.path) == \(printed)")
+                    let differs = try ConditionEvaluator(parsing: "\(m.path) != \(printed)", fields: layout)
+                    #expect(!differs.evaluate(segment: f.bytes), "\(name): \(m.path) != \(printed)")
+                default: break
+                }
                 checked += 1
             }
             #expect(checked > 0)

@@ -131,7 +131,7 @@ final class ExtentMap {
         queries += 1
         learnedAt = monotonicNanos()
         let dataStart: Int
-        do { dataStart = try Sys.lseek(descriptor, pos, Self.seekData) } catch let e as Errno {
+        do { dataStart = try Sys.lseek(descriptor, pos, Self.seekData) } catch let e {
             guard e.code == ENXIO, let size = try? Sys.fstat(descriptor).st_size else { return false }
             // No data from `pos` to the end; past the end (a peer truncated it) the copy must see the fault.
             guard pos < Int(size) else {
