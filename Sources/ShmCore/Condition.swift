@@ -192,6 +192,12 @@ private struct ConditionParser {
     let fields: any ConditionFieldLookup
     var tokens: [ConditionToken] = []
     var position = 0
+    /// How deep `(` and `!` nest here, and how many comparisons and `changed()` were read: both bounded, so a
+    /// hostile condition cannot overflow the stack of the parser, the evaluator or the tree's release.
+    var depth = 0
+    var terms = 0
+    static let maximumDepth = 64
+    static let maximumTerms = 1_000
 
     init(text: String, fields: any ConditionFieldLookup) {
         self.text = text
@@ -319,6 +325,14 @@ private struct ConditionParser {
     }
 
     mutating func parseUnary() throws(ConditionError) -> Condition {
+        let nests = current.kind == .symbol("!") || current.kind == .symbol("(")
+        if nests {
+            guard depth < Self.maximumDepth else {
+                throw fail("`(` and `!` nest more than \(Self.maximumDepth) deep here", at: current.column)
+            }
+            depth += 1
+        }
+        defer { if nests { depth -= 1 } }
         if accept("!") { return .not(try parseUnary()) }
         if current.kind == .symbol("(") {
             let open = current.column
@@ -329,6 +343,10 @@ private struct ConditionParser {
                     "`(` at column \(open) is not closed: expected `)`, found \(describe(current))", at: current.column)
             }
             return inner
+        }
+        terms += 1
+        guard terms <= Self.maximumTerms else {
+            throw fail("more than \(Self.maximumTerms) comparisons and changed() in one condition", at: current.column)
         }
         if current.kind == .word("changed") {
             position += 1

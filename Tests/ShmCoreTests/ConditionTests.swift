@@ -155,6 +155,26 @@ import Testing
         #expect(throws: ConditionError.self) { try Condition.parse("hdr.state == STOPPED", fields: Enumerated()) }
     }
 
+    /// Found by fuzz-condition: 700 nested `(` and `!` overflowed the parser's stack. Nesting and length are bounded
+    /// with a one-line error naming where; everything within the bounds parses and evaluates.
+    @Test func nestingAndLengthAreBounded() throws {
+        let deep = String(repeating: "(", count: 64) + "u8@0 == 0" + String(repeating: ")", count: 64)
+        #expect(try ConditionEvaluator(parsing: deep).evaluate(segment: [0]))
+        let tooDeep = String(repeating: "(", count: 65) + "u8@0 == 0" + String(repeating: ")", count: 65)
+        #expect {
+            try Condition.parse(tooDeep)
+        } throws: { ($0 as? ConditionError)?.message == "`(` and `!` nest more than 64 deep here" && ($0 as? ConditionError)?.column == 65 }
+        let negations = String(repeating: "!", count: 64) + "u8@0 == 0"
+        #expect(try ConditionEvaluator(parsing: negations).evaluate(segment: [0]))
+        #expect(throws: ConditionError.self) { try Condition.parse("!" + negations) }
+        let long = Array(repeating: "u8@0 == 0", count: 1_000).joined(separator: " && ")
+        #expect(try ConditionEvaluator(parsing: long).evaluate(segment: [0]))
+        #expect {
+            try Condition.parse(long + " || u8@0 == 1")
+        } throws: { ($0 as? ConditionError)?.message == "more than 1000 comparisons and changed() in one condition" }
+        #expect(throws: ConditionError.self) { try Condition.parse(String(repeating: "((!", count: 10_000)) }
+    }
+
     @Test func integersCompareExactlyAndNaNIsUnequal() throws {
         var b = [UInt8](repeating: 0xff, count: 8)
         #expect(try ConditionEvaluator(parsing: "u64@0 == 0xffffffffffffffff").evaluate(segment: b))

@@ -7,9 +7,20 @@ import ShmCore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     let text = FuzzSupport.text(data, count)
-    let layout =
-        (try? StructLayout.parse("state u32 @0\ncounter u64be @8\ntemps f32[4]\nname char[8]"))
-        ?? StructLayout(fields: [])
+    let parsed =
+        (try? StructLayout.parse("state u32 @0\ncounter u64be @8\ntemps f32[4]\nname char[8]"))?.fields ?? []
+    // Bitfields as a header gives them: unsigned, signed, a bool, an enum, and one of 64 bits starting at bit 3
+    // (it spans nine bytes).
+    let mode = StructLayout.EnumType(
+        name: "enum mode", storage: .i32, constants: [.init(name: "OFF", value: 0), .init(name: "ON", value: -1)])
+    let layout = StructLayout(
+        fields: parsed + [
+            .init(name: "flags.ready", type: .scalar(.u32, .little), offset: 40, bits: .init(shift: 0, width: 1)),
+            .init(name: "flags.level", type: .scalar(.i32, .little), offset: 40, bits: .init(shift: 1, width: 4)),
+            .init(name: "flags.on", type: .boolean, offset: 40, bits: .init(shift: 5, width: 1)),
+            .init(name: "flags.mode", type: .enumeration(mode), offset: 40, bits: .init(shift: 6, width: 2)),
+            .init(name: "wide", type: .scalar(.u64, .little), offset: 44, bits: .init(shift: 3, width: 64)),
+        ])
     do {
         let evaluator = try ConditionEvaluator(parsing: text, fields: layout)
         let segment = bytes(data, count) + [UInt8](repeating: 0x5a, count: 64)
