@@ -173,6 +173,57 @@ struct NamespaceTests {
         #expect(screen.waitFor("EXIT=0") != nil, "\(screen.capture())")
     }
 
+    /// A Qt 6.6 peer (PyQt6) with its own IPC namespace and `/dev/shm`: its POSIX object and POSIX semaphore exist
+    /// only in the container. `write` takes that semaphore (the container's `sem.KEY`, mapped through the process's
+    /// root, never one of ours by the same name) and the peer reads the bytes back; `lock` holding it makes the peer's
+    /// `lock()` wait; afterwards the peer locks at once, and the host's `/dev/shm` never had either object.
+    @Test(.enabled(if: Qt6Peer.available)) func qt6PosixSegmentAndSemaphoreInsideAContainer() throws {
+        let key = uniqueName("nsqt6")
+        var env = ProcessInfo.processInfo.environment
+        env["QT_QPA_PLATFORM"] = "offscreen"
+        let script = packageRoot.appendingPathComponent("Tests/Peers/pyqt6peer.py").path
+        // Only /dev/shm is private: the virtual environment and the peer script may live under /tmp.
+        let peer = try Child(
+            which("unshare") ?? "/usr/bin/unshare",
+            ["--ipc", "--mount", "--fork", "--kill-child", "--", "/bin/sh", "-c",
+             "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && cd / && exec '\(Qt6Peer.python)' -u '\(script)'"],
+            environment: env)
+        defer { peer.signal(SIGKILL) }
+        let ready = try #require(peer.readLine(timeout: 30), "pyqt6peer did not start in the container")
+        let pid = try #require(Int32(ready.dropFirst("ready pid=".count)), "\(ready)")
+        #expect(peer.ask("native posix \(key)") == "ok /\(key)")
+        #expect(peer.ask("create 64") == "ok")
+        #expect(access("/dev/shm/\(key)", F_OK) != 0 && access("/dev/shm/sem.\(key)", F_OK) != 0)
+        let ns = String(pid)
+
+        let info = try ShmscopeBinary.run(["info", "qt6:" + key, "--ns", ns])
+        #expect(info.status == 0, "\(info.stderr)")
+        #expect(info.stdout.contains("lock        posix-semaphore /\(key): free; value 1"), "\(info.stdout)")
+        let write = try ShmscopeBinary.run(["write", "qt6:" + key, "--ns", ns, "--offset", "0", "--text", "HELLO"])
+        #expect(write.status == 0, "\(write.stderr)")
+        #expect(peer.ask("read 0 5") == "ok 48454c4c4f")
+
+        let holder = try ShmscopeBinary.start(["lock", "qt6:" + key, "--ns", ns, "--", "/bin/sh", "-c", "read x"])
+        #expect(holder.readLine(timeout: 20)?.hasPrefix("locked") == true)
+        let held = try ShmscopeBinary.run(["info", "qt6:" + key, "--ns", ns])
+        #expect(held.stdout.contains("value 0"), "\(held.stdout)")
+        peer.send("lock")
+        #expect(peer.readLine(timeout: 1) == nil, "the Qt 6 peer took the lock shmscope holds")
+        holder.send("go")
+        let reply = try #require(peer.readLine(timeout: 20))
+        #expect(reply.hasPrefix("ok waited_ms="), "\(reply)")
+        #expect((Int(reply.dropFirst("ok waited_ms=".count)) ?? 0) > 0, "\(reply)")
+        #expect(holder.finish().status == 0)
+        #expect(peer.ask("unlock") == "ok")
+        // Given back: the peer locks again without waiting, and shmscope sees the semaphore free.
+        let again = peer.ask("lock")
+        #expect((Int(again.dropFirst("ok waited_ms=".count)) ?? .max) < 500, "\(again)")
+        #expect(peer.ask("unlock") == "ok")
+        let after = try ShmscopeBinary.run(["info", "qt6:" + key, "--ns", ns])
+        #expect(after.stdout.contains("free; value 1"), "\(after.stdout)")
+        #expect(access("/dev/shm/sem.\(key)", F_OK) != 0, "shmscope made a semaphore of that name on the host")
+    }
+
     @Test func enteringANamespaceWithoutPrivilegeSaysWhatIsNeeded() throws {
         guard let setpriv = which("setpriv") else { return }
         let box = try UnsharedContainer(posixName: "/" + uniqueName("nspriv"), sysvKey: Int32.random(in: 0x1000_0000...0x3fff_ffff))
