@@ -222,7 +222,7 @@ public struct Catalog: Sendable {
     private static func foreign(_ sources: Sources, _ access: NamespaceAccess) -> Sources {
         var copy = sources
         copy.temporaryDirectory = sources.givenTemporaryDirectory ?? access.temporaryDirectory
-        copy.runtimeDirectory = access.environment["XDG_RUNTIME_DIR"] ?? ""
+        copy.runtimeDirectory = access.runtimeDirectory(temporaryDirectory: copy.temporaryDirectory)
         return copy
     }
 

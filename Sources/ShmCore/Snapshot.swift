@@ -208,6 +208,11 @@ public func readFile(_ path: String, limit: Int = Int.max) throws(ShmError) -> [
 func readWholeFile(_ path: String, limit: Int = Int.max) throws(Errno) -> [UInt8] {
     let fd = try Sys.open(path, O_RDONLY | O_CLOEXEC)
     defer { Sys.close(fd) }
+    return try readWholeFile(descriptor: fd, limit: limit)
+}
+
+/// Reads an open file to its end (EFBIG past `limit` bytes).
+func readWholeFile(descriptor fd: Int32, limit: Int = Int.max) throws(Errno) -> [UInt8] {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {

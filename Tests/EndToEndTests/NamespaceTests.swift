@@ -224,6 +224,49 @@ struct NamespaceTests {
         #expect(access("/dev/shm/sem.\(key)", F_OK) != 0, "shmscope made a semaphore of that name on the host")
     }
 
+    /// A Qt 6.6 native System V key in a container whose process has no XDG_RUNTIME_DIR: Qt puts the key file in its
+    /// fallback `TMPDIR/runtime-USER`, here a TMPDIR only the container sees. shmscope finds it the same way (the
+    /// process's TMPDIR, its user's name from the container's passwd, the file through the process's root): `list`
+    /// names the key, `info` gives the path, `write` takes Qt's semaphore there and the peer reads the bytes back.
+    @Test(.enabled(if: Qt6Peer.available)) func qt6NativeSystemVKeyInsideAContainerWithoutARuntimeDir() throws {
+        let key = uniqueName("nsq6sysv")
+        var env = ProcessInfo.processInfo.environment
+        env["QT_QPA_PLATFORM"] = "offscreen"
+        env["XDG_RUNTIME_DIR"] = nil
+        env["TMPDIR"] = "/dev/shm/qttmp"
+        let script = packageRoot.appendingPathComponent("Tests/Peers/pyqt6peer.py").path
+        let peer = try Child(
+            which("unshare") ?? "/usr/bin/unshare",
+            ["--ipc", "--mount", "--fork", "--kill-child", "--", "/bin/sh", "-c",
+             "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && mkdir -m 1777 /dev/shm/qttmp && cd / && exec '\(Qt6Peer.python)' -u '\(script)'"],
+            environment: env)
+        defer { peer.signal(SIGKILL) }
+        let ready = try #require(peer.readLine(timeout: 30), "pyqt6peer did not start in the container")
+        let pid = try #require(Int32(ready.dropFirst("ready pid=".count)), "\(ready)")
+        let path = "/dev/shm/qttmp/runtime-root/\(key)"
+        #expect(peer.ask("native sysv \(key)") == "ok \(path)")
+        #expect(peer.ask("create 64") == "ok")
+        let ns = String(pid)
+
+        let list = try ShmscopeBinary.run(["list", "--ns", ns], environment: wide)
+        #expect(list.stdout.split(separator: "\n").contains { $0.contains(" qt6-sysv ") && $0.contains(key) }, "\(list.stdout)")
+        let info = try ShmscopeBinary.run(["info", "qt6-sysv:" + key, "--ns", ns])
+        #expect(info.status == 0, "\(info.stderr)")
+        #expect(info.stdout.contains("native key  \(path)"), "\(info.stdout)")
+        #expect(info.stdout.contains("lock        qt-sysv-semaphore \(path): free; value 1"), "\(info.stdout)")
+        let write = try ShmscopeBinary.run(["write", "qt6-sysv:" + key, "--ns", ns, "--offset", "0", "--text", "HELLO"])
+        #expect(write.status == 0, "\(write.stderr)")
+        #expect(peer.ask("read 0 5") == "ok 48454c4c4f")
+        let holder = try ShmscopeBinary.start(["lock", "qt6-sysv:" + key, "--ns", ns, "--", "/bin/sh", "-c", "read x"])
+        #expect(holder.readLine(timeout: 20)?.hasPrefix("locked") == true)
+        peer.send("lock")
+        #expect(peer.readLine(timeout: 1) == nil, "the Qt 6 peer took the lock shmscope holds")
+        holder.send("go")
+        #expect(peer.readLine(timeout: 20)?.hasPrefix("ok waited_ms=") == true)
+        #expect(holder.finish().status == 0)
+        #expect(peer.ask("unlock") == "ok")
+    }
+
     @Test func enteringANamespaceWithoutPrivilegeSaysWhatIsNeeded() throws {
         guard let setpriv = which("setpriv") else { return }
         let box = try UnsharedContainer(posixName: "/" + uniqueName("nspriv"), sysvKey: Int32.random(in: 0x1000_0000...0x3fff_ffff))

@@ -400,6 +400,51 @@ public final class NamespaceAccess: @unchecked Sendable {
     /// Qt's temp dir inside the namespace's root: its process's `TMPDIR`, else `/tmp`.
     public var temporaryDirectory: String { environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp" }
 
+    /// Qt's runtime dir (`QStandardPaths::RuntimeLocation`, where Qt 6 native System V keys live) as the namespace's
+    /// process has it: its `XDG_RUNTIME_DIR` when that is a directory inside its root, else
+    /// `TEMP/runtime-USER` with its own user's name from its root's `/etc/passwd` (Qt's fallback; an empty name
+    /// when it has none, as Qt's `resolveUserName`). Ours for our own namespace.
+    public func runtimeDirectory(temporaryDirectory temp: String) -> String {
+        guard isForeign else {
+            var env = currentEnvironment()
+            env["TMPDIR"] = temp
+            return QtNaming.runtimeDirectory(environment: env)
+        }
+        let env = environment
+        if let dir = env["XDG_RUNTIME_DIR"], dir.hasPrefix("/"),
+            let fd = try? files.open(dir, shm_shim_o_path() | O_DIRECTORY | O_CLOEXEC)
+        {
+            Sys.close(fd)
+            return dir
+        }
+        return temp + "/runtime-" + (effectiveUID.flatMap(userNameInside) ?? "")
+    }
+
+    /// The effective uid of the process we reach the namespace through (`/proc/PID/status`, `Uid:` line).
+    private var effectiveUID: UInt32? {
+        guard let pid, let bytes = readFileBytes("/proc/\(pid)/status") else { return nil }
+        for line in bytes.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("Uid:".utf8)) {
+            let ids = line.dropFirst(4).split(whereSeparator: { $0 == 9 || $0 == 32 })
+            guard ids.count >= 2 else { return nil }
+            return UInt32(String(decoding: ids[1], as: UTF8.self))
+        }
+        return nil
+    }
+
+    /// The name `uid` has in the root's own `/etc/passwd` (a container's users are not the host's).
+    private func userNameInside(_ uid: UInt32) -> String? {
+        guard let fd = try? files.open("/etc/passwd", O_RDONLY | O_CLOEXEC) else { return nil }
+        defer { Sys.close(fd) }
+        guard let bytes = try? readWholeFile(descriptor: fd, limit: 4 << 20) else { return nil }
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            if fields.count > 2, UInt32(String(decoding: fields[2], as: UTF8.self)) == uid {
+                return String(decoding: fields[0], as: UTF8.self)
+            }
+        }
+        return nil
+    }
+
     /// True when `run` calls its body right here: our own namespace, nothing to refuse.
     var runsHere: Bool { thread == nil && problem == nil }
 

@@ -54,8 +54,14 @@ struct SegmentPlan {
             }
             keyProblem = Self.legacyKeyProblem(key, backend: qtBackend, target: name)
         case .qtNative(let key, let type):
-            // Qt 6.6+ native keys: the semaphore has the same native key as the segment.
-            nativeKey = QtNaming.nativeKey(for: key, type: type, environment: environment)
+            // Qt 6.6+ native keys: the semaphore has the same native key as the segment. A container's runtime
+            // dir is its process's, found inside its root.
+            let runtime = access.isForeign ? access.runtimeDirectory(temporaryDirectory: tmp) : nil
+            if type == .systemV, !key.hasPrefix("/"), let runtime {
+                nativeKey = runtime + "/" + key
+            } else {
+                nativeKey = QtNaming.nativeKey(for: key, type: type, environment: environment)
+            }
             qtKey = key
             followsQt = true
             switch type {
@@ -65,7 +71,7 @@ struct SegmentPlan {
             case .systemV:
                 // Qt creates its fallback runtime dir (`<temp>/runtime-<user>`, 0700) when XDG_RUNTIME_DIR is
                 // unusable; an absolute key names its file directly.
-                let directory = key.hasPrefix("/") ? nil : QtNaming.runtimeDirectory(environment: environment)
+                let directory = key.hasPrefix("/") ? nil : runtime ?? QtNaming.runtimeDirectory(environment: environment)
                 backend = SystemVBackend(
                     source: .keyFile(path: nativeKey, directory: directory), target: name, lastOutRemoves: true,
                     files: files)
