@@ -173,24 +173,60 @@ struct NamespaceTests {
         #expect(screen.waitFor("EXIT=0") != nil, "\(screen.capture())")
     }
 
+    /// A PyQt6 peer (Qt 6.6) in a container of its own: an IPC namespace and a private `/dev/shm` (only that: the
+    /// virtual environment and the peer script may live under /tmp). With `temporaryDirectory` (made inside that
+    /// `/dev/shm`) as its TMPDIR and no XDG_RUNTIME_DIR. Returns the peer and its pid.
+    static func qt6PeerInAContainer(temporaryDirectory: String? = nil) throws -> (Child, Int32) {
+        var env = ProcessInfo.processInfo.environment
+        env["QT_QPA_PLATFORM"] = "offscreen"
+        var setup = "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && cd /"
+        if let temporaryDirectory {
+            env["TMPDIR"] = temporaryDirectory
+            env["XDG_RUNTIME_DIR"] = nil
+            setup += " && mkdir -m 1777 '\(temporaryDirectory)'"
+        }
+        let script = packageRoot.appendingPathComponent("Tests/Peers/pyqt6peer.py").path
+        let peer = try Child(
+            which("unshare") ?? "/usr/bin/unshare",
+            ["--ipc", "--mount", "--fork", "--kill-child", "--", "/bin/sh", "-c",
+             "\(setup) && exec '\(Qt6Peer.python)' -u '\(script)'"],
+            environment: env)
+        guard let ready = peer.readLine(timeout: 30), let pid = Int32(ready.dropFirst("ready pid=".count)) else {
+            peer.signal(SIGKILL)
+            throw PeerError("pyqt6peer did not start in the container: \(peer.finish().stderr)")
+        }
+        return (peer, pid)
+    }
+
+    /// `write TARGET --ns NS` takes the peer's lock and the peer reads the bytes back; `lock` holding it (while
+    /// `whileHeld` runs) makes the peer's `lock()` wait until it lets go.
+    static func writeAndLockReachThePeer(
+        _ target: String, ns: String, peer: Child, whileHeld: () throws -> Void = {}
+    ) throws {
+        let write = try ShmscopeBinary.run(["write", target, "--ns", ns, "--offset", "0", "--text", "HELLO"])
+        #expect(write.status == 0, "\(write.stderr)")
+        #expect(peer.ask("read 0 5") == "ok 48454c4c4f")
+        let holder = try ShmscopeBinary.start(["lock", target, "--ns", ns, "--", "/bin/sh", "-c", "read x"])
+        #expect(holder.readLine(timeout: 20)?.hasPrefix("locked") == true)
+        try whileHeld()
+        peer.send("lock")
+        #expect(peer.readLine(timeout: 1) == nil, "the peer took the lock shmscope holds")
+        holder.send("go")
+        let reply = try #require(peer.readLine(timeout: 20))
+        #expect(reply.hasPrefix("ok waited_ms="), "\(reply)")
+        #expect((Int(reply.dropFirst("ok waited_ms=".count)) ?? 0) > 0, "\(reply)")
+        #expect(holder.finish().status == 0)
+        #expect(peer.ask("unlock") == "ok")
+    }
+
     /// A Qt 6.6 peer (PyQt6) with its own IPC namespace and `/dev/shm`: its POSIX object and POSIX semaphore exist
     /// only in the container. `write` takes that semaphore (the container's `sem.KEY`, mapped through the process's
     /// root, never one of ours by the same name) and the peer reads the bytes back; `lock` holding it makes the peer's
     /// `lock()` wait; afterwards the peer locks at once, and the host's `/dev/shm` never had either object.
     @Test(.enabled(if: Qt6Peer.available)) func qt6PosixSegmentAndSemaphoreInsideAContainer() throws {
         let key = uniqueName("nsqt6")
-        var env = ProcessInfo.processInfo.environment
-        env["QT_QPA_PLATFORM"] = "offscreen"
-        let script = packageRoot.appendingPathComponent("Tests/Peers/pyqt6peer.py").path
-        // Only /dev/shm is private: the virtual environment and the peer script may live under /tmp.
-        let peer = try Child(
-            which("unshare") ?? "/usr/bin/unshare",
-            ["--ipc", "--mount", "--fork", "--kill-child", "--", "/bin/sh", "-c",
-             "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && cd / && exec '\(Qt6Peer.python)' -u '\(script)'"],
-            environment: env)
+        let (peer, pid) = try Self.qt6PeerInAContainer()
         defer { peer.signal(SIGKILL) }
-        let ready = try #require(peer.readLine(timeout: 30), "pyqt6peer did not start in the container")
-        let pid = try #require(Int32(ready.dropFirst("ready pid=".count)), "\(ready)")
         #expect(peer.ask("native posix \(key)") == "ok /\(key)")
         #expect(peer.ask("create 64") == "ok")
         #expect(access("/dev/shm/\(key)", F_OK) != 0 && access("/dev/shm/sem.\(key)", F_OK) != 0)
@@ -199,22 +235,10 @@ struct NamespaceTests {
         let info = try ShmscopeBinary.run(["info", "qt6:" + key, "--ns", ns])
         #expect(info.status == 0, "\(info.stderr)")
         #expect(info.stdout.contains("lock        posix-semaphore /\(key): free; value 1"), "\(info.stdout)")
-        let write = try ShmscopeBinary.run(["write", "qt6:" + key, "--ns", ns, "--offset", "0", "--text", "HELLO"])
-        #expect(write.status == 0, "\(write.stderr)")
-        #expect(peer.ask("read 0 5") == "ok 48454c4c4f")
-
-        let holder = try ShmscopeBinary.start(["lock", "qt6:" + key, "--ns", ns, "--", "/bin/sh", "-c", "read x"])
-        #expect(holder.readLine(timeout: 20)?.hasPrefix("locked") == true)
-        let held = try ShmscopeBinary.run(["info", "qt6:" + key, "--ns", ns])
-        #expect(held.stdout.contains("value 0"), "\(held.stdout)")
-        peer.send("lock")
-        #expect(peer.readLine(timeout: 1) == nil, "the Qt 6 peer took the lock shmscope holds")
-        holder.send("go")
-        let reply = try #require(peer.readLine(timeout: 20))
-        #expect(reply.hasPrefix("ok waited_ms="), "\(reply)")
-        #expect((Int(reply.dropFirst("ok waited_ms=".count)) ?? 0) > 0, "\(reply)")
-        #expect(holder.finish().status == 0)
-        #expect(peer.ask("unlock") == "ok")
+        try Self.writeAndLockReachThePeer("qt6:" + key, ns: ns, peer: peer) {
+            let held = try ShmscopeBinary.run(["info", "qt6:" + key, "--ns", ns])
+            #expect(held.stdout.contains("value 0"), "\(held.stdout)")
+        }
         // Given back: the peer locks again without waiting, and shmscope sees the semaphore free.
         let again = peer.ask("lock")
         #expect((Int(again.dropFirst("ok waited_ms=".count)) ?? .max) < 500, "\(again)")
@@ -230,19 +254,8 @@ struct NamespaceTests {
     /// names the key, `info` gives the path, `write` takes Qt's semaphore there and the peer reads the bytes back.
     @Test(.enabled(if: Qt6Peer.available)) func qt6NativeSystemVKeyInsideAContainerWithoutARuntimeDir() throws {
         let key = uniqueName("nsq6sysv")
-        var env = ProcessInfo.processInfo.environment
-        env["QT_QPA_PLATFORM"] = "offscreen"
-        env["XDG_RUNTIME_DIR"] = nil
-        env["TMPDIR"] = "/dev/shm/qttmp"
-        let script = packageRoot.appendingPathComponent("Tests/Peers/pyqt6peer.py").path
-        let peer = try Child(
-            which("unshare") ?? "/usr/bin/unshare",
-            ["--ipc", "--mount", "--fork", "--kill-child", "--", "/bin/sh", "-c",
-             "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && mkdir -m 1777 /dev/shm/qttmp && cd / && exec '\(Qt6Peer.python)' -u '\(script)'"],
-            environment: env)
+        let (peer, pid) = try Self.qt6PeerInAContainer(temporaryDirectory: "/dev/shm/qttmp")
         defer { peer.signal(SIGKILL) }
-        let ready = try #require(peer.readLine(timeout: 30), "pyqt6peer did not start in the container")
-        let pid = try #require(Int32(ready.dropFirst("ready pid=".count)), "\(ready)")
         let path = "/dev/shm/qttmp/runtime-root/\(key)"
         #expect(peer.ask("native sysv \(key)") == "ok \(path)")
         #expect(peer.ask("create 64") == "ok")
@@ -254,17 +267,7 @@ struct NamespaceTests {
         #expect(info.status == 0, "\(info.stderr)")
         #expect(info.stdout.contains("native key  \(path)"), "\(info.stdout)")
         #expect(info.stdout.contains("lock        qt-sysv-semaphore \(path): free; value 1"), "\(info.stdout)")
-        let write = try ShmscopeBinary.run(["write", "qt6-sysv:" + key, "--ns", ns, "--offset", "0", "--text", "HELLO"])
-        #expect(write.status == 0, "\(write.stderr)")
-        #expect(peer.ask("read 0 5") == "ok 48454c4c4f")
-        let holder = try ShmscopeBinary.start(["lock", "qt6-sysv:" + key, "--ns", ns, "--", "/bin/sh", "-c", "read x"])
-        #expect(holder.readLine(timeout: 20)?.hasPrefix("locked") == true)
-        peer.send("lock")
-        #expect(peer.readLine(timeout: 1) == nil, "the Qt 6 peer took the lock shmscope holds")
-        holder.send("go")
-        #expect(peer.readLine(timeout: 20)?.hasPrefix("ok waited_ms=") == true)
-        #expect(holder.finish().status == 0)
-        #expect(peer.ask("unlock") == "ok")
+        try Self.writeAndLockReachThePeer("qt6-sysv:" + key, ns: ns, peer: peer)
     }
 
     @Test func enteringANamespaceWithoutPrivilegeSaysWhatIsNeeded() throws {
