@@ -38,9 +38,10 @@ uninstall:
 	rm -f $(BINDIR)/shmscope $(BASHDIR)/shmscope $(ZSHDIR)/_shmscope $(FISHDIR)/shmscope.fish
 	rm -f $(MANDIR)/shmscope.1 $(MANDIR)/shmscope.*.1
 
-# A self-contained executable: Swift's runtime and libraries linked statically (-static-stdlib), so the only
-# shared libraries it needs are libc, libstdc++, libgcc and ncurses; and a Debian package that depends on exactly
-# those, with the man pages and completions. Built in its own scratch path, so it never disturbs `.build`.
+# A self-contained executable: Swift's runtime and libraries linked statically (-static-stdlib), and zlib too (a
+# directory holding only libz.a comes first in the library path), so the only shared libraries it needs are libc,
+# libstdc++, libgcc and ncurses, which the build checks; and a Debian package that depends on exactly those, with the
+# man pages and completions. Built in its own scratch path, so it never disturbs `.build`.
 DIST := .build/dist
 DIST_SCRATCH := .build-dist
 VERSION := $(shell sed -n 's/^let shmscopeVersion = "\(.*\)"/\1/p' Sources/shmscope/Version.swift)
@@ -48,7 +49,11 @@ DEB_VERSION := $(subst -,~,$(VERSION))
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 
 dist:
-	$(SWIFT) build -c release --product shmscope --static-swift-stdlib --scratch-path $(DIST_SCRATCH)
+	mkdir -p $(DIST_SCRATCH)/static-libs
+	ln -sfn "$$(gcc -print-file-name=libz.a)" $(DIST_SCRATCH)/static-libs/libz.a
+	test -f $(DIST_SCRATCH)/static-libs/libz.a || { echo "dist: libz.a not found: apt-get install zlib1g-dev" >&2; exit 1; }
+	$(SWIFT) build -c release --product shmscope --static-swift-stdlib --scratch-path $(DIST_SCRATCH) \
+	  -Xlinker -L$(CURDIR)/$(DIST_SCRATCH)/static-libs
 	$(SWIFT) build --product generate-manual --scratch-path $(DIST_SCRATCH)
 	rm -rf $(DIST) && mkdir -p $(DIST)/pkg/DEBIAN $(DIST)/pkg/usr/bin $(DIST)/pkg/usr/share/man/man1 \
 	  $(DIST)/pkg/usr/share/bash-completion/completions $(DIST)/pkg/usr/share/zsh/vendor-completions \
@@ -78,4 +83,7 @@ dist:
 	  > $(DIST)/pkg/DEBIAN/control
 	dpkg-deb --root-owner-group -Zxz --build $(DIST)/pkg $(DIST)/shmscope_$(DEB_VERSION)_$(DEB_ARCH).deb
 	@ldd $(DIST)/shmscope | sed 's/^/  needs /'
+	@extra=$$(ldd $(DIST)/shmscope | awk '{print $$1}' \
+	  | grep -vE '^(linux-vdso|libc|libm|libstdc\+\+|libgcc_s|libncursesw|libtinfo)\.so|^/lib64/ld-linux' || true); \
+	  if [ -n "$$extra" ]; then echo "dist: needs more than libc, libstdc++, libgcc and ncurses: $$extra" >&2; exit 1; fi
 	@ls -l $(DIST)/shmscope $(DIST)/*.deb

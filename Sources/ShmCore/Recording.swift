@@ -342,6 +342,7 @@ public final class RecordingWriter {
         do throws(Errno) { try Sys.writeAll(fd, data) } catch {
             throw .fromFileErrno(error.code, operation: "write", path: path, context: "cannot write the recording")
         }
+        fileBytes += data.count
     }
 
     deinit { if fd >= 0 { Sys.close(fd) } }

@@ -155,7 +155,9 @@ struct WatchDebuggingOptions: ParsableArguments {
                 throw CommandError(message: "--record: \(error.message)")
             }
             Output.errors.print(
-                "recorded \(recorder.changes) changes\(recorder.gaps > 0 ? " (\(recorder.gaps) gaps)" : "") into \(record!) (\(recorder.writer.fileBytes) bytes)"
+                "recorded \(recorder.changes) change\(recorder.changes == 1 ? "" : "s")"
+                    + (recorder.gaps > 0 ? " (\(recorder.gaps) gap\(recorder.gaps == 1 ? "" : "s"))" : "")
+                    + " into \(record!) (\(recorder.writer.fileBytes) bytes)"
             )
             Output.errors.flush()
         }

@@ -187,7 +187,10 @@ import Testing
         let end = watch.finish()
         #expect(end.status == 0, "\(end.stderr)")
         liveLog += end.stdout.split(separator: "\n").map(String.init)
-        #expect(end.stderr.hasPrefix("recorded 6 changes into \(file)"))
+        // The size it reports is the file's.
+        var recorded = stat()
+        #expect(stat(file, &recorded) == 0 && recorded.st_size > 0)
+        #expect(end.stderr == "recorded 6 changes into \(file) (\(recorded.st_size) bytes)\n", "\(end.stderr)")
         #expect(liveLog.count == 6)
         // Distinct states, as written.
         #expect(Set(snapshots.map(\.bytes)).count == 4)
