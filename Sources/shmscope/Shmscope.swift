@@ -16,7 +16,10 @@ struct Shmscope: ParsableCommand {
               /name, posix:/name   a POSIX shared-memory object (/dev/shm/name)
               sysv:0x5100c078      a System V segment by IPC key
               shmid:30             a System V segment by id
+              memfd:PID:NAME       a memfd object of process PID (list --all shows them)
+              map:PID:ADDRESS      a shared anonymous mapping of PID at ADDRESS
             Qt key files live in Qt's temp dir: $TMPDIR resolved like realpath, or /tmp (--tmpdir overrides).
+            In a container: --ns PID (a process inside it) on any command; list and the browser show every namespace.
 
             The hex view's keys (open, watch, demo, the browser's Enter): F1 in the view, `shmscope open --help`.
 
