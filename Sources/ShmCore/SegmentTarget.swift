@@ -33,6 +33,29 @@ public enum SegmentTarget: Hashable, Sendable, CustomStringConvertible {
     /// `fork`, `/dev/zero (deleted)` in its maps) or a memfd.
     case mapping(pid: Int32, address: UInt64)
 
+    /// Why there is no lock to take and what to do instead, for a target whose kind has none: a raw System V
+    /// segment (name its set), a memfd or a shared mapping (nothing to name: write with `--no-lock`).
+    public var noLockAdvice: String {
+        switch self {
+        case .memfd: "a memfd has no lock: write with --no-lock"
+        case .mapping: "a shared mapping has no lock: write with --no-lock"
+        default: "a raw System V segment has no lock of its own: name its semaphore set with --sem, or write with --no-lock"
+        }
+    }
+
+    /// Where to look when this target names nothing: the Qt forms depend on the key and Qt's temp dir (shown when
+    /// given), the others on the name, id or process.
+    public func notFoundAdvice(temporaryDirectory: String? = nil) -> String {
+        switch self {
+        case .qt, .qtNative:
+            "check the key and TMPDIR\(temporaryDirectory.map { " (Qt temp dir here: \($0))" } ?? ""), or run `shmscope list`"
+        case .posix: "check the name (`ls /dev/shm`), or run `shmscope list`"
+        case .sysvKey, .sysvID: "check the key or id, or run `shmscope list`"
+        case .memfd(let pid, _), .mapping(let pid, _):
+            "process \(pid) maps no such object now: run `shmscope list --all` for the memfds and shared mappings there are"
+        }
+    }
+
     /// The form a user types to name this target again (see `parse`).
     public var description: String {
         switch self {

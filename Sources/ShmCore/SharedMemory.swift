@@ -425,11 +425,7 @@ public final class SharedMemory {
 
     private func requireLock(_ op: String) throws(ShmError) -> any SegmentLock {
         try access.check()
-        guard let lockImpl else {
-            if case .memfd = target { throw noLock(op, "a memfd has no lock: write with --no-lock") }
-            if case .mapping = target { throw noLock(op, "a shared mapping has no lock: write with --no-lock") }
-            throw noLock(op, "a raw System V segment has no lock of its own: name a semaphore set (--sem)")
-        }
+        guard let lockImpl else { throw noLock(op, target.noLockAdvice) }
         if followsQt { try validateKey() }
         return lockImpl
     }

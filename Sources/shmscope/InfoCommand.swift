@@ -26,7 +26,7 @@ struct Info: ParsableCommand {
         guard let entry = found else {
             throw ShmError(
                 .notFound, operation: "info", target: parsed.description,
-                message: "no such segment: check the key and TMPDIR (Qt temp dir here: \(catalog.temporaryDirectory)), or run `shmscope list`")
+                message: "no such segment: \(parsed.notFoundAdvice(temporaryDirectory: catalog.temporaryDirectory))")
         }
         let out = Output.standard
         if json {

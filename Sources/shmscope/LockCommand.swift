@@ -54,13 +54,13 @@ struct Lock: ParsableCommand {
     func run() throws {
         let memory = try target.memory()
         guard memory.hasLock else {
-            throw CommandError(message: "\(memory.target) has no lock: a raw System V segment needs --sem")
+            throw CommandError(message: "\(memory.target) has no lock to take: \(memory.target.noLockAdvice)")
         }
         // Locking creates the lock (a key file, a semaphore) when it is missing, so a missing segment is refused
         // first: `lock` on a mistyped key must fail and leave nothing. Looked up without attaching or locking.
         guard memory.exists() else {
             throw CommandError(
-                message: "\(memory.target): no such segment: nothing to lock (check the key and TMPDIR, or `shmscope list`)")
+                message: "\(memory.target): no such segment: nothing to lock (\(memory.target.notFoundAdvice()))")
         }
         // Signals are taken synchronously, so the lock is always released before we exit.
         var signals = sigset_t()

@@ -87,8 +87,7 @@ struct Write: ParsableCommand {
 
 /// The one line for a target with no lock to take: name one, or choose to write without.
 func noLockFound(_ memory: SharedMemory) -> CommandError {
-    CommandError(
-        message: "\(memory.target) has no lock to write under (a raw System V segment): name its semaphore set with --sem, or write without a lock with --no-lock; nothing written")
+    CommandError(message: "\(memory.target) has no lock to write under: \(memory.target.noLockAdvice); nothing written")
 }
 
 /// Takes the lock within `timeout`, or fails naming the holder.

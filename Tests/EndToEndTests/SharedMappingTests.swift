@@ -119,7 +119,12 @@ struct SharedMappingTests {
 
         // No lock exists: writing needs the user's explicit --no-lock; then the peer reads it back.
         let refused = try ShmscopeBinary.run(["write", peer.memfdTarget, "--offset", "0", "--text", "X"])
-        #expect(refused.status != 0 && refused.stderr.contains("--no-lock"), "\(refused.stderr)")
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(
+            refused.stderr
+                == "shmscope: \(peer.memfdTarget) has no lock to write under: a memfd has no lock: write with --no-lock; nothing written\n")
+        let lock = try ShmscopeBinary.run(["lock", peer.anonTarget, "--", "true"])
+        #expect(lock.stderr.contains("a shared mapping has no lock") && !lock.stderr.contains("System V"), "\(lock.stderr)")
         #expect(peer.ask("read memfd 0 1") == "ok 6d")
         for (target, which) in [(peer.memfdTarget, "memfd"), (peer.anonTarget, "anon")] {
             let write = try ShmscopeBinary.run(["write", target, "--no-lock", "--offset", "4", "--text", "HI"])
@@ -176,6 +181,8 @@ struct SharedMappingTests {
         let r = try ShmscopeBinary.run(["dump", target])
         #expect(r.status == 1)
         #expect(r.stderr.contains("has no such shared mapping"), "\(r.stderr)")
+        let info = try ShmscopeBinary.run(["info", target])
+        #expect(info.status == 1 && info.stderr.contains("shmscope list --all") && !info.stderr.contains("TMPDIR"), "\(info.stderr)")
         let ns = try ShmscopeBinary.run(["dump", target, "--ns", "1"])
         #expect(ns.status == 2 && ns.stderr.contains("already names the process"), "\(ns.stderr)")
     }
