@@ -252,9 +252,9 @@ public final class SharedMemory {
         // Look the lock up first: a Qt 6 native key shares its key file with the segment.
         let lockFound = followsQt && lockImpl?.state() != nil
         let found: Bool
-        do { found = try backend.remove() } catch where error.kind == .notFound && lockFound {
-            // The segment is gone but its Qt lock is still there (a POSIX semaphore outlives its object): remove
-            // what there is.
+        do { found = try backend.remove() } catch where error.kind == .notFound {
+            // No segment. Its Qt lock may still be there (a POSIX semaphore outlives its object): remove what there
+            // is; with nothing at all, say so below.
             found = false
         }
         if followsQt { lockImpl?.destroy() }
@@ -265,7 +265,9 @@ public final class SharedMemory {
                 .notFound, operation: "remove", target: displayName, errno: ENOENT,
                 message: leftAlone
                     ? "nothing to remove: no segment or semaphore matches this key; the file \(nativeKey) was left alone"
-                    : "nothing to remove: no key file, segment or semaphore for this key")
+                    : followsQt
+                        ? "nothing to remove: no key file, segment or semaphore for this key"
+                        : "nothing to remove: \(target.notFoundAdvice())")
         }
     }
 

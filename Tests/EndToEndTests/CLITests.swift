@@ -162,6 +162,22 @@ import Testing
         #expect(r.status == 1 && r.stderr.contains("nothing to remove"))
     }
 
+    /// `rm` of a target that names nothing: exit 1, one line saying there is nothing to remove, with advice that fits
+    /// the kind (a Qt key's files, a POSIX name, a System V key or id; never "invalid" for an id nobody has).
+    @Test(arguments: [
+        ("qt:" + uniqueName("rmnone"), "no key file, segment or semaphore for this key"),
+        ("qt6:" + uniqueName("rmnone"), "no key file, segment or semaphore for this key"),
+        ("/" + uniqueName("rmnone"), "check the name (`ls /dev/shm`)"),
+        ("sysv:0x7ffffff1", "check the key or id"),
+        ("shmid:2147483000", "check the key or id"),
+    ])
+    func removingNothingSaysSoForEachKind(target: String, advice: String) throws {
+        let r = try ShmscopeBinary.run(["rm", target])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("shmscope: ") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("nothing to remove: \(advice)"), "\(r.stderr)")
+    }
+
     // MARK: dump = hexdump -C
 
     @Test(arguments: ["random", "zeros", "odd", "mixed", "one"])

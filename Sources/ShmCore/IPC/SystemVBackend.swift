@@ -117,7 +117,10 @@ final class SystemVBackend: SegmentBackend {
             }
             return true
         case .id(let id):
-            try removeSegment(id)
+            // For an id, EINVAL means no segment has it: nothing to remove, like a missing key.
+            do { try Sys.shmRemove(id) } catch let e where e.code == EINVAL { return false } catch let e {
+                throw ShmError.fromErrno(e.code, operation: "shmctl", target: target, context: "cannot remove")
+            }
             return true
         }
     }
