@@ -117,19 +117,16 @@ extension StructLayout: ConditionFieldLookup {
             return ConditionField(offset: m.offset, size: m.size, type: nil)
         }
         if let bits = field.bits {
+            // The type only says how the extracted bits read: signed or not.
+            var enumCases: [String: Int64] = [:]
             switch field.type {
-            case .scalar(let t, _):
-                return ConditionField(offset: m.offset, size: m.size, type: t.isSigned ? .i64 : .u64, bits: bits)
-            case .boolean:
-                return ConditionField(offset: m.offset, size: m.size, type: .u64, bits: bits)
-            case .enumeration(let e):
-                return ConditionField(
-                    offset: m.offset, size: m.size, type: e.storage.isSigned ? .i64 : .u64,
-                    enumCases: Dictionary(e.constants.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                    bits: bits)
-            default:
-                return ConditionField(offset: m.offset, size: m.size, type: nil)
+            case .scalar, .boolean: break
+            case .enumeration(let e): enumCases = e.valuesByName
+            default: return ConditionField(offset: m.offset, size: m.size, type: nil)
             }
+            return ConditionField(
+                offset: m.offset, size: m.size, type: field.type.isSigned ? .i64 : .u64, enumCases: enumCases,
+                bits: bits)
         }
         switch field.type {
         case .scalar(let t, let order):
@@ -139,7 +136,7 @@ extension StructLayout: ConditionFieldLookup {
         case .enumeration(let e):
             return ConditionField(
                 offset: m.offset, size: e.storage.size, type: e.storage, order: e.order,
-                enumCases: Dictionary(e.constants.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
+                enumCases: e.valuesByName)
         default:
             return ConditionField(offset: m.offset, size: m.size, type: nil)
         }

@@ -22,6 +22,15 @@ public struct StructLayout: Equatable, Sendable {
         case boolean
         /// A C enum: stored as its integer type, shown by the name of its constant.
         case enumeration(EnumType)
+
+        /// Whether its integer reads as signed (a signed scalar, an enum stored in a signed type).
+        public var isSigned: Bool {
+            switch self {
+            case .scalar(let t, _): t.isSigned
+            case .enumeration(let e): e.storage.isSigned
+            default: false
+            }
+        }
     }
 
     /// A C enum's integer type and constants.
@@ -41,6 +50,11 @@ public struct StructLayout: Equatable, Sendable {
         public var storage: ScalarType
         public var order: ByteOrder
         public var constants: [Constant]
+
+        /// The constants by name (the first wins where a name repeats), for conditions written with them.
+        public var valuesByName: [String: Int64] {
+            Dictionary(constants.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
 
         public init(name: String, storage: ScalarType, order: ByteOrder = .little, constants: [Constant]) {
             self.name = name
@@ -347,22 +361,15 @@ public struct StructLayout: Equatable, Sendable {
         guard start >= 0, start + size <= bytes.count else { return .outOfRange }
         let raw = bytes[start..<(start + size)]
         if let bits = field.bits {
-            let signed: Bool
+            let extracted = bits.value(in: raw, signed: field.type.isSigned)
+            let number: Int64 =
+                switch extracted {
+                case .signed(let v): v
+                case .unsigned(let v): Int64(bitPattern: v)
+                case .float: 0
+                }
             switch field.type {
-            case .scalar(let t, _): signed = t.isSigned
-            case .enumeration(let e): signed = e.storage.isSigned
-            default: signed = false
-            }
-            let extracted = bits.value(in: raw, signed: signed)
-            let number: Int64
-            let value: UInt64
-            switch extracted {
-            case .signed(let v): (number, value) = (v, UInt64(bitPattern: v))
-            case .unsigned(let v): (number, value) = (Int64(bitPattern: v), v)
-            case .float: (number, value) = (0, 0)
-            }
-            switch field.type {
-            case .boolean: return .boolean(value != 0)
+            case .boolean: return .boolean(number != 0)
             case .enumeration(let e): return .enumCase(name: e.name(of: number), raw: number)
             default: return .number(extracted)
             }

@@ -4,13 +4,6 @@ import ShmCore
 import ShmTestSupport
 import Testing
 
-/// `list` fits the table to COLUMNS (80 without a terminal): wide enough here that no key or name is cut.
-private let wide: [String: String] = {
-    var env = ShmscopeBinary.environment
-    env["COLUMNS"] = "400"
-    return env
-}()
-
 /// A container made with `unshare --ipc --mount --fork`: its own IPC namespace, a private tmpfs on /dev/shm and on
 /// /tmp, a System V segment and a POSIX object made inside, then a real Qt 5 peer (the namespace's last process)
 /// talking over stdin/stdout. Everything in it goes when its processes die, which `deinit` makes sure of.
@@ -97,9 +90,9 @@ struct NamespaceTests {
         let ns = String(box.pid)
 
         // From outside: none of it is ours; `list` shows each with its namespace.
-        let mine = try ShmscopeBinary.run(["list", "--ns", "self", "--key", key], environment: wide)
+        let mine = try ShmscopeBinary.run(["list", "--ns", "self", "--key", key], environment: ShmscopeBinary.wideEnvironment)
         #expect(!mine.stdout.contains(key) && !mine.stdout.contains(posixName))
-        let list = try ShmscopeBinary.run(["list", "--ns", "all", "--key", key], environment: wide)
+        let list = try ShmscopeBinary.run(["list", "--ns", "all", "--key", key], environment: ShmscopeBinary.wideEnvironment)
         #expect(list.status == 0, "\(list.stderr)")
         let lines = list.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("NS ") == true, "\(list.stdout)")
@@ -111,7 +104,7 @@ struct NamespaceTests {
         }
         let qtRow = try #require(lines.first { $0.contains(key) })
         #expect(qtRow.contains("qtpeer-test(\(box.pid))"), "\(qtRow)")
-        let byPid = try ShmscopeBinary.run(["list", "--ns", ns, "--json"], environment: wide)
+        let byPid = try ShmscopeBinary.run(["list", "--ns", ns, "--json"], environment: ShmscopeBinary.wideEnvironment)
         #expect(byPid.stdout.contains("\"inode\" : \(box.inode)"))
 
         // `info` names the namespace; `dump` reads all three.
@@ -261,7 +254,7 @@ struct NamespaceTests {
         #expect(peer.ask("create 64") == "ok")
         let ns = String(pid)
 
-        let list = try ShmscopeBinary.run(["list", "--ns", ns], environment: wide)
+        let list = try ShmscopeBinary.run(["list", "--ns", ns], environment: ShmscopeBinary.wideEnvironment)
         #expect(list.stdout.split(separator: "\n").contains { $0.contains(" qt6-sysv ") && $0.contains(key) }, "\(list.stdout)")
         let info = try ShmscopeBinary.run(["info", "qt6-sysv:" + key, "--ns", ns])
         #expect(info.status == 0, "\(info.stderr)")
@@ -286,7 +279,7 @@ struct NamespaceTests {
         #expect(list.status == 1)
         #expect(list.stderr.split(separator: "\n").count == 1 && list.stderr.contains("needs root"), "\(list.stderr)")
         // A pid that is not there is one line too.
-        let gone = try ShmscopeBinary.run(["list", "--ns", "2147483647"], environment: wide)
+        let gone = try ShmscopeBinary.run(["list", "--ns", "2147483647"], environment: ShmscopeBinary.wideEnvironment)
         #expect(gone.status == 1 && gone.stderr.contains("no process 2147483647"), "\(gone.stderr)")
     }
 

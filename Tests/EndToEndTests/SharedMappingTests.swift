@@ -4,13 +4,6 @@ import ShmCore
 import ShmTestSupport
 import Testing
 
-/// `list` fits the table to COLUMNS (80 without a terminal): wide enough here that no key or name is cut.
-private let wide: [String: String] = {
-    var env = ShmscopeBinary.environment
-    env["COLUMNS"] = "400"
-    return env
-}()
-
 /// A Python peer that shares memory the way Wayland, PipeWire and fork-based IPC libraries do: a memfd
 /// (`os.memfd_create`) mapped shared, and an anonymous `MAP_SHARED` mapping, both inherited by a forked child, so
 /// each object is mapped by two processes. Commands: `read memfd|anon OFF LEN`, `write memfd|anon OFF TEXT`, `quit`.
@@ -93,20 +86,20 @@ struct SharedMappingTests {
     @Test func memfdAndAnonymousMappingsAreListedDumpedWrittenAndWatched() throws {
         let peer = try SharedMappingPeer()
         // One row per object, with both processes that map it.
-        let memfd = try ShmscopeBinary.run(["list", "--kind", "memfd", "--bytes"], environment: wide)
+        let memfd = try ShmscopeBinary.run(["list", "--kind", "memfd", "--bytes"], environment: ShmscopeBinary.wideEnvironment)
         #expect(memfd.status == 0, "\(memfd.stderr)")
         let memfdRow = try #require(memfd.stdout.split(separator: "\n").first { $0.contains(" \(peer.name) ") })
         let cols = memfdRow.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         #expect(Array(cols.prefix(4)) == ["memfd", peer.name, "-", "4096"], "\(memfdRow)")
         #expect(memfdRow.contains("python3(\(peer.pid))") && memfdRow.contains("python3(\(peer.forked))"), "\(memfdRow)")
-        let anon = try ShmscopeBinary.run(["list", "--kind", "anon", "--bytes"], environment: wide)
+        let anon = try ShmscopeBinary.run(["list", "--kind", "anon", "--bytes"], environment: ShmscopeBinary.wideEnvironment)
         let anonRow = try #require(
             anon.stdout.split(separator: "\n").first {
                 $0.contains("python3(\(peer.pid))") && $0.contains("python3(\(peer.forked))")
             }, "\(anon.stdout)")
         #expect(anonRow.hasPrefix("anon ") && anonRow.contains(" 4096 "), "\(anonRow)")
-        #expect(try ShmscopeBinary.run(["list", "--all"], environment: wide).stdout.contains(" \(peer.name) "))
-        #expect(!(try ShmscopeBinary.run(["list"], environment: wide).stdout.contains(" \(peer.name) ")))
+        #expect(try ShmscopeBinary.run(["list", "--all"], environment: ShmscopeBinary.wideEnvironment).stdout.contains(" \(peer.name) "))
+        #expect(!(try ShmscopeBinary.run(["list"], environment: ShmscopeBinary.wideEnvironment).stdout.contains(" \(peer.name) ")))
 
         // Dumped through the process's mapping.
         for (target, text) in [(peer.memfdTarget, "memfd data"), (peer.anonTarget, "anon data")] {

@@ -54,14 +54,10 @@ struct SegmentPlan {
             }
             keyProblem = Self.legacyKeyProblem(key, backend: qtBackend, target: name)
         case .qtNative(let key, let type):
-            // Qt 6.6+ native keys: the semaphore has the same native key as the segment. A container's runtime
-            // dir is its process's, found inside its root.
-            let runtime = access.isForeign ? access.runtimeDirectory(temporaryDirectory: tmp) : nil
-            if type == .systemV, !key.hasPrefix("/"), let runtime {
-                nativeKey = runtime + "/" + key
-            } else {
-                nativeKey = QtNaming.nativeKey(for: key, type: type, environment: environment)
-            }
+            // Qt 6.6+ native keys: the semaphore has the same native key as the segment. A relative System V key
+            // lives in Qt's runtime dir as the namespace's process has it (ours, or a container's inside its root).
+            let runtime = type == .systemV && !key.hasPrefix("/") ? access.runtimeDirectory(temporaryDirectory: tmp) : nil
+            nativeKey = runtime.map { $0 + "/" + key } ?? QtNaming.nativeKey(for: key, type: type, environment: environment)
             qtKey = key
             followsQt = true
             switch type {
@@ -71,9 +67,8 @@ struct SegmentPlan {
             case .systemV:
                 // Qt creates its fallback runtime dir (`<temp>/runtime-<user>`, 0700) when XDG_RUNTIME_DIR is
                 // unusable; an absolute key names its file directly.
-                let directory = key.hasPrefix("/") ? nil : runtime ?? QtNaming.runtimeDirectory(environment: environment)
                 backend = SystemVBackend(
-                    source: .keyFile(path: nativeKey, directory: directory), target: name, lastOutRemoves: true,
+                    source: .keyFile(path: nativeKey, directory: runtime), target: name, lastOutRemoves: true,
                     files: files)
                 lock = SystemVSemaphoreLock(source: .qtKeyFile(nativeKey), target: name, files: files)
             }

@@ -51,12 +51,9 @@ enum SyscallSeam {
     /// before it looks at the task-local driver at all.
     @inline(__always) static var isArmed: Bool { shm_shim_seam_armed() != 0 }
 
-    /// The driver every `Sys` call asks first, or nil.
-    @inline(__always) static var current: (any SyscallDriver)? {
-        // False until the first driver is installed: until then (always, in production) a system call pays one
-        // relaxed load of a C global instead of a task-local lookup.
-        shm_shim_seam_armed() != 0 ? driver : nil
-    }
+    /// The driver for the current task, or nil; asked only once `isArmed` (a task-local lookup costs more than the
+    /// C global).
+    static var current: (any SyscallDriver)? { driver }
 
     /// Runs `body` with `driver` installed for the current task (and the tasks it starts).
     static func with<R>(_ driver: (any SyscallDriver)?, _ body: () throws -> R) rethrows -> R {
