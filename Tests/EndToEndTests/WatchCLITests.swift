@@ -89,8 +89,9 @@ import Testing
         #expect(py.ask("unlink") == "ok")
         #expect(try Self.normalised(try #require(watch.readLine()), json: false) == "T event removed")
         // Re-created under the same name: followed from a fresh baseline.
+        try createPosixObjectAtOnce(name, size: 32)
         let other = try PythonPeer.start()
-        #expect(other.ask("create \(name.dropFirst()) 32") == "ok")
+        #expect(other.ask("attach \(name.dropFirst())") == "ok")
         #expect(try Self.normalised(try #require(watch.readLine()), json: false) == "T event reattached 32")
         usleep(100_000)
         #expect(other.ask("write 20 Z") == "ok")

@@ -76,6 +76,21 @@ public enum QtPeer {
     }
 }
 
+/// Creates the POSIX object `name` (`/NAME`) with `size` zero bytes in one step as a watcher sees it: made and sized
+/// under a temporary name, then renamed into place. `shm_open` + `ftruncate` (what Python's `SharedMemory` does)
+/// leaves a moment in which the object exists with size 0, and a watcher that polls then rightly reports
+/// "reattached 0" and then "resized 0 32".
+public func createPosixObjectAtOnce(_ name: String, size: Int) throws {
+    let temporary = "/dev/shm/.\(name.dropFirst()).\(getpid()).new"
+    let fd = open(temporary, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw PeerError("cannot create \(temporary): errno \(errno)") }
+    defer { close(fd) }
+    guard ftruncate(fd, off_t(size)) == 0, rename(temporary, "/dev/shm" + name) == 0 else {
+        unlink(temporary)
+        throw PeerError("cannot make \(name) at once: errno \(errno)")
+    }
+}
+
 /// The Python peer (Tests/Peers/pypeer.py) on multiprocessing.shared_memory.
 public enum PythonPeer {
     public static let available: Bool = toolAvailable("python3") { which("python3") != nil }
